@@ -1,0 +1,82 @@
+import { type AppConfig, ConfigModule } from '@gatehouse/config';
+import { DatabaseModule } from '@gatehouse/db';
+import { loggerOptions } from '@gatehouse/logging';
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import type { Request } from 'express';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module.js';
+import { GatewayAuthGuard } from './auth/gateway-auth.guard.js';
+import { HealthModule } from './health/health.module.js';
+import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
+import { JsonBodyMiddleware } from './http/json-body.middleware.js';
+import { KeysModule } from './keys/keys.module.js';
+import { RedisModule } from './redis/redis.module.js';
+import { GatewayThrottlerGuard } from './throttle/gateway-throttler.guard.js';
+import { ThrottleModule } from './throttle/throttle.module.js';
+
+function requestFacts(req: Request) {
+  const principal = req.principal;
+  return {
+    client_ip: req.clientIp,
+    key_id: principal?.kind === 'client' ? principal.key.id : undefined,
+    admin: principal?.kind === 'admin' || undefined,
+  };
+}
+
+@Module({})
+export class GatewayModule implements NestModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            ...loggerOptions('gateway', config),
+            genReqId: (req) => (req as Request).id,
+            // Added when the response is done, once auth has told who the caller was.
+            customSuccessObject: (req, _res, val: object) => ({ ...val, ...requestFacts(req as Request) }),
+            customErrorObject: (req, _res, _err, val: object) => ({ ...val, ...requestFacts(req as Request) }),
+            serializers: {
+              req: (req: { id: string; method: string; url: string }) => ({
+                id: req.id,
+                method: req.method,
+                // The path only: query strings are where careless clients put credentials.
+                path: req.url.split('?')[0],
+              }),
+              res: (res: { raw?: { statusCode: number }; statusCode: number }) => ({
+                status: (res.raw ?? res).statusCode,
+              }),
+            },
+          },
+        }),
+        DatabaseModule,
+        RedisModule,
+        ThrottleModule,
+        AuthModule,
+        KeysModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+            stopAtFirstError: false,
+          }),
+        },
+        // Order matters: authenticate first, then throttle per IP and per key.
+        { provide: APP_GUARD, useExisting: GatewayAuthGuard },
+        { provide: APP_GUARD, useExisting: GatewayThrottlerGuard },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(JsonBodyMiddleware).forRoutes('{*path}');
+  }
+}

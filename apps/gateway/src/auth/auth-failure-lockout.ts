@@ -1,0 +1,45 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
+
+/**
+ * Brute-force protection: after AUTH_FAILURE_LIMIT failed authentications from one IP within
+ * AUTH_FAILURE_WINDOW_SECONDS, that IP gets 429 on every authenticated route for
+ * AUTH_LOCKOUT_SECONDS, whatever key it presents. Counted in Redis, so shared by all replicas.
+ */
+@Injectable()
+export class AuthFailureLockout {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly storage: RedisThrottlerStorage,
+  ) {}
+
+  async assertNotLocked(req: Request, res: Response): Promise<void> {
+    const remainingMs = await this.storage.blockedFor(this.bucket(req));
+    if (remainingMs > 0) throw locked(res, remainingMs);
+  }
+
+  async recordFailure(req: Request, res: Response): Promise<void> {
+    const record = await this.storage.increment(
+      this.bucket(req),
+      this.config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
+      this.config.AUTH_FAILURE_LIMIT,
+      this.config.AUTH_LOCKOUT_SECONDS * 1000,
+      'auth-failure',
+    );
+    if (record.isBlocked) throw locked(res, record.timeToBlockExpire * 1000);
+  }
+
+  private bucket(req: Request): string {
+    return `auth-failure:${req.clientIp}`;
+  }
+}
+
+function locked(res: Response, remainingMs: number): HttpException {
+  res.setHeader('Retry-After', String(Math.max(1, Math.ceil(remainingMs / 1000))));
+  return new HttpException(
+    'Too many failed authentication attempts from this address; try again later',
+    HttpStatus.TOO_MANY_REQUESTS,
+  );
+}

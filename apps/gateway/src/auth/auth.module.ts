@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { KeysModule } from '../keys/keys.module.js';
+import { ThrottleModule } from '../throttle/throttle.module.js';
+import { BearerApiKeyStrategy, XApiKeyStrategy } from './api-key.strategies.js';
+import { AuthFailureLockout } from './auth-failure-lockout.js';
+import { AuthService } from './auth.service.js';
+import { GatewayAuthGuard } from './gateway-auth.guard.js';
+import { KeyCache } from './key-cache.js';
+
+@Module({
+  imports: [PassportModule, KeysModule, ThrottleModule],
+  providers: [AuthService, KeyCache, XApiKeyStrategy, BearerApiKeyStrategy, AuthFailureLockout, GatewayAuthGuard],
+  exports: [GatewayAuthGuard, KeyCache],
+})
+export class AuthModule {}

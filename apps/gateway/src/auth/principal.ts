@@ -1,0 +1,16 @@
+/** What the gateway knows of a verified client key: everything but its secret. */
+export type ClientKey = {
+  id: string;
+  name: string | null;
+  prefix: string;
+  allowedModels: string[];
+  requestsPerMinute: number | null;
+  tokensPerDay: number | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+};
+
+export type Principal = { kind: 'admin' } | { kind: 'client'; key: ClientKey };
+
+/** The bootstrap client key from API_KEY (env) has a fixed identity and no stored limits. */
+export const BOOTSTRAP_KEY_ID = '00000000-0000-0000-0000-000000000000';

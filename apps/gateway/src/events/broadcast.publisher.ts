@@ -1,0 +1,44 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import {
+  type BroadcastEvent,
+  type BroadcastPayloads,
+  broadcastChannel,
+  redisOptionsFromUrl,
+} from '@gatehouse/queue';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ClientRedis } from '@nestjs/microservices';
+import { lastValueFrom, timeout } from 'rxjs';
+
+/**
+ * Publishes events every replica must see at once (Redis transport of @nestjs/microservices).
+ * A failed publish is logged, not thrown: the database change already happened, and caches
+ * expire on their own within AUTH_CACHE_TTL_MS.
+ */
+@Injectable()
+export class BroadcastPublisher implements OnApplicationShutdown {
+  private readonly logger = new Logger(BroadcastPublisher.name);
+  private readonly client: ClientRedis;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.client = new ClientRedis({
+      ...redisOptionsFromUrl(config.REDIS_URL),
+      retryAttempts: Number.MAX_SAFE_INTEGER,
+      retryDelay: 500,
+    });
+  }
+
+  async publish<E extends BroadcastEvent>(event: E, payload: BroadcastPayloads[E]): Promise<void> {
+    const channel = broadcastChannel(this.config.REDIS_KEY_PREFIX, event);
+    try {
+      await lastValueFrom(this.client.emit(channel, payload).pipe(timeout(2_000)), {
+        defaultValue: undefined,
+      });
+    } catch (err) {
+      this.logger.warn(`could not broadcast ${event}: ${(err as Error).message}`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+}

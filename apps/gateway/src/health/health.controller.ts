@@ -1,0 +1,25 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
+import type { Response } from 'express';
+import { Public } from '../auth/access.decorator.js';
+import { type Readiness, ReadinessService } from './readiness.service.js';
+
+/** Probes for orchestrators: unauthenticated, unthrottled, and free of detail beyond up/down. */
+@Public()
+@SkipThrottle({ ip: true, key: true })
+@Controller()
+export class HealthController {
+  constructor(private readonly readiness: ReadinessService) {}
+
+  @Get('health')
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) res: Response): Promise<Readiness & { status: string }> {
+    const result = await this.readiness.check();
+    res.status(result.ready ? 200 : 503);
+    return { status: result.ready ? 'ready' : 'unavailable', ...result };
+  }
+}

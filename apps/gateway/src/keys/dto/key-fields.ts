@@ -1,0 +1,51 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsDate,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  MinDate,
+  ValidateIf,
+} from 'class-validator';
+
+/** Field rules shared by create and patch. `null` on patch clears a limit or expiry. */
+export class KeyFields {
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsString()
+  @Length(1, 200)
+  name?: string | null;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @Length(1, 200, { each: true })
+  allowed_models?: string[];
+
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  requests_per_minute?: number | null;
+
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(2_000_000_000)
+  tokens_per_day?: number | null;
+
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @Type(() => Date)
+  @IsDate()
+  @MinDate(() => new Date(), { message: 'expires_at must be in the future' })
+  expires_at?: Date | null;
+}

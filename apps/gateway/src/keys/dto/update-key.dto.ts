@@ -1,0 +1,3 @@
+import { KeyFields } from './key-fields.js';
+
+export class UpdateKeyDto extends KeyFields {}

@@ -1,0 +1,47 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { AdminOnly } from '../auth/access.decorator.js';
+import { CreateKeyDto } from './dto/create-key.dto.js';
+import { ListKeysQuery } from './dto/list-keys.query.js';
+import { RotateKeyDto } from './dto/rotate-key.dto.js';
+import { UpdateKeyDto } from './dto/update-key.dto.js';
+import { type KeyPage, KeysService, type KeyWithSecret } from './keys.service.js';
+import type { KeyView } from './key-view.js';
+
+/** Admin management of client keys. The secret appears only in create and rotate responses. */
+@AdminOnly()
+@Controller('api/v1/admin/keys')
+export class KeysController {
+  constructor(private readonly keys: KeysService) {}
+
+  @Post()
+  create(@Body() dto: CreateKeyDto): Promise<KeyWithSecret> {
+    return this.keys.create(dto);
+  }
+
+  @Get()
+  list(@Query() query: ListKeysQuery): Promise<KeyPage> {
+    return this.keys.list(query.limit, query.cursor);
+  }
+
+  @Get(':id')
+  get(@Param('id', new ParseUUIDPipe()) id: string): Promise<KeyView> {
+    return this.keys.get(id);
+  }
+
+  @Patch(':id')
+  update(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: UpdateKeyDto): Promise<KeyView> {
+    return this.keys.update(id, dto);
+  }
+
+  @Post(':id/rotate')
+  @HttpCode(200)
+  rotate(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: RotateKeyDto): Promise<KeyWithSecret> {
+    return this.keys.rotate(id, dto);
+  }
+
+  @Post(':id/revoke')
+  @HttpCode(200)
+  revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<KeyView> {
+    return this.keys.revoke(id);
+  }
+}

@@ -1,0 +1,14 @@
+import { ApiKey } from '@gatehouse/db';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventsModule } from '../events/events.module.js';
+import { KeysController } from './keys.controller.js';
+import { KeysService } from './keys.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([ApiKey]), EventsModule],
+  controllers: [KeysController],
+  providers: [KeysService],
+  exports: [KeysService],
+})
+export class KeysModule {}

@@ -1,0 +1,180 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { generateApiKey, hashApiKey } from '@gatehouse/crypto';
+import { ApiKey } from '@gatehouse/db';
+import { BroadcastEvent } from '@gatehouse/queue';
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import type { ClientKey } from '../auth/principal.js';
+import { BroadcastPublisher } from '../events/broadcast.publisher.js';
+import type { CreateKeyDto } from './dto/create-key.dto.js';
+import type { KeyFields } from './dto/key-fields.js';
+import type { RotateKeyDto } from './dto/rotate-key.dto.js';
+import type { UpdateKeyDto } from './dto/update-key.dto.js';
+import { type KeyView, toKeyView } from './key-view.js';
+
+export type KeyWithSecret = KeyView & { key: string };
+export type KeyPage = { data: KeyView[]; next_cursor: string | null };
+
+// last_used_at is informational: write it at most this often per key and process.
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+@Injectable()
+export class KeysService {
+  private readonly logger = new Logger(KeysService.name);
+  private readonly lastUsedWrites = new Map<string, number>();
+
+  constructor(
+    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly broadcast: BroadcastPublisher,
+  ) {}
+
+  async create(dto: CreateKeyDto): Promise<KeyWithSecret> {
+    const { key, prefix } = generateApiKey();
+    const entity = this.keys.create({
+      prefix,
+      keyHash: hashApiKey(this.config.KEY_PEPPER, key),
+      ...this.fieldsFrom(dto),
+    });
+    const saved = await this.keys.save(entity);
+    return { ...toKeyView(await this.findOrFail(saved.id)), key };
+  }
+
+  async list(limit = 50, cursor?: string): Promise<KeyPage> {
+    const qb = this.keys
+      .createQueryBuilder('k')
+      .orderBy('k.created_at', 'DESC')
+      .addOrderBy('k.id', 'DESC')
+      .take(limit + 1);
+    if (cursor) {
+      const { createdAt, id } = decodeCursor(cursor);
+      qb.where('(k.created_at, k.id) < (:createdAt, :id)', { createdAt, id });
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map((k) => toKeyView(k)),
+      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async get(id: string): Promise<KeyView> {
+    return toKeyView(await this.findOrFail(id));
+  }
+
+  async update(id: string, dto: UpdateKeyDto): Promise<KeyView> {
+    await this.findOrFail(id);
+    const fields = this.fieldsFrom(dto);
+    if (Object.keys(fields).length > 0) await this.keys.update({ id }, fields);
+    await this.changed(id);
+    return this.get(id);
+  }
+
+  async rotate(id: string, dto: RotateKeyDto): Promise<KeyWithSecret> {
+    const current = await this.keys.findOne({
+      where: { id },
+      select: { id: true, keyHash: true, revokedAt: true },
+    });
+    if (!current) throw notFound();
+    if (current.revokedAt) throw new BadRequestException('A revoked key cannot be rotated');
+    const grace = dto.grace_seconds ?? 0;
+    const { key, prefix } = generateApiKey();
+    await this.keys.update(
+      { id },
+      {
+        prefix,
+        keyHash: hashApiKey(this.config.KEY_PEPPER, key),
+        previousKeyHash: grace > 0 ? current.keyHash : null,
+        previousKeyExpiresAt: grace > 0 ? new Date(Date.now() + grace * 1000) : null,
+      },
+    );
+    await this.changed(id);
+    return { ...(await this.get(id)), key };
+  }
+
+  async revoke(id: string): Promise<KeyView> {
+    const key = await this.findOrFail(id);
+    if (!key.revokedAt) {
+      await this.keys.update({ id }, { revokedAt: new Date(), previousKeyHash: null, previousKeyExpiresAt: null });
+    }
+    await this.changed(id);
+    return this.get(id);
+  }
+
+  /**
+   * The key whose current secret, or previous secret still in its grace period, hashes to
+   * `hash`; with `notAfter` set when it matched the previous secret.
+   */
+  async findByHash(hash: string): Promise<{ key: ClientKey; notAfter?: Date } | null> {
+    const row = await this.keys
+      .createQueryBuilder('k')
+      .addSelect('k.key_hash = :hash', 'is_current')
+      .where('k.key_hash = :hash')
+      .orWhere('(k.previous_key_hash = :hash AND k.previous_key_expires_at > now())')
+      .setParameters({ hash })
+      .getRawAndEntities();
+    const entity = row.entities[0];
+    const raw = row.raw[0] as { is_current?: boolean } | undefined;
+    if (!entity) return null;
+    const key: ClientKey = {
+      id: entity.id,
+      name: entity.name,
+      prefix: entity.prefix,
+      allowedModels: entity.allowedModels,
+      requestsPerMinute: entity.requestsPerMinute,
+      tokensPerDay: entity.tokensPerDay,
+      expiresAt: entity.expiresAt,
+      revokedAt: entity.revokedAt,
+    };
+    return raw?.is_current ? { key } : { key, notAfter: entity.previousKeyExpiresAt ?? undefined };
+  }
+
+  /** Records use without a write per request; failures only cost the timestamp. */
+  touchLastUsed(keyId: string): void {
+    const now = Date.now();
+    if (now - (this.lastUsedWrites.get(keyId) ?? 0) < LAST_USED_WRITE_INTERVAL_MS) return;
+    this.lastUsedWrites.set(keyId, now);
+    this.keys.update({ id: keyId }, { lastUsedAt: new Date(now) }).catch((err: Error) => {
+      this.logger.warn(`could not record last use: ${err.message}`);
+    });
+  }
+
+  private async changed(id: string): Promise<void> {
+    await this.broadcast.publish(BroadcastEvent.keyChanged, { keyId: id });
+  }
+
+  private async findOrFail(id: string): Promise<ApiKey> {
+    const key = await this.keys.findOne({ where: { id } });
+    if (!key) throw notFound();
+    return key;
+  }
+
+  private fieldsFrom(dto: KeyFields): Partial<ApiKey> {
+    const fields: Partial<ApiKey> = {};
+    if (dto.name !== undefined) fields.name = dto.name;
+    if (dto.allowed_models !== undefined) fields.allowedModels = [...new Set(dto.allowed_models)];
+    if (dto.requests_per_minute !== undefined) fields.requestsPerMinute = dto.requests_per_minute;
+    if (dto.tokens_per_day !== undefined) fields.tokensPerDay = dto.tokens_per_day;
+    if (dto.expires_at !== undefined) fields.expiresAt = dto.expires_at;
+    return fields;
+  }
+}
+
+function notFound(): NotFoundException {
+  return new NotFoundException('No key with this id');
+}
+
+function encodeCursor(key: ApiKey): string {
+  return Buffer.from(`${key.createdAt.toISOString()}|${key.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const date = new Date(createdAt ?? '');
+  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(date.getTime())) {
+    throw new BadRequestException('Invalid cursor');
+  }
+  return { createdAt: date, id };
+}

@@ -1,0 +1,61 @@
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { ThrottlerException, ThrottlerGuard } from '@nestjs/throttler';
+import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface.js';
+import type { Request, Response } from 'express';
+
+type LimitState = { limit: number; remaining: number; resetSeconds: number };
+
+const LIMIT_STATES = Symbol('rateLimitStates');
+type RequestWithLimits = Request & { [LIMIT_STATES]?: LimitState[] };
+
+/**
+ * Runs every configured throttler (per IP, per key) and reports the tightest one in plain
+ * `X-RateLimit-*` headers, with `Retry-After` on 429, instead of one header set per throttler.
+ */
+@Injectable()
+export class GatewayThrottlerGuard extends ThrottlerGuard {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const allowed = await super.canActivate(context);
+    const { req, res } = this.getRequestResponse(context) as { req: RequestWithLimits; res: Response };
+    const states = req[LIMIT_STATES] ?? [];
+    const tightest = states.reduce<LimitState | undefined>(
+      (min, s) => (!min || s.remaining < min.remaining ? s : min),
+      undefined,
+    );
+    if (tightest) writeHeaders(res, tightest);
+    return allowed;
+  }
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = props;
+    const { req, res } = this.getRequestResponse(context) as { req: RequestWithLimits; res: Response };
+    const name = throttler.name ?? 'default';
+    const tracker = await getTracker(req, context);
+    const record = await this.storageService.increment(
+      generateKey(context, tracker, name),
+      ttl,
+      limit,
+      blockDuration,
+      name,
+    );
+    const state: LimitState = {
+      limit,
+      remaining: Math.max(0, limit - record.totalHits),
+      resetSeconds: record.timeToExpire,
+    };
+    if (record.isBlocked) {
+      writeHeaders(res, { ...state, remaining: 0 });
+      res.setHeader('Retry-After', String(Math.max(1, record.timeToBlockExpire)));
+      throw new ThrottlerException(`Rate limit exceeded (${name}); retry after the Retry-After delay`);
+    }
+    (req[LIMIT_STATES] ??= []).push(state);
+    return true;
+  }
+}
+
+function writeHeaders(res: Response, state: LimitState): void {
+  res.setHeader('X-RateLimit-Limit', String(state.limit));
+  res.setHeader('X-RateLimit-Remaining', String(state.remaining));
+  res.setHeader('X-RateLimit-Reset', String(state.resetSeconds));
+}

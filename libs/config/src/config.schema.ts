@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const list = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Variables whose values are secrets: never printed, checked for strength in production. */
+export const SECRET_VARIABLES = ['ADMIN_API_KEY', 'KEY_PEPPER', 'API_KEY'] as const;
+export type SecretVariable = (typeof SECRET_VARIABLES)[number];
+
+/**
+ * Every environment variable Gatehouse reads, with its default. Secrets are optional here;
+ * which ones an app needs, and how strong they must be, is decided in load-config.ts.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(3000),
+
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/gatehouse'),
+  DB_RUN_MIGRATIONS: bool.default(true),
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** Namespace for every Redis key and pub/sub channel of this deployment. */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('gatehouse'),
+
+  ADMIN_API_KEY: z.string().optional(),
+  KEY_PEPPER: z.string().optional(),
+  API_KEY: z.string().optional(),
+  DEV_SECRETS_FILE: z.string().default('.gatehouse/dev-secrets.json'),
+
+  CORS_ORIGINS: list.default([]),
+  TRUSTED_PROXIES: list.default([]),
+  MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+
+  RATE_LIMIT_KEY_PER_MIN: int(1, 1_000_000).default(600),
+  RATE_LIMIT_IP_PER_MIN: int(1, 1_000_000).default(1200),
+  RATE_LIMIT_JOBS_PER_MIN: int(1, 1_000_000).default(10),
+  AUTH_FAILURE_LIMIT: int(1, 1_000_000).default(10),
+  AUTH_FAILURE_WINDOW_SECONDS: int(1, 86_400).default(300),
+  AUTH_LOCKOUT_SECONDS: int(1, 86_400).default(900),
+  /** How long a verified key stays cached; revocations also invalidate it over pub/sub. */
+  AUTH_CACHE_TTL_MS: int(0, 300_000).default(10_000),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export type AppName = 'gateway' | 'proxy-worker' | 'audit' | 'cli';
+
+/** The validated configuration every app receives. Secrets needed by the app are present. */
+export type AppConfig = Omit<RawConfig, 'ADMIN_API_KEY' | 'KEY_PEPPER'> & {
+  ADMIN_API_KEY: string;
+  KEY_PEPPER: string;
+};

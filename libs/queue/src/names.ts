@@ -1,0 +1,29 @@
+/**
+ * Names that live in Redis and outlive deploys: never rename one, add a new name instead.
+ */
+export const QueueName = {
+  proxy: 'proxy',
+  audit: 'audit',
+} as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+/** BullMQ prefix: the hash tag keeps every key of a queue in one Redis Cluster slot. */
+export function bullPrefix(redisKeyPrefix: string): string {
+  return `{${redisKeyPrefix}}`;
+}
+
+/** Broadcast events (pub/sub, every replica sees them), as opposed to queued work. */
+export const BroadcastEvent = {
+  /** A key was revoked, rotated, patched or expired: drop it from every auth cache. */
+  keyChanged: 'key.changed',
+} as const;
+export type BroadcastEvent = (typeof BroadcastEvent)[keyof typeof BroadcastEvent];
+
+export type BroadcastPayloads = {
+  [BroadcastEvent.keyChanged]: { keyId: string };
+};
+
+/** Pub/sub channels are global to a Redis server (not per db), so they carry the prefix. */
+export function broadcastChannel(redisKeyPrefix: string, event: BroadcastEvent): string {
+  return `${redisKeyPrefix}:${event}`;
+}
