@@ -3,11 +3,12 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventsModule } from '../events/events.module.js';
 import { KeysController } from './keys.controller.js';
+import { MeController } from './me.controller.js';
 import { KeysService } from './keys.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ApiKey]), EventsModule],
-  controllers: [KeysController],
+  controllers: [KeysController, MeController],
   providers: [KeysService],
   exports: [KeysService],
 })

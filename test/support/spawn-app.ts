@@ -1,0 +1,82 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export type AppName = 'gateway' | 'proxy-worker' | 'audit';
+
+export type SpawnedApp = {
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  stop(): Promise<number | null>;
+};
+
+/** Runs a built app (`npm run build` first) as its own process, as production does. */
+export function spawnApp(app: AppName, env: Record<string, string>): SpawnedApp {
+  const child = spawn(process.execPath, [resolve(ROOT, `dist/apps/${app}/src/main.js`)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Starts a gateway process on a free port and waits until it answers /health. */
+export async function spawnGateway(env: Record<string, string>): Promise<SpawnedApp & { url: string }> {
+  const port = await freePort();
+  const app = spawnApp('gateway', { ...env, PORT: String(port), HOST: '127.0.0.1' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/health`)).ok, 30_000, () => app.output(), app.exited);
+  return { ...app, url };
+}
+
+/** Polls `check` until it returns true; fails with the process output if it never does. */
+export async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string = () => '',
+  abort?: Promise<unknown>,
+): Promise<void> {
+  let aborted = false;
+  void abort?.then(() => (aborted = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !aborted) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${aborted ? ' (process exited)' : ''}\n${describe()}`);
+}

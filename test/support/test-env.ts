@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { createRedisNamespace, TEST_REDIS_URL } from './test-redis.js';
+
+export type TestEnv = {
+  env: Record<string, string>;
+  adminKey: string;
+  database: TestDatabase;
+  redisPrefix: string;
+  cleanup(): Promise<void>;
+};
+
+/** Secrets are generated per run: none is ever written in a fixture. */
+export function randomSecret(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/**
+ * An isolated environment for one suite: its own database, its own Redis prefix, fresh secrets.
+ * `overrides` replace or add variables (an `undefined` value removes one).
+ */
+export async function createTestEnv(overrides: Record<string, string | undefined> = {}): Promise<TestEnv> {
+  const database = await createTestDatabase();
+  const redis = createRedisNamespace();
+  const adminKey = `gha_${randomBytes(24).toString('hex')}`;
+  const env: Record<string, string | undefined> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: redis.prefix,
+    ADMIN_API_KEY: adminKey,
+    KEY_PEPPER: randomSecret(),
+    ...overrides,
+  };
+  const clean = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  return {
+    env: clean,
+    adminKey: clean.ADMIN_API_KEY ?? adminKey,
+    database,
+    redisPrefix: redis.prefix,
+    cleanup: async () => {
+      await redis.cleanup();
+      await database.drop();
+    },
+  };
+}
