@@ -10,13 +10,14 @@ const common = {
 };
 
 export default {
+  // Global only: Jest ignores testTimeout inside a project. E2E hooks start real processes.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 60_000,
     },
   ],
 };

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@gatehouse/config';
+import { announceDevAdminKey, loadConfigOrExit } from '@gatehouse/config';
 import { dataSourceOptions, ensureDatabase, runMigrations } from '@gatehouse/db';
 import { DataSource } from 'typeorm';
 
 /** `npm run migration:run` and the first step of `npm start`: create the database, migrate it. */
 export async function prepareDatabase(): Promise<void> {
-  const { config } = loadConfigOrExit('cli');
+  const { config, generatedAdminKey } = loadConfigOrExit('cli');
+  if (generatedAdminKey) announceDevAdminKey(generatedAdminKey, config.DEV_SECRETS_FILE);
   if (await ensureDatabase(config.DATABASE_URL)) {
     process.stdout.write(`created database ${new URL(config.DATABASE_URL).pathname.slice(1)}\n`);
   }

@@ -1,24 +1,26 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@gatehouse/config';
+import { announceDevAdminKey, loadConfigOrExit } from '@gatehouse/config';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { GatewayModule } from './app.module.js';
 import { configureGatewayApp } from './configure-app.js';
 
 async function bootstrap(): Promise<void> {
   const { config, generatedAdminKey } = loadConfigOrExit('gateway');
-  if (generatedAdminKey) {
-    // Shown once, on the terminal of whoever started a fresh dev setup; kept in DEV_SECRETS_FILE.
-    process.stdout.write(
-      `\n  Gatehouse dev admin key (shown once, saved in ${config.DEV_SECRETS_FILE}):\n  ${generatedAdminKey}\n\n`,
-    );
-  }
+  if (generatedAdminKey) announceDevAdminKey(generatedAdminKey, config.DEV_SECRETS_FILE);
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
     bodyParser: false,
     bufferLogs: true,
   });
   await configureGatewayApp(app, config);
   await app.listen(config.PORT, config.HOST);
+  app.get(Logger).log(`gateway listening on http://${config.HOST}:${config.PORT}`);
 }
 
-void bootstrap();
+bootstrap().catch((err: unknown) => {
+  // A dependency that stays down through the start-up retries: say so plainly and exit non-zero
+  // so the supervisor (compose, systemd) restarts us.
+  process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -13,4 +13,9 @@ async function bootstrap(): Promise<void> {
   app.get(Logger).log('proxy-worker started');
 }
 
-void bootstrap();
+bootstrap().catch((err: unknown) => {
+  // A dependency that stays down through the start-up retries: say so plainly and exit non-zero
+  // so the supervisor (compose, systemd) restarts us.
+  process.stderr.write(`proxy-worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ConfigError } from './config-error.js';
 
 export type DevSecrets = { ADMIN_API_KEY: string; KEY_PEPPER: string };
 
@@ -9,22 +10,46 @@ export type DevSecrets = { ADMIN_API_KEY: string; KEY_PEPPER: string };
  * once and kept in a local file (mode 0600, git-ignored) so every app and every restart agree.
  */
 export function loadOrCreateDevSecrets(file: string): { secrets: DevSecrets; created: boolean } {
-  if (existsSync(file)) {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>;
-    if (parsed.ADMIN_API_KEY && parsed.KEY_PEPPER) {
-      return { secrets: { ADMIN_API_KEY: parsed.ADMIN_API_KEY, KEY_PEPPER: parsed.KEY_PEPPER }, created: false };
-    }
-  }
+  if (existsSync(file)) return { secrets: readDevSecrets(file), created: false };
   const secrets: DevSecrets = {
     ADMIN_API_KEY: `gha_${randomBytes(24).toString('hex')}`,
     KEY_PEPPER: randomBytes(32).toString('hex'),
   };
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  // 'wx' fails if another app created the file meanwhile; then we read what it wrote.
+  // Written in full to a private temporary file, then linked into place: the link fails if
+  // another app (npm start runs three at once) created the file meanwhile, and nobody can ever
+  // read a half-written file. Then we use what the other app wrote.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, JSON.stringify(secrets, null, 2), { mode: 0o600, flag: 'wx' });
   try {
-    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600, flag: 'wx' });
-  } catch {
-    return loadOrCreateDevSecrets(file);
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return { secrets: readDevSecrets(file), created: false };
+  } finally {
+    unlinkSync(tmp);
   }
   return { secrets, created: true };
+}
+
+/** An existing file is never overwritten: a new pepper would silently invalidate every key. */
+function readDevSecrets(file: string): DevSecrets {
+  let parsed: Partial<DevSecrets> | null = null;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets> | null;
+  } catch {
+    // reported below
+  }
+  const { ADMIN_API_KEY, KEY_PEPPER } = parsed ?? {};
+  if (
+    typeof ADMIN_API_KEY === 'string' &&
+    ADMIN_API_KEY &&
+    typeof KEY_PEPPER === 'string' &&
+    KEY_PEPPER
+  ) {
+    return { ADMIN_API_KEY, KEY_PEPPER };
+  }
+  throw new ConfigError([
+    'DEV_SECRETS_FILE is unreadable or incomplete; delete it to generate new dev secrets, or set ADMIN_API_KEY and KEY_PEPPER',
+  ]);
 }

@@ -10,7 +10,9 @@ export type LoggingConfig = {
 
 /**
  * Structured JSON logs with credentials removed twice over: header paths by pino's redact,
- * and anything secret-looking (or equal to a configured secret) by the redactor.
+ * and anything secret-looking (or equal to a configured secret) by the redactor. The redactor
+ * also runs over each finished line, because child-logger bindings (pino-http's `req`, with
+ * its path) and serializer output never pass through `formatters.log`.
  */
 export function loggerOptions(app: string, config: LoggingConfig): LoggerOptions {
   const redactor = createRedactor([config.ADMIN_API_KEY, config.KEY_PEPPER, config.API_KEY]);
@@ -29,7 +31,12 @@ export function loggerOptions(app: string, config: LoggingConfig): LoggerOptions
     },
     formatters: {
       level: (label) => ({ level: label }),
-      log: (object) => redactor.value(object),
+      // Field-name redaction for what code logs (`{ err }`, `{ headers }`). pino-http's raw
+      // req/res are left out: they are serialized separately and covered by streamWrite.
+      log: (object) => {
+        const { req, res, ...rest } = object;
+        return { ...(req !== undefined && { req }), ...(res !== undefined && { res }), ...redactor.value(rest) };
+      },
     },
     hooks: {
       logMethod(args, method) {
@@ -40,6 +47,8 @@ export function loggerOptions(app: string, config: LoggingConfig): LoggerOptions
           >,
         );
       },
+      // Replacements are `[REDACTED]`, so the line stays valid JSON.
+      streamWrite: (line) => redactor.text(line),
     },
   };
 }

@@ -44,9 +44,10 @@ export class AuthService {
     const hash = hashApiKey(this.config.KEY_PEPPER, presented);
     const cached = this.cache.get(hash);
     if (cached) return cached;
+    const readAt = this.cache.generation;
     const found = await this.keys.findByHash(hash);
     if (!found) return null;
-    this.cache.set(hash, found.key, found.notAfter);
+    this.cache.set(hash, found.key, readAt, found.notAfter);
     return found.key;
   }
 }

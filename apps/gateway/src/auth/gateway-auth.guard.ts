@@ -58,7 +58,7 @@ export class GatewayAuthGuard extends AuthGuard([X_API_KEY_STRATEGY, BEARER_STRA
   }
 
   override handleRequest<T>(err: unknown, user: T | false): T {
-    if (err) throw err;
+    if (err) throw err instanceof Error ? err : new UnauthorizedException();
     if (!user) throw new UnauthorizedException('Missing or invalid API key');
     return user;
   }

@@ -15,6 +15,11 @@ const MAX_ENTRIES = 10_000;
 export class KeyCache {
   private readonly byHash = new Map<string, Entry>();
   private readonly ttlMs: number;
+  /**
+   * Bumped by every invalidation. A lookup that started before an invalidation must not cache
+   * what it read: the row may predate the change the broadcast announced.
+   */
+  private generationCounter = 0;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.ttlMs = config.AUTH_CACHE_TTL_MS;
@@ -30,8 +35,13 @@ export class KeyCache {
     return entry.key;
   }
 
-  set(hash: string, key: ClientKey, notAfter?: Date): void {
-    if (this.ttlMs === 0) return;
+  get generation(): number {
+    return this.generationCounter;
+  }
+
+  /** Caches a key read while `generation` was `readAt`; ignored if anything changed since. */
+  set(hash: string, key: ClientKey, readAt: number, notAfter?: Date): void {
+    if (this.ttlMs === 0 || readAt !== this.generationCounter) return;
     if (this.byHash.size >= MAX_ENTRIES) {
       // Maps iterate in insertion order: drop the oldest entry.
       const oldest = this.byHash.keys().next().value;
@@ -42,12 +52,14 @@ export class KeyCache {
   }
 
   invalidateKey(keyId: string): void {
+    this.generationCounter++;
     for (const [hash, entry] of this.byHash) {
       if (entry.key.id === keyId) this.byHash.delete(hash);
     }
   }
 
   clear(): void {
+    this.generationCounter++;
     this.byHash.clear();
   }
 }

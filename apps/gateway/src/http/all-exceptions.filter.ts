@@ -1,4 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { isDatabaseUnavailableError } from '@gatehouse/db';
 import {
   type ArgumentsHost,
   Catch,
@@ -7,13 +8,18 @@ import {
   HttpStatus,
   Inject,
   Logger,
+  NotFoundException,
+  ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { type ErrorBody, errorTypeFor } from './error-body.js';
 
+const DB_UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable; try again shortly';
+
 /**
  * The one place errors become responses: `{ error: { type, message, request_id } }`.
- * Unexpected errors are logged with their cause and answered with a bare 500.
+ * Unexpected errors are logged with their cause and answered with a bare 500; a database that
+ * cannot be reached is an outage, not a bug, and gets a generic 503 the client may retry.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -28,11 +34,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
+    const dbDown = !(exception instanceof HttpException) && isDatabaseUnavailableError(exception);
+    // The response says only "unavailable"; the log keeps the driver's error.
+    const shown = dbDown ? new ServiceUnavailableException(DB_UNAVAILABLE_MESSAGE) : exception;
     const status =
-      exception instanceof HttpException ? exception.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
-    const message = this.messageFor(exception, status);
+      shown instanceof HttpException ? shown.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
+    const message = this.messageFor(shown, status, req);
     if (status >= 500) {
-      this.logger.error({ err: exception, request_id: req.id, status }, 'request failed');
+      this.logger.error(
+        { err: exception, request_id: req.id, status },
+        dbDown ? 'request failed: database unavailable' : 'request failed',
+      );
     }
     if (res.headersSent) {
       res.end();
@@ -42,7 +54,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     res.status(status).json(body);
   }
 
-  private messageFor(exception: unknown, status: number): string {
+  private messageFor(exception: unknown, status: number, req: Request): string {
+    if (exception instanceof NotFoundException && exception.message === `Cannot ${req.method} ${req.originalUrl}`) {
+      // Nest's unknown-route message echoes the query string, where credentials sometimes end up.
+      return `Cannot ${req.method} ${req.path}`;
+    }
     if (exception instanceof HttpException) {
       const response = exception.getResponse();
       if (typeof response === 'string') return response;

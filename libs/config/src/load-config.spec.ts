@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from './config-error.js';
+import { loadConfig } from './load-config.js';
+
+const secret = (): string => randomBytes(32).toString('hex');
+
+/** The ConfigError loadConfig throws for `env`; fails the test when it does not throw one. */
+function configErrorFor(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig('gateway', env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('loadConfig accepted the configuration');
+}
+
+describe('loadConfig', () => {
+  let dir: string;
+  let secretsFile: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+    secretsFile = join(dir, 'dev-secrets.json');
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('defaults', () => {
+    it('binds to 127.0.0.1:3000 unless told otherwise', () => {
+      const { config } = loadConfig('gateway', { DEV_SECRETS_FILE: secretsFile });
+      expect(config.HOST).toBe('127.0.0.1');
+      expect(config.PORT).toBe(3000);
+      expect(config.NODE_ENV).toBe('development');
+    });
+
+    it('treats an empty variable as unset', () => {
+      const { config } = loadConfig('gateway', {
+        DEV_SECRETS_FILE: secretsFile,
+        HOST: '',
+        PORT: '',
+      });
+      expect(config.HOST).toBe('127.0.0.1');
+      expect(config.PORT).toBe(3000);
+    });
+
+    it('parses explicit values', () => {
+      const { config } = loadConfig('gateway', {
+        DEV_SECRETS_FILE: secretsFile,
+        HOST: '0.0.0.0',
+        PORT: '8080',
+        CORS_ORIGINS: 'https://a.example, https://b.example ,',
+      });
+      expect(config.HOST).toBe('0.0.0.0');
+      expect(config.PORT).toBe(8080);
+      expect(config.CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
+    });
+  });
+
+  describe('invalid values', () => {
+    it.each([
+      ['PORT', 'abc'],
+      ['PORT', '70000'],
+      ['DATABASE_URL', 'not a url'],
+      ['REDIS_URL', 'nope'],
+      ['NODE_ENV', 'prod'],
+      ['REDIS_KEY_PREFIX', 'has spaces'],
+    ])('refuses %s=%s, naming the variable', (name, value) => {
+      const err = configErrorFor({ DEV_SECRETS_FILE: secretsFile, [name]: value });
+      expect(err.problems.some((p) => p.startsWith(`${name}:`))).toBe(true);
+    });
+
+    it('does not echo an invalid value back', () => {
+      const marker = randomBytes(16).toString('hex');
+      const err = configErrorFor({
+        NODE_ENV: 'production',
+        DATABASE_URL: `postgres user:${marker} at nowhere`,
+        ADMIN_API_KEY: secret(),
+        KEY_PEPPER: secret(),
+      });
+      expect(err.message).toContain('DATABASE_URL');
+      expect(err.message).not.toContain(marker);
+    });
+  });
+
+  describe('in production', () => {
+    const good = (): Record<string, string> => ({
+      NODE_ENV: 'production',
+      ADMIN_API_KEY: secret(),
+      KEY_PEPPER: secret(),
+      DEV_SECRETS_FILE: secretsFile,
+    });
+
+    it('accepts strong, distinct secrets and uses them as given', () => {
+      const env = good();
+      const { config, generatedAdminKey } = loadConfig('gateway', env);
+      expect(config.ADMIN_API_KEY).toBe(env.ADMIN_API_KEY);
+      expect(config.KEY_PEPPER).toBe(env.KEY_PEPPER);
+      expect(generatedAdminKey).toBeUndefined();
+      expect(existsSync(secretsFile)).toBe(false);
+    });
+
+    it.each(['ADMIN_API_KEY', 'KEY_PEPPER'])('requires %s and never generates it', (name) => {
+      const err = configErrorFor({ ...good(), [name]: undefined });
+      expect(err.problems).toContain(`${name} is required in production`);
+      expect(existsSync(secretsFile)).toBe(false);
+    });
+
+    it.each(['ADMIN_API_KEY', 'KEY_PEPPER', 'API_KEY'])(
+      'refuses a short %s without showing it',
+      (name) => {
+        const value = randomBytes(15).toString('hex'); // 30 characters
+        const err = configErrorFor({ ...good(), [name]: value });
+        expect(err.problems).toContain(`${name} is shorter than 32 characters`);
+        expect(err.message).not.toContain(value);
+      },
+    );
+
+    it.each([
+      ['ADMIN_API_KEY', 'change-me-please'],
+      ['ADMIN_API_KEY', 'changeme_'],
+      ['KEY_PEPPER', 'your-pepper-here-'],
+      ['KEY_PEPPER', 'example-'],
+      ['API_KEY', 'CHANGE_ME-'],
+    ])('refuses a placeholder %s (%s…) without showing it', (name, start) => {
+      const value = `${start}${randomBytes(20).toString('hex')}`;
+      const err = configErrorFor({ ...good(), [name]: value });
+      expect(
+        err.problems.filter((p) => p.startsWith(`${name} is a placeholder value`)),
+      ).toHaveLength(1);
+      expect(err.message).not.toContain(value);
+    });
+
+    it('refuses a long run of one character', () => {
+      const err = configErrorFor({ ...good(), KEY_PEPPER: 'x'.repeat(64) });
+      expect(err.message).toContain('KEY_PEPPER is a placeholder value');
+    });
+
+    it.each(['KEY_PEPPER', 'API_KEY'])('refuses ADMIN_API_KEY reused as %s', (name) => {
+      const env = good();
+      const err = configErrorFor({ ...env, [name]: env.ADMIN_API_KEY });
+      expect(err.message).toContain(`${name} must differ from ADMIN_API_KEY`);
+      expect(err.message).not.toContain(env.ADMIN_API_KEY);
+    });
+
+    it('refuses API_KEY equal to KEY_PEPPER', () => {
+      const env = good();
+      const err = configErrorFor({ ...env, API_KEY: env.KEY_PEPPER });
+      expect(err.message).toContain('API_KEY must differ from KEY_PEPPER');
+    });
+
+    it.each(['*', 'https://a.example,*', ' * '])('refuses CORS_ORIGINS=%j', (origins) => {
+      const err = configErrorFor({ ...good(), CORS_ORIGINS: origins });
+      expect(err.message).toContain('CORS_ORIGINS');
+    });
+
+    it('accepts explicit CORS origins', () => {
+      const { config } = loadConfig('gateway', { ...good(), CORS_ORIGINS: 'https://app.example' });
+      expect(config.CORS_ORIGINS).toEqual(['https://app.example']);
+    });
+
+    it('reports every problem at once', () => {
+      const err = configErrorFor({
+        NODE_ENV: 'production',
+        KEY_PEPPER: 'short',
+        CORS_ORIGINS: '*',
+      });
+      expect(err.problems).toHaveLength(3);
+      expect(err.message).toMatch(/ADMIN_API_KEY[\s\S]*KEY_PEPPER[\s\S]*CORS_ORIGINS/);
+    });
+
+    it('does not require gateway secrets for the other apps', () => {
+      const env = { NODE_ENV: 'production', DEV_SECRETS_FILE: secretsFile };
+      expect(() => loadConfig('proxy-worker', env)).not.toThrow();
+      expect(() => loadConfig('audit', env)).not.toThrow();
+      expect(existsSync(secretsFile)).toBe(false);
+    });
+  });
+
+  describe('outside production', () => {
+    it('generates missing secrets once, keeps them in a private file and reports the admin key once', () => {
+      const first = loadConfig('gateway', {
+        NODE_ENV: 'development',
+        DEV_SECRETS_FILE: secretsFile,
+      });
+      expect(first.generatedAdminKey).toBe(first.config.ADMIN_API_KEY);
+      expect(first.config.ADMIN_API_KEY.length).toBeGreaterThanOrEqual(32);
+      expect(first.config.KEY_PEPPER.length).toBeGreaterThanOrEqual(32);
+      expect(first.config.ADMIN_API_KEY).not.toBe(first.config.KEY_PEPPER);
+      expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(secretsFile, 'utf8'))).toEqual({
+        ADMIN_API_KEY: first.config.ADMIN_API_KEY,
+        KEY_PEPPER: first.config.KEY_PEPPER,
+      });
+
+      const second = loadConfig('gateway', {
+        NODE_ENV: 'development',
+        DEV_SECRETS_FILE: secretsFile,
+      });
+      expect(second.generatedAdminKey).toBeUndefined();
+      expect(second.config.ADMIN_API_KEY).toBe(first.config.ADMIN_API_KEY);
+      expect(second.config.KEY_PEPPER).toBe(first.config.KEY_PEPPER);
+    });
+
+    it('creates the directory of the secrets file', () => {
+      const nested = join(dir, 'a', 'b', 'dev-secrets.json');
+      loadConfig('gateway', { NODE_ENV: 'test', DEV_SECRETS_FILE: nested });
+      expect(statSync(nested).mode & 0o777).toBe(0o600);
+    });
+
+    it('uses secrets from the environment and writes nothing when both are set', () => {
+      const env = { ADMIN_API_KEY: secret(), KEY_PEPPER: secret(), DEV_SECRETS_FILE: secretsFile };
+      const { config, generatedAdminKey } = loadConfig('gateway', env);
+      expect(config.ADMIN_API_KEY).toBe(env.ADMIN_API_KEY);
+      expect(config.KEY_PEPPER).toBe(env.KEY_PEPPER);
+      expect(generatedAdminKey).toBeUndefined();
+      expect(existsSync(secretsFile)).toBe(false);
+    });
+
+    it('does not announce a generated admin key when the environment provides one', () => {
+      const admin = secret();
+      const { config, generatedAdminKey } = loadConfig('gateway', {
+        ADMIN_API_KEY: admin,
+        DEV_SECRETS_FILE: secretsFile,
+      });
+      expect(config.ADMIN_API_KEY).toBe(admin);
+      expect(config.KEY_PEPPER).toMatch(/^[0-9a-f]{64}$/);
+      expect(generatedAdminKey).toBeUndefined();
+    });
+
+    it('never overwrites an existing secrets file', () => {
+      const stored = { ADMIN_API_KEY: secret(), KEY_PEPPER: secret() };
+      writeFileSync(secretsFile, JSON.stringify(stored), { mode: 0o600 });
+      const { config, generatedAdminKey } = loadConfig('gateway', {
+        DEV_SECRETS_FILE: secretsFile,
+      });
+      expect(config.ADMIN_API_KEY).toBe(stored.ADMIN_API_KEY);
+      expect(config.KEY_PEPPER).toBe(stored.KEY_PEPPER);
+      expect(generatedAdminKey).toBeUndefined();
+    });
+
+    it.each([
+      ['empty', ''],
+      ['not JSON', '{"ADMIN_API_KEY": '],
+      ['incomplete', JSON.stringify({ ADMIN_API_KEY: 'gha_0123' })],
+      ['null', 'null'],
+    ])('refuses a secrets file that is %s, naming DEV_SECRETS_FILE', (_label, content) => {
+      writeFileSync(secretsFile, content, { mode: 0o600 });
+      const err = configErrorFor({ DEV_SECRETS_FILE: secretsFile });
+      expect(err.message).toContain('DEV_SECRETS_FILE');
+      expect(readFileSync(secretsFile, 'utf8')).toBe(content);
+    });
+  });
+});
