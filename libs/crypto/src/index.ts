@@ -1,2 +1,3 @@
 export * from './api-key-format.js';
+export * from './credential-box.js';
 export * from './keyed-hash.js';

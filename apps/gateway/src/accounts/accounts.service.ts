@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { parsePublicKey, type SealingKey, sealCredential } from '@gatehouse/crypto';
+import { UpstreamAccount } from '@gatehouse/db';
+import { BroadcastEvent } from '@gatehouse/queue';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { BroadcastPublisher } from '../events/broadcast.publisher.js';
+import { type AccountView, toAccountView } from './account-view.js';
+import type { AccountTuning } from './dto/account-fields.js';
+import type { CreateAccountDto } from './dto/create-account.dto.js';
+import type { UpdateAccountDto } from './dto/update-account.dto.js';
+
+export type AccountPage = { data: AccountView[]; next_cursor: string | null };
+
+/** The associated data a sealed credential is bound to: it opens only for this account. */
+export function credentialContext(accountId: string): string {
+  return `upstream-account:${accountId}`;
+}
+
+const NO_SEALING_KEY =
+  'Upstream credentials cannot be stored: CREDENTIALS_PUBLIC_KEY is not configured on the gateway';
+
+@Injectable()
+export class AccountsService {
+  private readonly logger = new Logger(AccountsService.name);
+  /** Undefined when no public key is configured: accounts can be read, not given credentials. */
+  private readonly sealingKey: SealingKey | undefined;
+
+  constructor(
+    @InjectRepository(UpstreamAccount) private readonly accounts: Repository<UpstreamAccount>,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly broadcast: BroadcastPublisher,
+  ) {
+    const spec = config.CREDENTIALS_PUBLIC_KEY;
+    if (spec) {
+      try {
+        this.sealingKey = parsePublicKey(spec);
+      } catch (err) {
+        // A key that is set but broken is a deployment error: refuse to start, name the variable.
+        throw new Error(`CREDENTIALS_PUBLIC_KEY is invalid: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+    }
+  }
+
+  async create(dto: CreateAccountDto): Promise<AccountView> {
+    const key = this.requireSealingKey();
+    const id = randomUUID();
+    await this.accounts.insert({
+      id,
+      name: dto.name,
+      provider: dto.provider,
+      baseUrl: normaliseBaseUrl(dto.base_url),
+      sealedCredential: sealCredential(dto.credential, key, credentialContext(id)),
+      credentialKeyId: key.kid,
+      ...tuningFrom(dto),
+    });
+    this.logger.log(`upstream account ${id} created (credential sealed under ${key.kid})`);
+    await this.changed(id);
+    return this.get(id);
+  }
+
+  async list(limit = 50, cursor?: string): Promise<AccountPage> {
+    // Compared at millisecond precision, the precision the cursor carries (Postgres keeps µs).
+    const createdMs = "date_trunc('milliseconds', a.created_at)";
+    const qb = this.accounts
+      .createQueryBuilder('a')
+      .orderBy(createdMs, 'DESC')
+      .addOrderBy('a.id', 'DESC')
+      .limit(limit + 1);
+    if (cursor) {
+      const { createdAt, id } = decodeCursor(cursor);
+      qb.where(`(${createdMs}, a.id) < (:createdAt, :id)`, { createdAt, id });
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(toAccountView),
+      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async get(id: string): Promise<AccountView> {
+    return toAccountView(await this.findOrFail(id));
+  }
+
+  async update(id: string, dto: UpdateAccountDto): Promise<AccountView> {
+    // Check the key before anything else: a patch is applied whole or not at all.
+    const key = dto.credential !== undefined ? this.requireSealingKey() : undefined;
+    await this.findOrFail(id);
+    const fields: Partial<UpstreamAccount> = tuningFrom(dto);
+    if (dto.name !== undefined) fields.name = dto.name;
+    if (dto.base_url !== undefined) fields.baseUrl = normaliseBaseUrl(dto.base_url);
+    if (key && dto.credential !== undefined) {
+      fields.sealedCredential = sealCredential(dto.credential, key, credentialContext(id));
+      fields.credentialKeyId = key.kid;
+    }
+    if (Object.keys(fields).length > 0) {
+      await this.accounts.update({ id }, fields);
+      if (fields.sealedCredential) this.logger.log(`upstream account ${id} credential replaced`);
+      await this.changed(id);
+    }
+    return this.get(id);
+  }
+
+  async setStatus(id: string, status: 'active' | 'paused'): Promise<AccountView> {
+    const account = await this.findOrFail(id);
+    if (account.status !== status) {
+      await this.accounts.update({ id }, { status });
+      await this.changed(id);
+    }
+    return this.get(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    const result = await this.accounts.delete({ id });
+    if (!result.affected) throw notFound();
+    this.logger.log(`upstream account ${id} deleted`);
+    await this.changed(id);
+  }
+
+  private requireSealingKey(): SealingKey {
+    if (!this.sealingKey) throw new ServiceUnavailableException(NO_SEALING_KEY);
+    return this.sealingKey;
+  }
+
+  private async changed(id: string): Promise<void> {
+    await this.broadcast.publish(BroadcastEvent.accountChanged, { accountId: id });
+  }
+
+  private async findOrFail(id: string): Promise<UpstreamAccount> {
+    const account = await this.accounts.findOne({ where: { id } });
+    if (!account) throw notFound();
+    return account;
+  }
+}
+
+function tuningFrom(dto: AccountTuning): Partial<UpstreamAccount> {
+  const fields: Partial<UpstreamAccount> = {};
+  if (dto.models !== undefined) fields.models = [...new Set(dto.models)];
+  if (dto.weight !== undefined) fields.weight = dto.weight;
+  if (dto.priority !== undefined) fields.priority = dto.priority;
+  if (dto.status !== undefined) fields.status = dto.status;
+  return fields;
+}
+
+/** `https://api.openai.com/v1/` and `…/v1` are the same base: keep one form. */
+function normaliseBaseUrl(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function notFound(): NotFoundException {
+  return new NotFoundException('No upstream account with this id');
+}
+
+function encodeCursor(account: UpstreamAccount): string {
+  return Buffer.from(`${account.createdAt.toISOString()}|${account.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const date = new Date(createdAt ?? '');
+  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(date.getTime())) {
+    throw new BadRequestException('Invalid cursor');
+  }
+  return { createdAt: date, id };
+}
