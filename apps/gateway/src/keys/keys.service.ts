@@ -44,12 +44,16 @@ export class KeysService {
   async list(limit = 50, cursor?: string): Promise<KeyPage> {
     const qb = this.keys
       .createQueryBuilder('k')
-      .orderBy('k.created_at', 'DESC')
+      // Cursors carry milliseconds (JS dates); order and compare at that precision too.
+      .orderBy("date_trunc('milliseconds', k.created_at)", 'DESC')
       .addOrderBy('k.id', 'DESC')
       .take(limit + 1);
     if (cursor) {
       const { createdAt, id } = decodeCursor(cursor);
-      qb.where('(k.created_at, k.id) < (:createdAt, :id)', { createdAt, id });
+      qb.where("(date_trunc('milliseconds', k.created_at), k.id) < (:createdAt, :id)", {
+        createdAt,
+        id,
+      });
     }
     const rows = await qb.getMany();
     const page = rows.slice(0, limit);
