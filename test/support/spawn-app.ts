@@ -80,3 +80,10 @@ export async function waitFor(
   }
   throw new Error(`condition not met within ${timeoutMs} ms${aborted ? ' (process exited)' : ''}\n${describe()}`);
 }
+
+/** Starts a proxy-worker process and waits until its log says it is consuming. */
+export async function spawnWorker(env: Record<string, string>): Promise<SpawnedApp> {
+  const app = spawnApp('proxy-worker', { ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info') });
+  await waitFor(async () => app.output().includes('proxy-worker started'), 30_000, () => app.output(), app.exited);
+  return app;
+}

@@ -1,17 +1,20 @@
 import { type AppConfig, ConfigModule } from '@gatehouse/config';
 import { DatabaseModule } from '@gatehouse/db';
+import { bullPrefix, RedisModule, redisOptionsFromUrl } from '@gatehouse/queue';
+import { BullModule } from '@nestjs/bullmq';
 import { loggerOptions } from '@gatehouse/logging';
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import type { Request } from 'express';
 import { LoggerModule } from 'nestjs-pino';
+import { AccountsModule } from './accounts/accounts.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { GatewayAuthGuard } from './auth/gateway-auth.guard.js';
 import { HealthModule } from './health/health.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 import { KeysModule } from './keys/keys.module.js';
-import { RedisModule } from './redis/redis.module.js';
+import { ProxyModule } from './proxy/proxy.module.js';
 import { GatewayThrottlerGuard } from './throttle/gateway-throttler.guard.js';
 import { ThrottleModule } from './throttle/throttle.module.js';
 
@@ -53,9 +56,20 @@ export class GatewayModule implements NestModule {
         }),
         DatabaseModule,
         RedisModule,
+        BullModule.forRoot({
+          connection: {
+            ...redisOptionsFromUrl(config.REDIS_URL),
+            // Producers fail fast while Redis is down; ProxyQueue turns that into a 503.
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 1,
+          },
+          prefix: bullPrefix(config.REDIS_KEY_PREFIX),
+        }),
         ThrottleModule,
         AuthModule,
         KeysModule,
+        AccountsModule,
+        ProxyModule,
         HealthModule,
       ],
       providers: [

@@ -1,10 +1,22 @@
 import { type AppConfig, ConfigModule } from '@gatehouse/config';
-import { DatabaseModule } from '@gatehouse/db';
+import { AsyncJob, DatabaseModule, UpstreamAccount } from '@gatehouse/db';
 import { loggerOptions } from '@gatehouse/logging';
+import { RedisModule } from '@gatehouse/queue';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import { AccountPool } from './accounts/account-pool.service.js';
+import { AccountSelector } from './accounts/account-selector.js';
+import { AccountState } from './accounts/account-state.js';
+import { WorkerBroadcasts } from './events/worker-broadcasts.js';
+import { AsyncJobSinks } from './jobs/async-job-sinks.js';
+import { ProxyRunner } from './proxy/proxy-runner.js';
+import { ProxyWorkerService } from './proxy/proxy-worker.service.js';
+import { UsageRecorder } from './proxy/usage-recorder.js';
+import { ReplyStreams } from './replies/reply-streams.js';
+import { UpstreamHttp } from './upstream/upstream-http.js';
 
-/** Consumes the proxy queue and calls upstream providers once that issue lands; for now it boots, migrates and stays up. */
+/** Consumes the proxy queue: picks an account, opens its credential, calls the provider. */
 @Module({})
 export class ProxyWorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -14,6 +26,20 @@ export class ProxyWorkerModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({ pinoHttp: loggerOptions('proxy-worker', config) }),
         DatabaseModule,
+        TypeOrmModule.forFeature([UpstreamAccount, AsyncJob]),
+        RedisModule,
+      ],
+      providers: [
+        AccountPool,
+        AccountState,
+        AccountSelector,
+        UpstreamHttp,
+        ReplyStreams,
+        UsageRecorder,
+        AsyncJobSinks,
+        ProxyRunner,
+        ProxyWorkerService,
+        WorkerBroadcasts,
       ],
     };
   }

@@ -16,7 +16,12 @@ const list = z
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** Variables whose values are secrets: never printed, checked for strength in production. */
-export const SECRET_VARIABLES = ['ADMIN_API_KEY', 'KEY_PEPPER', 'API_KEY'] as const;
+export const SECRET_VARIABLES = [
+  'ADMIN_API_KEY',
+  'KEY_PEPPER',
+  'API_KEY',
+  'CREDENTIALS_PRIVATE_KEYS',
+] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
 /**
@@ -50,12 +55,31 @@ export const configSchema = z.object({
 
   RATE_LIMIT_KEY_PER_MIN: int(1, 1_000_000).default(600),
   RATE_LIMIT_IP_PER_MIN: int(1, 1_000_000).default(1200),
-  RATE_LIMIT_JOBS_PER_MIN: int(1, 1_000_000).default(10),
   AUTH_FAILURE_LIMIT: int(1, 1_000_000).default(10),
   AUTH_FAILURE_WINDOW_SECONDS: int(1, 86_400).default(300),
   AUTH_LOCKOUT_SECONDS: int(1, 86_400).default(900),
   /** How long a verified key stays cached; revocations also invalidate it over pub/sub. */
   AUTH_CACHE_TTL_MS: int(0, 300_000).default(10_000),
+  RATE_LIMIT_JOBS_PER_MIN: int(1, 1_000_000).default(10),
+
+  /** `kid:base64url(SPKI DER)` of the X25519 key that seals upstream credentials (gateway). */
+  CREDENTIALS_PUBLIC_KEY: z.string().optional(),
+  /** Comma list of `kid:base64url(PKCS8 DER)`: the keyring that opens them (proxy-worker only). */
+  CREDENTIALS_PRIVATE_KEYS: z.string().optional(),
+
+  PROXY_WORKER_CONCURRENCY: int(1, 10_000).default(64),
+  /** How long a worker holds a job before another may take it over (worker crash recovery). */
+  PROXY_JOB_LOCK_MS: int(1_000, 600_000).default(30_000),
+  UPSTREAM_MAX_ATTEMPTS: int(1, 10).default(3),
+  UPSTREAM_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: int(100, 600_000).default(60_000),
+  UPSTREAM_TOTAL_TIMEOUT_MS: int(100, 3_600_000).default(300_000),
+  UPSTREAM_MAX_RESPONSE_BYTES: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Seconds an account rests after a 429 that named no reset time. */
+  UPSTREAM_DEFAULT_COOLDOWN_SECONDS: int(1, 3600).default(30),
+
+  JOB_RESULT_TTL_HOURS: int(1, 24 * 365).default(24),
+  JOB_RESULT_MAX_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

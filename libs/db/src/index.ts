@@ -1,4 +1,5 @@
 export * from './data-source-options.js';
+export * from './database-errors.js';
 export * from './database.module.js';
 export * from './ensure-database.js';
 export * from './entities/index.js';

@@ -16,11 +16,17 @@ export function bullPrefix(redisKeyPrefix: string): string {
 export const BroadcastEvent = {
   /** A key was revoked, rotated, patched or expired: drop it from every auth cache. */
   keyChanged: 'key.changed',
+  /** An upstream account was created, changed or deleted: workers reload their pool. */
+  accountChanged: 'account.changed',
+  /** A client went away: the worker running this request aborts the upstream call. */
+  proxyCancel: 'proxy.cancel',
 } as const;
 export type BroadcastEvent = (typeof BroadcastEvent)[keyof typeof BroadcastEvent];
 
 export type BroadcastPayloads = {
   [BroadcastEvent.keyChanged]: { keyId: string };
+  [BroadcastEvent.accountChanged]: { accountId: string };
+  [BroadcastEvent.proxyCancel]: { requestId: string };
 };
 
 /** Pub/sub channels are global to a Redis server (not per db), so they carry the prefix. */

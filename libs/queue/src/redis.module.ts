@@ -1,5 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { redisOptionsFromUrl } from '@gatehouse/queue';
+import { redisOptionsFromUrl } from './redis-options.js';
 import {
   Global,
   Inject,
@@ -15,7 +15,7 @@ export const InjectRedis = (): ParameterDecorator => Inject(REDIS);
 const logger = new Logger('Redis');
 
 /**
- * The gateway's command connection. No offline queue: while Redis is down a command fails at
+ * An app's command connection. No offline queue: while Redis is down a command fails at
  * once (and the request gets a 503) instead of piling up; ioredis keeps reconnecting.
  */
 async function connectRedis(config: AppConfig): Promise<Redis> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { InjectRedis } from '../redis/redis.module.js';
+import { InjectRedis } from '@gatehouse/queue';
 
 const CHECK_TIMEOUT_MS = 1_000;
 

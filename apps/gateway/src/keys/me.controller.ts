@@ -1,5 +1,5 @@
-import { Controller, Get, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import { Controller, Get } from '@nestjs/common';
+import { CurrentKey } from '../auth/client-key.decorator.js';
 import type { ClientKey } from '../auth/principal.js';
 
 export type MeView = {
@@ -16,9 +16,7 @@ export type MeView = {
 @Controller('api/v1/me')
 export class MeController {
   @Get()
-  me(@Req() req: Request): MeView {
-    // The global guard admits only client keys here, so a client principal is set.
-    const key = (req.principal as { key: ClientKey }).key;
+  me(@CurrentKey() key: ClientKey): MeView {
     return {
       key_id: key.id,
       name: key.name,

@@ -3,7 +3,7 @@ import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common'
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
 import type { Redis } from 'ioredis';
-import { InjectRedis } from '../redis/redis.module.js';
+import { InjectRedis } from '@gatehouse/queue';
 
 /**
  * Fixed-window counter with an optional block, in one atomic script so concurrent replicas

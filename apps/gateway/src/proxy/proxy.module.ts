@@ -1,0 +1,25 @@
+import { QueueName } from '@gatehouse/queue';
+import { UpstreamAccount } from '@gatehouse/db';
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventsModule } from '../events/events.module.js';
+import { ModelsController } from './models.controller.js';
+import { ProxyController } from './proxy.controller.js';
+import { ProxyQueue } from './proxy-queue.service.js';
+import { ProxyRequestPolicy } from './proxy-request-policy.js';
+import { ReplyHub } from './reply-hub.service.js';
+import { SyncProxy } from './sync-proxy.service.js';
+import { TokenBudget } from './token-budget.js';
+
+@Module({
+  imports: [
+    BullModule.registerQueue({ name: QueueName.proxy }),
+    TypeOrmModule.forFeature([UpstreamAccount]),
+    EventsModule,
+  ],
+  controllers: [ProxyController, ModelsController],
+  providers: [ReplyHub, TokenBudget, ProxyRequestPolicy, ProxyQueue, SyncProxy],
+  exports: [ProxyRequestPolicy, ProxyQueue],
+})
+export class ProxyModule {}

@@ -1,0 +1,123 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import type { ProxyEndpoint, ProxyJobData, ProxyReply } from '@gatehouse/queue';
+import { PROXY_JOB_VERSION } from '@gatehouse/queue';
+import { ENDPOINTS, pickForwardedHeaders } from '@gatehouse/providers';
+import {
+  GatewayTimeoutException,
+  HttpException,
+  Inject,
+  Injectable,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { ClientKey } from '../auth/principal.js';
+import { ProxyQueue } from './proxy-queue.service.js';
+import { ProxyRequestPolicy } from './proxy-request-policy.js';
+import { type ReplyChannel, ReplyHub, ReplyTimeoutError } from './reply-hub.service.js';
+import { sseErrorEvent } from './sse-error-event.js';
+
+/**
+ * The synchronous path: queue the request, wait for the worker's replies and relay them in the
+ * provider's own wire format: one JSON body, or SSE chunks written as they arrive.
+ */
+@Injectable()
+export class SyncProxy {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly policy: ProxyRequestPolicy,
+    private readonly queue: ProxyQueue,
+    private readonly hub: ReplyHub,
+  ) {}
+
+  async handle(endpoint: ProxyEndpoint, key: ClientKey, req: Request, res: Response): Promise<void> {
+    const { model, stream, body } = await this.policy.admit(endpoint, key, req.body, res);
+    const requestId = randomUUID();
+    const deadline =
+      Date.now() + this.config.UPSTREAM_TOTAL_TIMEOUT_MS * this.config.UPSTREAM_MAX_ATTEMPTS + 5_000;
+    const data: ProxyJobData = {
+      v: PROXY_JOB_VERSION,
+      requestId,
+      keyId: key.id,
+      endpoint,
+      model,
+      stream,
+      body,
+      headers: pickForwardedHeaders(ENDPOINTS[endpoint].provider, req.headers),
+      reply: { kind: 'sync', gatewayId: this.hub.gatewayId },
+      deadline,
+      client: { ip: req.clientIp, method: req.method, path: req.path },
+    };
+    const replies = this.hub.open(requestId);
+    let settled = false;
+    res.on('close', () => {
+      replies.close();
+      if (!settled) void this.queue.cancel(requestId);
+    });
+    try {
+      await this.queue.enqueue(data);
+      await this.relay(endpoint, replies, deadline, res);
+    } finally {
+      settled = true;
+      replies.close();
+    }
+  }
+
+  private async relay(
+    endpoint: ProxyEndpoint,
+    replies: ReplyChannel,
+    deadline: number,
+    res: Response,
+  ): Promise<void> {
+    const first = await this.nextReply(replies, deadline, res);
+    switch (first.type) {
+      case 'result':
+        res.status(first.status).type(first.contentType).send(first.body);
+        return;
+      case 'error':
+        throw errorFrom(first, res);
+      case 'head':
+        res.status(first.status);
+        res.setHeader('Content-Type', first.contentType);
+        res.setHeader('X-Accel-Buffering', 'no'); // nginx: pass chunks through unbuffered
+        res.flushHeaders();
+        break;
+      default:
+        throw new ServiceUnavailableException('Unexpected reply from the worker');
+    }
+    for (;;) {
+      if (res.destroyed) return;
+      let reply: ProxyReply;
+      try {
+        reply = await replies.next(deadline);
+      } catch {
+        res.end(sseErrorEvent(endpoint, 'The gateway stopped receiving the upstream stream'));
+        return;
+      }
+      if (reply.type === 'chunk') {
+        res.write(reply.data);
+      } else {
+        if (reply.type === 'error') res.write(sseErrorEvent(endpoint, reply.message));
+        res.end();
+        return;
+      }
+    }
+  }
+
+  private async nextReply(replies: ReplyChannel, deadline: number, res: Response): Promise<ProxyReply> {
+    try {
+      return await replies.next(deadline);
+    } catch (err) {
+      if (res.destroyed) throw err;
+      if (err instanceof ReplyTimeoutError) {
+        throw new GatewayTimeoutException('No answer from the upstream provider in time');
+      }
+      throw new ServiceUnavailableException('Lost contact with the request queue; try again');
+    }
+  }
+}
+
+function errorFrom(reply: Extract<ProxyReply, { type: 'error' }>, res: Response): HttpException {
+  if (reply.retryAfter !== undefined) res.setHeader('Retry-After', String(reply.retryAfter));
+  return new HttpException(reply.message, reply.status);
+}

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { AccountState } from './account-state.js';
+import type { PoolAccount } from './pool-account.js';
+
+export type Selection =
+  | { kind: 'account'; account: PoolAccount }
+  | { kind: 'cooling'; retryAfterMs: number }
+  | { kind: 'none' };
+
+/**
+ * Picks the account for the next attempt: among accounts not cooling down, the highest
+ * priority; within it the lowest in-flight per unit of weight; ties broken at random in
+ * proportion to weight.
+ */
+@Injectable()
+export class AccountSelector {
+  constructor(private readonly state: AccountState) {}
+
+  async select(candidates: PoolAccount[], tried: ReadonlySet<string>): Promise<Selection> {
+    if (candidates.length === 0) return { kind: 'none' };
+    const cooling = await this.state.cooldowns(candidates.map((a) => a.id));
+    const available = candidates.filter((_, i) => cooling[i] === 0);
+    if (available.length === 0) {
+      return { kind: 'cooling', retryAfterMs: Math.min(...cooling) };
+    }
+    // Prefer accounts not tried yet for this request; with all tried, allow another go.
+    const untried = available.filter((a) => !tried.has(a.id));
+    const pool = untried.length > 0 ? untried : available;
+    const top = Math.max(...pool.map((a) => a.priority));
+    const tier = pool.filter((a) => a.priority === top);
+    const load = await this.state.inFlight(tier.map((a) => a.id));
+    const scores = tier.map((a, i) => (load[i] ?? 0) / Math.max(1, a.weight));
+    const best = Math.min(...scores);
+    const leaders = tier.filter((_, i) => scores[i] === best);
+    return { kind: 'account', account: weightedPick(leaders) };
+  }
+}
+
+function weightedPick(accounts: PoolAccount[]): PoolAccount {
+  const total = accounts.reduce((sum, a) => sum + Math.max(1, a.weight), 0);
+  let ticket = Math.random() * total;
+  for (const account of accounts) {
+    ticket -= Math.max(1, account.weight);
+    if (ticket < 0) return account;
+  }
+  return accounts[accounts.length - 1] as PoolAccount;
+}

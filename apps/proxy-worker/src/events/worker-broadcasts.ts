@@ -1,0 +1,65 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import {
+  BroadcastEvent,
+  type BroadcastPayloads,
+  broadcastChannel,
+  redisOptionsFromUrl,
+} from '@gatehouse/queue';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { ServerRedis } from '@nestjs/microservices';
+import { AccountPool } from '../accounts/account-pool.service.js';
+import { ProxyWorkerService } from '../proxy/proxy-worker.service.js';
+
+/** Listens for broadcasts (Redis transport): client cancellations and account changes. */
+@Injectable()
+export class WorkerBroadcasts implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WorkerBroadcasts.name);
+  private readonly server: ServerRedis;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    worker: ProxyWorkerService,
+    pool: AccountPool,
+  ) {
+    this.server = new ServerRedis({
+      ...redisOptionsFromUrl(config.REDIS_URL),
+      retryAttempts: Number.MAX_SAFE_INTEGER,
+      retryDelay: 500,
+    });
+    const prefix = config.REDIS_KEY_PREFIX;
+    this.server.addHandler(
+      broadcastChannel(prefix, BroadcastEvent.proxyCancel),
+      (payload: BroadcastPayloads[typeof BroadcastEvent.proxyCancel]) => {
+        if (typeof payload?.requestId === 'string') worker.cancel(payload.requestId);
+        return Promise.resolve();
+      },
+      true,
+    );
+    this.server.addHandler(
+      broadcastChannel(prefix, BroadcastEvent.accountChanged),
+      () => pool.reload(),
+      true,
+    );
+    // Changes announced while we were disconnected were missed: reload on every (re)connect.
+    this.server.on('ready', () => void pool.reload().catch(() => undefined));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      void this.server.listen((err?: unknown) => {
+        if (err) this.logger.warn(`broadcast listener not connected yet: ${String(err)}`);
+        resolve();
+      });
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.server.close();
+  }
+}

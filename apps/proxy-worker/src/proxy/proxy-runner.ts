@@ -1,0 +1,241 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import type { ProxyJobData, ProxyReply, TokenUsage } from '@gatehouse/queue';
+import {
+  DEFAULT_ANTHROPIC_VERSION,
+  ENDPOINTS,
+  StreamUsageTracker,
+  cooldownMsFromHeaders,
+  isRateLimitStatus,
+  isRetryableStatus,
+  upstreamAuthHeaders,
+  upstreamUrl,
+  usageFromJson,
+} from '@gatehouse/providers';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AccountSelector } from '../accounts/account-selector.js';
+import { AccountPool } from '../accounts/account-pool.service.js';
+import { AccountState } from '../accounts/account-state.js';
+import type { PoolAccount } from '../accounts/pool-account.js';
+import type { ReplySink } from '../replies/reply-sink.js';
+import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
+import { UsageRecorder } from './usage-recorder.js';
+
+type Outcome =
+  | { kind: 'done' }
+  | { kind: 'cancelled' }
+  | { kind: 'rate-limited'; cooldownMs: number }
+  | { kind: 'retryable'; reply: ProxyReply };
+
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 2_000;
+
+class ResponseTooLarge extends Error {}
+
+/**
+ * One request's trip upstream: choose an account, call it, and on a rate limit, a 5xx or a
+ * timeout move on to the next account, until an answer or UPSTREAM_MAX_ATTEMPTS.
+ */
+@Injectable()
+export class ProxyRunner {
+  private readonly logger = new Logger(ProxyRunner.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly pool: AccountPool,
+    private readonly selector: AccountSelector,
+    private readonly state: AccountState,
+    private readonly http: UpstreamHttp,
+    private readonly usage: UsageRecorder,
+  ) {}
+
+  /** `cancel` aborts when the client went away: then nothing is sent and nobody is blamed. */
+  async run(job: ProxyJobData, sink: ReplySink, cancel: AbortSignal): Promise<void> {
+    const candidates = await this.pool.candidates(job.endpoint, job.model);
+    if (candidates.length === 0) {
+      await sink.send(
+        errorReply(503, 'service_unavailable', `No upstream account serves model "${job.model}" on this endpoint`),
+      );
+      return;
+    }
+    const tried = new Set<string>();
+    let lastFailure: ProxyReply | undefined;
+    for (let attempt = 1; attempt <= this.config.UPSTREAM_MAX_ATTEMPTS; attempt++) {
+      if (cancel.aborted) return;
+      const selection = await this.selector.select(candidates, tried);
+      if (selection.kind !== 'account') break;
+      tried.add(selection.account.id);
+      const outcome = await this.attempt(job, selection.account, sink, cancel);
+      if (outcome.kind === 'done' || outcome.kind === 'cancelled') return;
+      if (outcome.kind === 'rate-limited') {
+        await this.state.coolDown(selection.account.id, outcome.cooldownMs);
+        lastFailure = undefined;
+        continue;
+      }
+      lastFailure = outcome.reply;
+      if (attempt < this.config.UPSTREAM_MAX_ATTEMPTS) await sleep(backoffMs(attempt), cancel);
+    }
+    if (cancel.aborted) return;
+    const now = await this.selector.select(candidates, new Set());
+    if (!lastFailure && now.kind === 'cooling') {
+      await sink.send({
+        ...errorReply(429, 'rate_limited', 'Every upstream account is rate limited; retry later'),
+        retryAfter: Math.max(1, Math.ceil(now.retryAfterMs / 1000)),
+      });
+      return;
+    }
+    await sink.send(lastFailure ?? errorReply(502, 'upstream_error', 'The upstream provider did not answer'));
+  }
+
+  private async attempt(
+    job: ProxyJobData,
+    account: PoolAccount,
+    sink: ReplySink,
+    cancel: AbortSignal,
+  ): Promise<Outcome> {
+    const timeout = AbortSignal.timeout(this.config.UPSTREAM_TOTAL_TIMEOUT_MS);
+    const signal = AbortSignal.any([cancel, timeout]);
+    await this.state.acquire(account.id);
+    try {
+      const res = await this.http.post({
+        url: upstreamUrl(account.baseUrl, job.endpoint),
+        headers: this.headersFor(job, account),
+        body: JSON.stringify(job.body),
+        signal,
+      });
+      if (isRateLimitStatus(res.status)) {
+        await res.body.dump();
+        return {
+          kind: 'rate-limited',
+          cooldownMs:
+            cooldownMsFromHeaders(res.headers) ?? this.config.UPSTREAM_DEFAULT_COOLDOWN_SECONDS * 1000,
+        };
+      }
+      const contentType = headerValue(res.headers, 'content-type') ?? 'application/json';
+      if (job.stream && res.status < 300 && contentType.includes('text/event-stream')) {
+        return await this.relayStream(job, res, contentType, sink, cancel);
+      }
+      const body = await readCapped(res, this.config.UPSTREAM_MAX_RESPONSE_BYTES);
+      const result: ProxyReply = { type: 'result', status: res.status, contentType, body };
+      if (isRetryableStatus(res.status)) return { kind: 'retryable', reply: result };
+      const usage = res.status < 300 ? parseUsage(job, body) : undefined;
+      await this.usage.record(job.keyId, usage);
+      await sink.send({ ...result, usage });
+      return { kind: 'done' };
+    } catch (err) {
+      if (cancel.aborted) return { kind: 'cancelled' };
+      return { kind: 'retryable', reply: this.failureReply(err, timeout.aborted, account) };
+    } finally {
+      await this.state.release(account.id).catch(() => undefined);
+    }
+  }
+
+  /** Streams are relayed chunk by chunk as they arrive; once a byte is out, no retry is possible. */
+  private async relayStream(
+    job: ProxyJobData,
+    res: UpstreamResponse,
+    contentType: string,
+    sink: ReplySink,
+    cancel: AbortSignal,
+  ): Promise<Outcome> {
+    await sink.send({ type: 'head', status: res.status, contentType });
+    const tracker = new StreamUsageTracker(job.endpoint);
+    const decoder = new TextDecoder();
+    let bytes = 0;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > this.config.UPSTREAM_MAX_RESPONSE_BYTES) throw new ResponseTooLarge();
+        const text = decoder.decode(chunk, { stream: true });
+        if (text.length === 0) continue;
+        tracker.feed(text);
+        await sink.send({ type: 'chunk', data: text });
+      }
+      const tail = decoder.decode();
+      if (tail) await sink.send({ type: 'chunk', data: tail });
+    } catch (err) {
+      if (cancel.aborted) return { kind: 'cancelled' };
+      this.logger.warn(`stream from upstream broke: ${(err as Error).message}`);
+      await sink.send(errorReply(502, 'upstream_error', 'The upstream stream was interrupted'));
+      return { kind: 'done' };
+    }
+    const usage = tracker.usage();
+    await this.usage.record(job.keyId, usage);
+    await sink.send({ type: 'end', usage });
+    return { kind: 'done' };
+  }
+
+  private headersFor(job: ProxyJobData, account: PoolAccount): Record<string, string> {
+    const headers: Record<string, string> = {
+      ...job.headers,
+      'content-type': 'application/json',
+      accept: job.stream ? 'text/event-stream' : 'application/json',
+      'user-agent': 'gatehouse',
+      ...upstreamAuthHeaders(account.provider, account.credential),
+    };
+    if (ENDPOINTS[job.endpoint].provider === 'anthropic') {
+      headers['anthropic-version'] ??= DEFAULT_ANTHROPIC_VERSION;
+    }
+    return headers;
+  }
+
+  private failureReply(err: unknown, timedOut: boolean, account: PoolAccount): ProxyReply {
+    if (err instanceof ResponseTooLarge) {
+      return errorReply(502, 'upstream_error', 'The upstream response exceeded the size limit');
+    }
+    const code = (err as { code?: string }).code ?? '';
+    if (timedOut || code.includes('TIMEOUT')) {
+      this.logger.warn(`account ${account.id}: upstream timed out (${code || 'total timeout'})`);
+      return errorReply(504, 'upstream_error', 'The upstream provider timed out');
+    }
+    this.logger.warn(`account ${account.id}: upstream unreachable (${code || (err as Error).message})`);
+    return errorReply(502, 'upstream_error', 'The upstream provider could not be reached');
+  }
+}
+
+type ErrorReply = Extract<ProxyReply, { type: 'error' }>;
+
+function errorReply(status: number, errorType: string, message: string): ErrorReply {
+  return { type: 'error', status, errorType, message };
+}
+
+function parseUsage(job: ProxyJobData, body: string): TokenUsage | undefined {
+  try {
+    return usageFromJson(job.endpoint, JSON.parse(body));
+  } catch {
+    return undefined;
+  }
+}
+
+function headerValue(headers: UpstreamResponse['headers'], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function readCapped(res: UpstreamResponse, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      res.body.destroy();
+      throw new ResponseTooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function backoffMs(attempt: number): number {
+  const capped = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+  return capped / 2 + Math.random() * (capped / 2); // jitter keeps workers from retrying in step
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}

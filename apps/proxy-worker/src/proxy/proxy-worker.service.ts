@@ -1,0 +1,104 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import {
+  InjectRedis,
+  PROXY_JOB_VERSION,
+  type ProxyJobData,
+  QueueName,
+  bullPrefix,
+  cancelKey,
+  redisOptionsFromUrl,
+} from '@gatehouse/queue';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { AsyncJobSinks } from '../jobs/async-job-sinks.js';
+import { ReplyStreams } from '../replies/reply-streams.js';
+import type { ReplySink } from '../replies/reply-sink.js';
+import { ProxyRunner } from './proxy-runner.js';
+
+/**
+ * Consumes the `proxy` queue. A worker that dies mid-job loses its lock; BullMQ's stalled-job
+ * check hands the job to another worker (or this one after restart) within PROXY_JOB_LOCK_MS.
+ */
+@Injectable()
+export class ProxyWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ProxyWorkerService.name);
+  private worker: Worker<ProxyJobData> | undefined;
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRedis() private readonly redis: Redis,
+    private readonly runner: ProxyRunner,
+    private readonly replies: ReplyStreams,
+    private readonly asyncJobs: AsyncJobSinks,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker<ProxyJobData>(QueueName.proxy, (job) => this.process(job), {
+      connection: { ...redisOptionsFromUrl(this.config.REDIS_URL), maxRetriesPerRequest: null },
+      prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
+      concurrency: this.config.PROXY_WORKER_CONCURRENCY,
+      lockDuration: this.config.PROXY_JOB_LOCK_MS,
+      stalledInterval: this.config.PROXY_JOB_LOCK_MS,
+      maxStalledCount: 2,
+    });
+    this.worker.on('error', (err) => this.logger.warn(`queue connection: ${err.message}`));
+    this.worker.on('failed', (job, err) =>
+      this.logger.warn(`job ${job?.id ?? '?'} failed: ${err.message}`),
+    );
+  }
+
+  /** Aborts the upstream call of a request this process is running (its client went away). */
+  cancel(requestId: string): void {
+    this.running.get(requestId)?.abort();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  private async process(job: Job<ProxyJobData>): Promise<void> {
+    const data = job.data;
+    if (data.v !== PROXY_JOB_VERSION) {
+      throw new UnrecoverableError(`unsupported proxy job version ${String(data.v)}`);
+    }
+    const sink = await this.sinkFor(job);
+    if (!sink) return;
+    const controller = new AbortController();
+    this.running.set(data.requestId, controller);
+    try {
+      await this.runner.run(data, sink, controller.signal);
+    } finally {
+      this.running.delete(data.requestId);
+    }
+  }
+
+  /** Where the outcome goes, or undefined when nobody is waiting for it any more. */
+  private async sinkFor(job: Job<ProxyJobData>): Promise<ReplySink | undefined> {
+    const data = job.data;
+    if (data.reply.kind === 'async') return this.asyncJobs.forJob(data.reply.jobId);
+    if (Date.now() > data.deadline) return undefined;
+    if (await this.redis.exists(cancelKey(this.config.REDIS_KEY_PREFIX, data.requestId))) {
+      return undefined;
+    }
+    const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId);
+    // Picked up again after a worker died: a stream already partly sent cannot be replayed.
+    if ((job.attemptsStarted ?? 1) > 1 && data.stream && (await this.replies.hasOutput(data.requestId))) {
+      await sink.send({
+        type: 'error',
+        status: 502,
+        errorType: 'upstream_error',
+        message: 'The worker handling this stream stopped; please retry',
+      });
+      return undefined;
+    }
+    return sink;
+  }
+}

@@ -1,0 +1,55 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Agent, type Dispatcher, request } from 'undici';
+
+export type UpstreamRequest = {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  signal: AbortSignal;
+};
+
+export type UpstreamResponse = {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+};
+
+/**
+ * One keep-alive connection pool for every upstream call. Connect and first-byte timeouts live
+ * here; the total timeout and client cancellation arrive through the caller's AbortSignal.
+ */
+@Injectable()
+export class UpstreamHttp implements OnApplicationShutdown {
+  private readonly agent: Agent;
+  private readonly firstByteTimeoutMs: number;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.firstByteTimeoutMs = config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS;
+    this.agent = new Agent({
+      connect: { timeout: config.UPSTREAM_CONNECT_TIMEOUT_MS },
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 120_000,
+      connections: 256,
+      pipelining: 1,
+    });
+  }
+
+  async post(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const res = await request(req.url, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+      signal: req.signal,
+      dispatcher: this.agent,
+      headersTimeout: this.firstByteTimeoutMs,
+      // Longest silence allowed between two body chunks of a stream.
+      bodyTimeout: this.firstByteTimeoutMs,
+    });
+    return { status: res.statusCode, headers: res.headers, body: res.body };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.agent.close();
+  }
+}

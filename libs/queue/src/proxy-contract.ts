@@ -1,0 +1,68 @@
+/**
+ * The contract between the gateway and proxy-worker. Job data carries ids and the client's
+ * validated body, never a gateway key or an upstream secret. Bump the version on any
+ * incompatible change: jobs waiting in Redis outlive deploys.
+ */
+export const PROXY_JOB_NAME = 'proxy.request';
+export const PROXY_JOB_VERSION = 1;
+
+/** Client-facing endpoints; each maps to one upstream wire format. */
+export type ProxyEndpoint = 'chat.completions' | 'messages';
+
+export type ProxyJobData = {
+  v: typeof PROXY_JOB_VERSION;
+  requestId: string;
+  keyId: string;
+  endpoint: ProxyEndpoint;
+  model: string;
+  stream: boolean;
+  /** The client's JSON body, already validated by the gateway. */
+  body: Record<string, unknown>;
+  /** Allowlisted client headers the provider needs (e.g. anthropic-version), never credentials. */
+  headers: Record<string, string>;
+  /** Sync requests: the gateway instance waiting for replies. Async jobs: the job row's id. */
+  reply: { kind: 'sync'; gatewayId: string } | { kind: 'async'; jobId: string };
+  /** Epoch ms after which nobody is waiting any more. */
+  deadline: number;
+  /** Client metadata for audit records. */
+  client: { ip: string; method: string; path: string };
+};
+
+export type TokenUsage = { input: number; output: number };
+
+/**
+ * What the worker writes to a sync request's reply stream, in order:
+ * JSON:   result | error
+ * stream: head, chunk*, end   | error (before head, or after head if the upstream broke)
+ */
+export type ProxyReply =
+  | { type: 'result'; status: number; contentType: string; body: string; usage?: TokenUsage }
+  | { type: 'head'; status: number; contentType: string }
+  | { type: 'chunk'; data: string }
+  | { type: 'end'; usage?: TokenUsage }
+  | {
+      type: 'error';
+      status: number;
+      errorType: string;
+      message: string;
+      /** Seconds, for 429 when every account is cooling down. */
+      retryAfter?: number;
+    };
+
+/** Per-request reply stream (ordered, bounded, expiring). Hash tag: one Cluster slot. */
+export function replyStreamKey(prefix: string, requestId: string): string {
+  return `${prefix}:reply:{${requestId}}`;
+}
+
+/** Pub/sub channel telling one gateway instance that a reply stream has new entries. */
+export function replyNotifyChannel(prefix: string, gatewayId: string): string {
+  return `${prefix}:reply-notify:${gatewayId}`;
+}
+
+/** Set when the client went away; the worker checks it before it starts. */
+export function cancelKey(prefix: string, requestId: string): string {
+  return `${prefix}:cancel:{${requestId}}`;
+}
+
+export const REPLY_STREAM_MAXLEN = 10_000;
+export const REPLY_STREAM_TTL_SECONDS = 300;
