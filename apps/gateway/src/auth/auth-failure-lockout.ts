@@ -1,6 +1,7 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { rateLimitSubject } from '../http/client-ip.js';
 import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
 
 /**
@@ -32,7 +33,7 @@ export class AuthFailureLockout {
   }
 
   private bucket(req: Request): string {
-    return `auth-failure:${req.clientIp}`;
+    return `auth-failure:${rateLimitSubject(req.clientIp)}`;
   }
 }
 

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { normalizeIp } from '@nestjs/throttler';
 import type { NextFunction, Request, Response } from 'express';
 import proxyaddr from 'proxy-addr';
 
@@ -19,4 +20,13 @@ export function clientIpResolver(trustedProxies: readonly string[]) {
     }
     next();
   };
+}
+
+/**
+ * The subject an address is limited as: IPv4 (and IPv4-mapped IPv6) as is, IPv6 by its /64,
+ * since one client is routinely given a whole /64 and could otherwise rotate through it to get
+ * a fresh rate-limit or lockout bucket per request.
+ */
+export function rateLimitSubject(clientIp: string): string {
+  return normalizeIp(clientIp);
 }

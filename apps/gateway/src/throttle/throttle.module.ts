@@ -2,6 +2,7 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { type ExecutionContext, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { Request } from 'express';
+import { rateLimitSubject } from '../http/client-ip.js';
 import { GatewayThrottlerGuard } from './gateway-throttler.guard.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
@@ -28,14 +29,15 @@ class RateLimitStoreModule {}
       useFactory: (config: AppConfig, storage: RedisThrottlerStorage) => ({
         storage,
         // One bucket per throttler and subject across all routes (not per route).
-        generateKey: (_context: ExecutionContext, tracker: string, name: string) => `${name}:${tracker}`,
+        generateKey: (_context: ExecutionContext, tracker: string, name: string) =>
+          `${name}:${tracker}`,
         throttlers: [
           {
             name: 'ip',
             ttl: MINUTE_MS,
             limit: config.RATE_LIMIT_IP_PER_MIN,
             blockDuration: 0,
-            getTracker: (req: Record<string, unknown>) => String(req.clientIp),
+            getTracker: (req: Record<string, unknown>) => rateLimitSubject(String(req.clientIp)),
           },
           {
             name: 'key',
