@@ -129,6 +129,17 @@ describe('throttling (per key, per IP, failed-auth lockout)', () => {
     expect(blocked.headers['x-ratelimit-remaining']).toBe('0');
   });
 
+  it('counts unauthenticated requests against the IP limit too', async () => {
+    const gw = await gateway({ RATE_LIMIT_IP_PER_MIN: '3' });
+    for (let i = 0; i < 3; i++) {
+      const res = await me(gw, undefined).expect(401);
+      expect(res.headers['x-ratelimit-remaining']).toBe(String(2 - i));
+    }
+    expectRateLimited(await me(gw, undefined), 60);
+    // The key arrives too late: the address has used its minute.
+    expectRateLimited(await me(gw, await newKey()), 60);
+  });
+
   it('ignores X-Forwarded-For and CF-Connecting-IP from an untrusted peer', async () => {
     const key = await newKey();
     const gw = await gateway({ RATE_LIMIT_IP_PER_MIN: '3' });
@@ -209,6 +220,9 @@ describe('throttling (per key, per IP, failed-auth lockout)', () => {
       const locked = await me(gw, bogusKey(), from);
       expectRateLimited(locked, 120);
       expect(num(locked.headers['retry-after'])).toBeGreaterThanOrEqual(110);
+      expect(locked.headers['x-ratelimit-limit']).toBe('3');
+      expect(locked.headers['x-ratelimit-remaining']).toBe('0');
+      expect(locked.headers['x-ratelimit-reset']).toBe(locked.headers['retry-after']);
 
       const validButLocked = await me(gw, valid, from);
       expectRateLimited(validButLocked, 120);

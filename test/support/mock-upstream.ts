@@ -46,7 +46,14 @@ export async function startMockUpstream(): Promise<MockUpstream> {
     } catch {
       // recorded as empty
     }
-    const record: RecordedRequest = { account, path, headers: req.headers, body, aborted: false, finished: false };
+    const record: RecordedRequest = {
+      account,
+      path,
+      headers: req.headers,
+      body,
+      aborted: false,
+      finished: false,
+    };
     requests.push(record);
     res.on('close', () => {
       if (!res.writableFinished) record.aborted = true;
@@ -61,7 +68,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
     }
     await sleep(behaviour.delayMs ?? 0);
     const anthropic = path === '/v1/messages';
-    const model = String(body.model ?? 'mock-model');
+    const model = typeof body.model === 'string' ? body.model : 'mock-model';
     if (body.stream === true) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const events = anthropic
@@ -75,7 +82,11 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       res.end();
     } else {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(anthropic ? anthropicMessage(model, account) : openaiCompletion(model, account)));
+      res.end(
+        JSON.stringify(
+          anthropic ? anthropicMessage(model, account) : openaiCompletion(model, account),
+        ),
+      );
     }
     record.finished = true;
   }
@@ -108,7 +119,11 @@ export function openaiCompletion(model: string, account: string) {
     created: 1_700_000_000,
     model,
     choices: [
-      { index: 0, message: { role: 'assistant', content: `Hello from ${account}` }, finish_reason: 'stop' },
+      {
+        index: 0,
+        message: { role: 'assistant', content: `Hello from ${account}` },
+        finish_reason: 'stop',
+      },
     ],
     usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
   };
@@ -129,13 +144,23 @@ export function anthropicMessage(model: string, account: string) {
 
 /** The exact SSE events an OpenAI-style streaming answer of `n` chunks is made of, in order. */
 export function openaiStream(model: string, n: number): string[] {
-  const base = { id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 1_700_000_000, model };
+  const base = {
+    id: 'chatcmpl-mock',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model,
+  };
   const events = [];
   for (let i = 0; i < n; i++) {
-    const chunk = { ...base, choices: [{ index: 0, delta: { content: `tok${i} ` }, finish_reason: null }] };
+    const chunk = {
+      ...base,
+      choices: [{ index: 0, delta: { content: `tok${i} ` }, finish_reason: null }],
+    };
     events.push(`data: ${JSON.stringify(chunk)}\n\n`);
   }
-  events.push(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+  events.push(
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
+  );
   events.push(
     `data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 5, completion_tokens: n, total_tokens: 5 + n } })}\n\n`,
   );
@@ -149,15 +174,40 @@ export function anthropicStream(model: string, n: number): string[] {
   const events = [
     ev('message_start', {
       type: 'message_start',
-      message: { id: 'msg_mock', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 } },
+      message: {
+        id: 'msg_mock',
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 5, output_tokens: 1 },
+      },
     }),
-    ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+    ev('content_block_start', {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'text', text: '' },
+    }),
   ];
   for (let i = 0; i < n; i++) {
-    events.push(ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: `tok${i} ` } }));
+    events.push(
+      ev('content_block_delta', {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'text_delta', text: `tok${i} ` },
+      }),
+    );
   }
   events.push(ev('content_block_stop', { type: 'content_block_stop', index: 0 }));
-  events.push(ev('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: n } }));
+  events.push(
+    ev('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: n },
+    }),
+  );
   events.push(ev('message_stop', { type: 'message_stop' }));
   return events;
 }

@@ -56,7 +56,12 @@ export async function spawnGateway(env: Record<string, string>): Promise<Spawned
   const port = await freePort();
   const app = spawnApp('gateway', { ...env, PORT: String(port), HOST: '127.0.0.1' });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/health`)).ok, 30_000, () => app.output(), app.exited);
+  try {
+    await waitFor(async () => (await fetch(`${url}/health`)).ok, 30_000, () => app.output(), app.exited);
+  } catch (err) {
+    await app.stop(); // a gateway that never came up must not keep the test run alive
+    throw err;
+  }
   return { ...app, url };
 }
 
@@ -84,6 +89,16 @@ export async function waitFor(
 /** Starts a proxy-worker process and waits until its log says it is consuming. */
 export async function spawnWorker(env: Record<string, string>): Promise<SpawnedApp> {
   const app = spawnApp('proxy-worker', { ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info') });
-  await waitFor(async () => app.output().includes('proxy-worker started'), 30_000, () => app.output(), app.exited);
+  try {
+    await waitFor(
+      () => Promise.resolve(app.output().includes('proxy-worker started')),
+      30_000,
+      () => app.output(),
+      app.exited,
+    );
+  } catch (err) {
+    await app.stop();
+    throw err;
+  }
   return app;
 }

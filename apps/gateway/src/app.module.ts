@@ -13,6 +13,7 @@ import { GatewayAuthGuard } from './auth/gateway-auth.guard.js';
 import { HealthModule } from './health/health.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { JsonBodyMiddleware } from './http/json-body.middleware.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { KeysModule } from './keys/keys.module.js';
 import { ProxyModule } from './proxy/proxy.module.js';
 import { GatewayThrottlerGuard } from './throttle/gateway-throttler.guard.js';
@@ -70,6 +71,7 @@ export class GatewayModule implements NestModule {
         KeysModule,
         AccountsModule,
         ProxyModule,
+        JobsModule,
         HealthModule,
       ],
       providers: [
@@ -83,7 +85,8 @@ export class GatewayModule implements NestModule {
             stopAtFirstError: false,
           }),
         },
-        // Order matters: authenticate first, then throttle per IP and per key.
+        // Order matters: limit by IP, authenticate, then limit by key (see the guard).
+        { provide: APP_GUARD, useExisting: GatewayThrottlerGuard },
         { provide: APP_GUARD, useExisting: GatewayAuthGuard },
         { provide: APP_GUARD, useExisting: GatewayThrottlerGuard },
       ],

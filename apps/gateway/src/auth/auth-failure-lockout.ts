@@ -18,7 +18,7 @@ export class AuthFailureLockout {
 
   async assertNotLocked(req: Request, res: Response): Promise<void> {
     const remainingMs = await this.storage.blockedFor(this.bucket(req));
-    if (remainingMs > 0) throw locked(res, remainingMs);
+    if (remainingMs > 0) throw locked(res, remainingMs, this.config.AUTH_FAILURE_LIMIT);
   }
 
   async recordFailure(req: Request, res: Response): Promise<void> {
@@ -29,7 +29,9 @@ export class AuthFailureLockout {
       this.config.AUTH_LOCKOUT_SECONDS * 1000,
       'auth-failure',
     );
-    if (record.isBlocked) throw locked(res, record.timeToBlockExpire * 1000);
+    if (record.isBlocked) {
+      throw locked(res, record.timeToBlockExpire * 1000, this.config.AUTH_FAILURE_LIMIT);
+    }
   }
 
   private bucket(req: Request): string {
@@ -37,8 +39,12 @@ export class AuthFailureLockout {
   }
 }
 
-function locked(res: Response, remainingMs: number): HttpException {
-  res.setHeader('Retry-After', String(Math.max(1, Math.ceil(remainingMs / 1000))));
+function locked(res: Response, remainingMs: number, limit: number): HttpException {
+  const seconds = String(Math.max(1, Math.ceil(remainingMs / 1000)));
+  res.setHeader('Retry-After', seconds);
+  res.setHeader('X-RateLimit-Limit', String(limit));
+  res.setHeader('X-RateLimit-Remaining', '0');
+  res.setHeader('X-RateLimit-Reset', seconds);
   return new HttpException(
     'Too many failed authentication attempts from this address; try again later',
     HttpStatus.TOO_MANY_REQUESTS,

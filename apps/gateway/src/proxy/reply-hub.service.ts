@@ -21,6 +21,8 @@ const POLL_MS = 500;
 
 export class ReplyTimeoutError extends Error {}
 export class ReplyReadError extends Error {}
+/** The request's channel was closed (its client went away) while a reply was awaited. */
+export class ReplyClosedError extends Error {}
 
 /** Replies of one request, in order, each delivered once. */
 export type ReplyChannel = {
@@ -57,10 +59,13 @@ class Waiter {
     if (ready) return Promise.resolve(ready);
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending = undefined;
-        reject(new ReplyTimeoutError('no reply before the deadline'));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.pending = undefined;
+          reject(new ReplyTimeoutError('no reply before the deadline'));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       this.pending = {
         resolve: (r) => {
           clearTimeout(timer);
@@ -107,7 +112,9 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
     subscriber.on('message', (_channel: string, requestId: string) => void this.pull(requestId));
     this.subscriber = subscriber;
     // Subscribing is queued until connected; ioredis re-subscribes after every reconnect.
-    void subscriber.subscribe(replyNotifyChannel(this.prefix, this.gatewayId)).catch(() => undefined);
+    void subscriber
+      .subscribe(replyNotifyChannel(this.prefix, this.gatewayId))
+      .catch(() => undefined);
     await subscriber.connect().catch(() => this.logger.warn('reply channel waits for Redis'));
     this.poller = setInterval(() => {
       for (const id of this.waiters.keys()) void this.pull(id);
@@ -122,11 +129,13 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
       next: (deadline) => waiter.next(deadline),
       close: () => {
         this.waiters.delete(requestId);
+        // Wake a pending next(): nothing would resolve it before the deadline otherwise.
+        waiter.fail(new ReplyClosedError('reply channel closed'));
       },
     };
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     clearInterval(this.poller);
     this.subscriber?.disconnect();
   }
@@ -143,9 +152,7 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
     try {
       do {
         waiter.again = false;
-        const result = (await this.redis.xread('COUNT', 1000, 'STREAMS', key, waiter.lastId)) as
-          | [string, [string, string[]][]][]
-          | null;
+        const result = await this.redis.xread('COUNT', 1000, 'STREAMS', key, waiter.lastId);
         for (const [, entries] of result ?? []) {
           for (const [id, fields] of entries) {
             waiter.lastId = id;

@@ -6,11 +6,16 @@ import type { Request, Response } from 'express';
 type LimitState = { limit: number; remaining: number; resetSeconds: number };
 
 const LIMIT_STATES = Symbol('rateLimitStates');
-type RequestWithLimits = Request & { [LIMIT_STATES]?: LimitState[] };
+const COUNTED = Symbol('countedThrottlers');
+type RequestWithLimits = Request & { [LIMIT_STATES]?: LimitState[]; [COUNTED]?: Set<string> };
 
 /**
  * Runs every configured throttler (per IP, per key) and reports the tightest one in plain
  * `X-RateLimit-*` headers, with `Retry-After` on 429, instead of one header set per throttler.
+ *
+ * It runs twice, around authentication: the first pass limits by IP (so unauthenticated
+ * floods are limited too), the second by key, once the key is known. Each throttler counts a
+ * request at most once, whichever pass reaches it.
  */
 @Injectable()
 export class GatewayThrottlerGuard extends ThrottlerGuard {
@@ -31,6 +36,9 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
     const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = props;
     const { req, res } = this.getRequestResponse(context) as { req: RequestWithLimits; res: Response };
     const name = throttler.name ?? 'default';
+    const counted = (req[COUNTED] ??= new Set());
+    if (counted.has(name)) return true;
+    counted.add(name);
     const tracker = await getTracker(req, context);
     const record = await this.storageService.increment(
       generateKey(context, tracker, name),

@@ -22,6 +22,7 @@ export class AccountPool {
   private accounts: PoolAccount[] = [];
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
+  private reloadAgain: Promise<void> | undefined;
 
   constructor(
     @InjectRepository(UpstreamAccount) private readonly repo: Repository<UpstreamAccount>,
@@ -37,17 +38,35 @@ export class AccountPool {
 
   /** Accounts that speak the endpoint's wire format and serve the model. */
   async candidates(endpoint: ProxyEndpoint, model: string): Promise<PoolAccount[]> {
-    if (Date.now() - this.loadedAt > MAX_AGE_MS) await this.reload();
+    if (Date.now() - this.loadedAt > MAX_AGE_MS) {
+      await this.reload();
+    } else if (this.loading) {
+      // A change was announced: answer from the new list, not the one it replaces (on a
+      // failed reload, the current list is still the best there is).
+      await (this.reloadAgain ?? this.loading).catch(() => undefined);
+    }
     const provider: ProviderName = ENDPOINTS[endpoint].provider;
     return this.accounts.filter(
       (a) => a.provider === provider && (a.models.length === 0 || a.models.includes(model)),
     );
   }
 
-  /** Coalesces concurrent reloads into one query. */
+  /**
+   * Coalesces concurrent reloads. A reload asked for while one runs gets a fresh query after
+   * it: the running one may have read the rows before the change that prompted the request.
+   */
   reload(): Promise<void> {
-    this.loading ??= this.load().finally(() => (this.loading = undefined));
-    return this.loading;
+    if (!this.loading) {
+      this.loading = this.load().finally(() => (this.loading = undefined));
+      return this.loading;
+    }
+    this.reloadAgain ??= this.loading
+      .catch(() => undefined)
+      .then(() => {
+        this.reloadAgain = undefined;
+        return this.reload();
+      });
+    return this.reloadAgain;
   }
 
   private async load(): Promise<void> {
@@ -63,7 +82,7 @@ export class AccountPool {
       opened.push({
         id: row.id,
         name: row.name,
-        provider: row.provider as ProviderName,
+        provider: row.provider,
         baseUrl: row.baseUrl,
         models: row.models,
         weight: row.weight,

@@ -43,5 +43,5 @@ function weightedPick(accounts: PoolAccount[]): PoolAccount {
     ticket -= Math.max(1, account.weight);
     if (ticket < 0) return account;
   }
-  return accounts[accounts.length - 1] as PoolAccount;
+  return accounts[accounts.length - 1];
 }

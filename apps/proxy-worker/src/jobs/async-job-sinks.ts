@@ -28,6 +28,11 @@ export class AsyncJobSinks {
     return { send: (reply) => this.finish(jobId, reply) };
   }
 
+  /** For a job BullMQ gave up on (crashed too often, or the processor threw). */
+  async failIfUnfinished(jobId: string, message: string): Promise<void> {
+    await this.finish(jobId, { type: 'error', status: 500, errorType: 'internal_error', message });
+  }
+
   private async finish(jobId: string, reply: ProxyReply): Promise<void> {
     if (reply.type !== 'result' && reply.type !== 'error') return; // async jobs never stream
     const completedAt = new Date();

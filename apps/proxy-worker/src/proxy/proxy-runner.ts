@@ -53,13 +53,25 @@ export class ProxyRunner {
     const candidates = await this.pool.candidates(job.endpoint, job.model);
     if (candidates.length === 0) {
       await sink.send(
-        errorReply(503, 'service_unavailable', `No upstream account serves model "${job.model}" on this endpoint`),
+        errorReply(
+          503,
+          'service_unavailable',
+          `No upstream account serves model "${job.model}" on this endpoint`,
+        ),
       );
       return;
     }
     const tried = new Set<string>();
     let lastFailure: ProxyReply | undefined;
-    for (let attempt = 1; attempt <= this.config.UPSTREAM_MAX_ATTEMPTS; attempt++) {
+    const maxFailures = this.config.UPSTREAM_MAX_ATTEMPTS;
+    // A rate-limited account is not a failed attempt: it cools down and the next one is asked
+    // (it is not picked again while it cools). The round cap bounds the loop regardless.
+    let failures = 0;
+    for (
+      let round = 0;
+      failures < maxFailures && round < maxFailures + candidates.length;
+      round++
+    ) {
       if (cancel.aborted) return;
       const selection = await this.selector.select(candidates, tried);
       if (selection.kind !== 'account') break;
@@ -72,7 +84,8 @@ export class ProxyRunner {
         continue;
       }
       lastFailure = outcome.reply;
-      if (attempt < this.config.UPSTREAM_MAX_ATTEMPTS) await sleep(backoffMs(attempt), cancel);
+      failures++;
+      if (failures < maxFailures) await sleep(backoffMs(failures), cancel);
     }
     if (cancel.aborted) return;
     const now = await this.selector.select(candidates, new Set());
@@ -83,7 +96,9 @@ export class ProxyRunner {
       });
       return;
     }
-    await sink.send(lastFailure ?? errorReply(502, 'upstream_error', 'The upstream provider did not answer'));
+    await sink.send(
+      lastFailure ?? errorReply(502, 'upstream_error', 'The upstream provider did not answer'),
+    );
   }
 
   private async attempt(
@@ -107,7 +122,8 @@ export class ProxyRunner {
         return {
           kind: 'rate-limited',
           cooldownMs:
-            cooldownMsFromHeaders(res.headers) ?? this.config.UPSTREAM_DEFAULT_COOLDOWN_SECONDS * 1000,
+            cooldownMsFromHeaders(res.headers) ??
+            this.config.UPSTREAM_DEFAULT_COOLDOWN_SECONDS * 1000,
         };
       }
       const contentType = headerValue(res.headers, 'content-type') ?? 'application/json';
@@ -187,7 +203,9 @@ export class ProxyRunner {
       this.logger.warn(`account ${account.id}: upstream timed out (${code || 'total timeout'})`);
       return errorReply(504, 'upstream_error', 'The upstream provider timed out');
     }
-    this.logger.warn(`account ${account.id}: upstream unreachable (${code || (err as Error).message})`);
+    this.logger.warn(
+      `account ${account.id}: upstream unreachable (${code || (err as Error).message})`,
+    );
     return errorReply(502, 'upstream_error', 'The upstream provider could not be reached');
   }
 }
@@ -233,9 +251,13 @@ function backoffMs(attempt: number): number {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

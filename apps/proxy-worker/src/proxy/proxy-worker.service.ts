@@ -50,9 +50,10 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
       maxStalledCount: 2,
     });
     this.worker.on('error', (err) => this.logger.warn(`queue connection: ${err.message}`));
-    this.worker.on('failed', (job, err) =>
-      this.logger.warn(`job ${job?.id ?? '?'} failed: ${err.message}`),
-    );
+    this.worker.on('failed', (job, err) => {
+      this.logger.warn(`job ${job?.id ?? '?'} failed: ${err.message}`);
+      if (job?.data.v === PROXY_JOB_VERSION) void this.reportFailure(job.data);
+    });
   }
 
   /** Aborts the upstream call of a request this process is running (its client went away). */
@@ -69,14 +70,32 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     if (data.v !== PROXY_JOB_VERSION) {
       throw new UnrecoverableError(`unsupported proxy job version ${String(data.v)}`);
     }
-    const sink = await this.sinkFor(job);
-    if (!sink) return;
+    // Registered before the cancel mark is checked, so a cancellation arriving in between
+    // is not lost.
     const controller = new AbortController();
     this.running.set(data.requestId, controller);
     try {
+      const sink = await this.sinkFor(job);
+      if (!sink || controller.signal.aborted) return;
       await this.runner.run(data, sink, controller.signal);
     } finally {
       this.running.delete(data.requestId);
+    }
+  }
+
+  /** Nobody may be left waiting on a job BullMQ gave up on: tell the client or the job row. */
+  private async reportFailure(data: ProxyJobData): Promise<void> {
+    const message = 'The request could not be processed; please retry';
+    try {
+      if (data.reply.kind === 'async') {
+        await this.asyncJobs.failIfUnfinished(data.reply.jobId, message);
+      } else {
+        await this.replies
+          .forRequest(data.requestId, data.reply.gatewayId)
+          .send({ type: 'error', status: 500, errorType: 'internal_error', message });
+      }
+    } catch (err) {
+      this.logger.warn(`could not report failed job ${data.requestId}: ${(err as Error).message}`);
     }
   }
 
@@ -90,7 +109,11 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     }
     const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId);
     // Picked up again after a worker died: a stream already partly sent cannot be replayed.
-    if ((job.attemptsStarted ?? 1) > 1 && data.stream && (await this.replies.hasOutput(data.requestId))) {
+    if (
+      (job.attemptsStarted ?? 1) > 1 &&
+      data.stream &&
+      (await this.replies.hasOutput(data.requestId))
+    ) {
       await sink.send({
         type: 'error',
         status: 502,

@@ -1,0 +1,54 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { CurrentKey } from '../auth/client-key.decorator.js';
+import type { ClientKey } from '../auth/principal.js';
+import { CreateJobDto } from './dto/create-job.dto.js';
+import { ListJobsQuery } from './dto/list-jobs.query.js';
+import { parseIdempotencyKey } from './idempotency-key.js';
+import type { JobView } from './job-view.js';
+import { type JobPage, JobsService } from './jobs.service.js';
+
+export type JobAccepted = { id: string; status: string };
+
+/** Async proxy requests: submit, then poll. A key sees only its own jobs. */
+@Controller('api/v1/jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  @Post()
+  @HttpCode(202)
+  async submit(
+    @CurrentKey() key: ClientKey,
+    @Body() dto: CreateJobDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<JobAccepted> {
+    const job = await this.jobs.submit(key, dto, parseIdempotencyKey(idempotencyKey), req, res);
+    res.setHeader('Location', `/api/v1/jobs/${job.id}`);
+    if (job.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return { id: job.id, status: job.status };
+  }
+
+  @Get()
+  list(@CurrentKey() key: ClientKey, @Query() query: ListJobsQuery): Promise<JobPage> {
+    return this.jobs.list(key, query.limit, query.cursor, query.status);
+  }
+
+  /** Another key's job, an unknown id and an expired result all answer the same 404. */
+  @Get(':id')
+  get(@CurrentKey() key: ClientKey, @Param('id') id: string): Promise<JobView> {
+    return this.jobs.get(key, id);
+  }
+}

@@ -1,0 +1,256 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { AsyncJob, type AsyncJobStatus } from '@gatehouse/db';
+import { ENDPOINTS, pickForwardedHeaders } from '@gatehouse/providers';
+import { PROXY_JOB_VERSION, type ProxyJobData } from '@gatehouse/queue';
+import {
+  BadRequestException,
+  ConflictException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { QueryFailedError, type Repository } from 'typeorm';
+import type { ClientKey } from '../auth/principal.js';
+import { ProxyQueue } from '../proxy/proxy-queue.service.js';
+import { ProxyRequestPolicy } from '../proxy/proxy-request-policy.js';
+import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
+import type { CreateJobDto } from './dto/create-job.dto.js';
+import { type JobSummary, type JobView, toJobSummary, toJobView } from './job-view.js';
+import { jobRequestHash } from './request-hash.js';
+
+export type SubmittedJob = { id: string; status: AsyncJobStatus; replayed: boolean };
+export type JobPage = { data: JobSummary[]; next_cursor: string | null };
+
+const SUBMISSION_WINDOW_MS = 60_000;
+const IDEMPOTENCY_INDEX = 'jobs_key_idempotency_uq';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The columns a list shows; results and errors can be large and are left in the database. */
+const SUMMARY_COLUMNS: (keyof AsyncJob)[] = [
+  'id',
+  'status',
+  'endpoint',
+  'model',
+  'createdAt',
+  'startedAt',
+  'completedAt',
+  'expiresAt',
+  'resultTruncated',
+  'upstreamStatus',
+  'usage',
+];
+
+/**
+ * Async proxy requests: a row in `jobs` owned by the submitting key, and a job on the `proxy`
+ * queue whose worker writes the outcome into that row. A job whose result expired is gone as far
+ * as the API is concerned, whether or not retention has deleted the row yet.
+ */
+@Injectable()
+export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
+
+  constructor(
+    @InjectRepository(AsyncJob) private readonly jobs: Repository<AsyncJob>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly policy: ProxyRequestPolicy,
+    private readonly queue: ProxyQueue,
+    private readonly limits: RedisThrottlerStorage,
+  ) {}
+
+  async submit(
+    key: ClientKey,
+    dto: CreateJobDto,
+    idempotencyKey: string | undefined,
+    req: Request,
+    res: Response,
+  ): Promise<SubmittedJob> {
+    const requestHash = jobRequestHash(dto.endpoint, dto.body);
+    if (idempotencyKey !== undefined) {
+      // A replay is answered before any limit is counted: retrying a submission is free.
+      const existing = await this.findByIdempotencyKey(key.id, idempotencyKey);
+      if (existing) return replay(existing, requestHash);
+    }
+    if (dto.body.stream === true) {
+      throw new BadRequestException(
+        'body.stream: async jobs return one result; omit stream or set it to false',
+      );
+    }
+    const { model, body } = await this.policy.admit(dto.endpoint, key, dto.body, res);
+    try {
+      await this.countSubmission(key, res);
+    } catch (err) {
+      // Over the limit because a concurrent twin of this request was counted first: replay it.
+      const twin =
+        idempotencyKey === undefined
+          ? undefined
+          : await this.findByIdempotencyKey(key.id, idempotencyKey);
+      if (!twin) throw err;
+      res.removeHeader('Retry-After');
+      return replay(twin, requestHash);
+    }
+
+    const job = {
+      id: randomUUID(),
+      keyId: key.id,
+      endpoint: dto.endpoint,
+      model,
+      status: 'queued' as const,
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash,
+      // Set here, not by now(): millisecond precision keeps the list cursor exact.
+      createdAt: new Date(),
+    };
+    try {
+      await this.jobs.insert(job);
+    } catch (err) {
+      // Two submissions with one Idempotency-Key at once: the first insert wins, the other replays it.
+      if (idempotencyKey === undefined || !isIdempotencyConflict(err)) throw err;
+      const winner = await this.findByIdempotencyKey(key.id, idempotencyKey);
+      if (!winner) throw err;
+      return replay(winner, requestHash);
+    }
+
+    const data: ProxyJobData = {
+      v: PROXY_JOB_VERSION,
+      requestId: job.id,
+      keyId: key.id,
+      endpoint: dto.endpoint,
+      model,
+      stream: false,
+      body,
+      headers: pickForwardedHeaders(ENDPOINTS[dto.endpoint].provider, req.headers),
+      reply: { kind: 'async', jobId: job.id },
+      // Someone may poll for the outcome until its result would expire.
+      deadline: Date.now() + this.config.JOB_RESULT_TTL_HOURS * 3_600_000,
+      client: { ip: req.clientIp, method: req.method, path: req.path },
+    };
+    try {
+      await this.queue.enqueue(data);
+    } catch (err) {
+      // Nothing will ever run it: remove the row so that a retry with the same key can succeed.
+      await this.jobs.delete({ id: job.id }).catch((e: Error) => {
+        this.logger.warn(`could not remove unqueued job ${job.id}: ${e.message}`);
+      });
+      throw err;
+    }
+    return { id: job.id, status: job.status, replayed: false };
+  }
+
+  async get(key: ClientKey, id: string): Promise<JobView> {
+    if (!UUID.test(id)) throw notFound();
+    const job = await this.jobs
+      .createQueryBuilder('j')
+      .where('j.id = :id AND j.key_id = :keyId', { id, keyId: key.id })
+      .andWhere('(j.expires_at IS NULL OR j.expires_at > now())')
+      .getOne();
+    if (!job) throw notFound();
+    return toJobView(job);
+  }
+
+  async list(
+    key: ClientKey,
+    limit = 50,
+    cursor?: string,
+    status?: AsyncJobStatus,
+  ): Promise<JobPage> {
+    const qb = this.jobs
+      .createQueryBuilder('j')
+      .select(SUMMARY_COLUMNS.map((c) => `j.${c}`))
+      .where('j.key_id = :keyId', { keyId: key.id })
+      .andWhere('(j.expires_at IS NULL OR j.expires_at > now())')
+      .orderBy('j.created_at', 'DESC')
+      .addOrderBy('j.id', 'DESC')
+      .limit(limit + 1);
+    if (status) qb.andWhere('j.status = :status', { status });
+    if (cursor) {
+      const { createdAt, id } = decodeCursor(cursor);
+      qb.andWhere('(j.created_at, j.id) < (:createdAt, :id)', { createdAt, id });
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map((j) => toJobSummary(j)),
+      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  /**
+   * The job an Idempotency-Key already names. The key is remembered as long as its job is: once
+   * the result expired it is released (cleared on the old row) and may name a new job.
+   */
+  private async findByIdempotencyKey(
+    keyId: string,
+    idempotencyKey: string,
+  ): Promise<AsyncJob | undefined> {
+    const job = await this.jobs.findOne({ where: { keyId, idempotencyKey } });
+    if (!job) return undefined;
+    if (job.expiresAt && job.expiresAt.getTime() <= Date.now()) {
+      await this.jobs.update({ id: job.id, idempotencyKey }, { idempotencyKey: null });
+      return undefined;
+    }
+    return job;
+  }
+
+  /** RATE_LIMIT_JOBS_PER_MIN per key; reported in X-RateLimit-* when it is the tightest limit. */
+  private async countSubmission(key: ClientKey, res: Response): Promise<void> {
+    const limit = this.config.RATE_LIMIT_JOBS_PER_MIN;
+    const record = await this.limits.increment(
+      `jobs:${key.id}`,
+      SUBMISSION_WINDOW_MS,
+      limit,
+      0,
+      'jobs',
+    );
+    const remaining = record.isBlocked ? 0 : Math.max(0, limit - record.totalHits);
+    const shown = res.getHeader('X-RateLimit-Remaining');
+    if (shown === undefined || remaining <= Number(shown)) {
+      res.setHeader('X-RateLimit-Limit', String(limit));
+      res.setHeader('X-RateLimit-Remaining', String(remaining));
+      res.setHeader('X-RateLimit-Reset', String(record.timeToExpire));
+    }
+    if (record.isBlocked) {
+      res.setHeader('Retry-After', String(Math.max(1, record.timeToBlockExpire)));
+      throw new HttpException(
+        `This key may submit ${limit} jobs per minute; retry after the Retry-After delay`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+  }
+}
+
+function replay(job: AsyncJob, requestHash: string): SubmittedJob {
+  if (job.requestHash !== requestHash) {
+    throw new ConflictException('This Idempotency-Key was already used with a different request');
+  }
+  return { id: job.id, status: job.status, replayed: true };
+}
+
+function isIdempotencyConflict(err: unknown): boolean {
+  if (!(err instanceof QueryFailedError)) return false;
+  const driverError = err.driverError as { code?: string; constraint?: string };
+  return driverError.code === '23505' && driverError.constraint === IDEMPOTENCY_INDEX;
+}
+
+function notFound(): NotFoundException {
+  return new NotFoundException('No job with this id');
+}
+
+function encodeCursor(job: AsyncJob): string {
+  return Buffer.from(`${job.createdAt.toISOString()}|${job.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const date = new Date(createdAt ?? '');
+  if (!id || !UUID.test(id) || Number.isNaN(date.getTime())) {
+    throw new BadRequestException('Invalid cursor');
+  }
+  return { createdAt: date, id };
+}
