@@ -78,6 +78,20 @@ export const configSchema = z.object({
   /** Seconds an account rests after a 429 that named no reset time. */
   UPSTREAM_DEFAULT_COOLDOWN_SECONDS: int(1, 3600).default(30),
 
+  /** Store request/response bodies in audit records (capped, redacted). Off by default. */
+  AUDIT_CAPTURE_BODIES: bool.default(false),
+  AUDIT_BODY_MAX_BYTES: int(256, 10 * 1024 * 1024).default(16 * 1024),
+  AUDIT_RETENTION_DAYS: int(1, 36_500).default(90),
+  AUDIT_BODY_RETENTION_DAYS: int(1, 36_500).default(7),
+  /** Extra secret patterns (comma-separated regular expressions) redacted from audit records. */
+  AUDIT_REDACT_PATTERNS: list.default([]),
+  /** Share of successful authentications recorded as auth.ok (0 = none, 1 = all). */
+  AUDIT_AUTH_OK_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
+  AUDIT_BATCH_SIZE: int(1, 10_000).default(500),
+  AUDIT_BATCH_WAIT_MS: int(1, 60_000).default(200),
+  /** When the retention job runs (cron, UTC). */
+  AUDIT_RETENTION_CRON: z.string().min(9).default('17 3 * * *'),
+
   JOB_RESULT_TTL_HOURS: int(1, 24 * 365).default(24),
   JOB_RESULT_MAX_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
 });

@@ -4,3 +4,6 @@ export * from './proxy-contract.js';
 export * from './redis-options.js';
 export * from './redis.module.js';
 export * from './usage-keys.js';
+export * from './audit-contract.js';
+export * from './audit-producer.js';
+export * from './audit.module.js';

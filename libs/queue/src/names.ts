@@ -4,6 +4,8 @@
 export const QueueName = {
   proxy: 'proxy',
   audit: 'audit',
+  /** Retention and other audit housekeeping (repeatable and on-demand jobs). */
+  auditMaintenance: 'audit-maintenance',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 

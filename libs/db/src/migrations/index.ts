@@ -1,10 +1,12 @@
 import { CreateApiKeys1763900000000 } from './1763900000000-create-api-keys.js';
 import { CreateUpstreamAccounts1763900001000 } from './1763900001000-create-upstream-accounts.js';
 import { CreateJobs1763900002000 } from './1763900002000-create-jobs.js';
+import { CreateAudit1763900003000 } from './1763900003000-create-audit.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM builds cannot glob-load classes. */
 export const MIGRATIONS = [
   CreateApiKeys1763900000000,
   CreateUpstreamAccounts1763900001000,
   CreateJobs1763900002000,
+  CreateAudit1763900003000,
 ];

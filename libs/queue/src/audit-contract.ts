@@ -1,0 +1,76 @@
+/**
+ * Audit events, as producers put them on the `audit` queue. The audit app redacts, chains
+ * and stores them. Bump the version on an incompatible change: queued events outlive deploys.
+ */
+export const AUDIT_JOB_NAME = 'audit.event';
+export const AUDIT_EVENT_VERSION = 1;
+
+export type AuditEventType =
+  | 'auth.failed'
+  | 'auth.ok'
+  | 'ratelimit.hit'
+  | 'request.completed'
+  | 'job.created'
+  | 'job.completed'
+  | 'job.failed'
+  | 'key.created'
+  | 'key.updated'
+  | 'key.rotated'
+  | 'key.revoked'
+  | 'account.created'
+  | 'account.updated'
+  | 'account.paused'
+  | 'account.resumed'
+  | 'account.deleted'
+  | 'account.cooldown'
+  | 'upstream.failed'
+  | 'config.changed'
+  | 'retention.run';
+
+export type AuditActor = 'admin' | 'client' | 'system' | 'anonymous';
+
+/** Where a request came from; present on every event caused by a request. */
+export type AuditRequestContext = {
+  request_id: string;
+  ip: string;
+  method: string;
+  path: string;
+};
+
+export type AuditEvent = {
+  v: typeof AUDIT_EVENT_VERSION;
+  /** Unique per event: the audit app stores each id once, however often it is delivered. */
+  id: string;
+  type: AuditEventType;
+  /** ISO 8601 time the event happened at its producer. */
+  at: string;
+  actor: AuditActor;
+  key_id?: string;
+  request?: AuditRequestContext;
+  /** Type-specific facts (e.g. model, account, status, latency, tokens; before/after). */
+  data: Record<string, unknown>;
+  /** Request/response bodies: only sent when AUDIT_CAPTURE_BODIES=true, redacted on ingest. */
+  bodies?: { request?: unknown; response?: unknown };
+};
+
+/** Audit jobs are small and many: keep failed ones for inspection, drop completed ones. */
+export const AUDIT_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: true,
+  removeOnFail: { count: 10_000 },
+} as const;
+
+/** Job on `audit-maintenance`: apply the retention policy now. Returns RetentionSummary. */
+export const RETENTION_JOB_NAME = 'audit.retention';
+/** Fixed id of the repeatable retention job, so replicas and restarts never duplicate it. */
+export const RETENTION_SCHEDULER_ID = 'audit-retention';
+
+export type RetentionSummary = {
+  deleted_events: number;
+  deleted_bodies: number;
+  deleted_job_results: number;
+  /** The chain's new start, when events were deleted. */
+  checkpoint: { last_deleted_seq: string; last_deleted_hash: string } | null;
+  ran_at: string;
+};
