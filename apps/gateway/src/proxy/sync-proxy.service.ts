@@ -30,11 +30,18 @@ export class SyncProxy {
     private readonly hub: ReplyHub,
   ) {}
 
-  async handle(endpoint: ProxyEndpoint, key: ClientKey, req: Request, res: Response): Promise<void> {
+  async handle(
+    endpoint: ProxyEndpoint,
+    key: ClientKey,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
     const { model, stream, body } = await this.policy.admit(endpoint, key, req.body, res);
     const requestId = randomUUID();
     const deadline =
-      Date.now() + this.config.UPSTREAM_TOTAL_TIMEOUT_MS * this.config.UPSTREAM_MAX_ATTEMPTS + 5_000;
+      Date.now() +
+      this.config.UPSTREAM_TOTAL_TIMEOUT_MS * this.config.UPSTREAM_MAX_ATTEMPTS +
+      5_000;
     const data: ProxyJobData = {
       v: PROXY_JOB_VERSION,
       requestId,
@@ -57,6 +64,9 @@ export class SyncProxy {
     try {
       await this.queue.enqueue(data);
       await this.relay(endpoint, replies, deadline, res);
+    } catch (err) {
+      if (res.destroyed) return; // the client went away: there is nobody left to answer
+      throw err;
     } finally {
       settled = true;
       replies.close();
@@ -91,6 +101,7 @@ export class SyncProxy {
       try {
         reply = await replies.next(deadline);
       } catch {
+        if (res.destroyed) return;
         res.end(sseErrorEvent(endpoint, 'The gateway stopped receiving the upstream stream'));
         return;
       }
@@ -104,7 +115,11 @@ export class SyncProxy {
     }
   }
 
-  private async nextReply(replies: ReplyChannel, deadline: number, res: Response): Promise<ProxyReply> {
+  private async nextReply(
+    replies: ReplyChannel,
+    deadline: number,
+    res: Response,
+  ): Promise<ProxyReply> {
     try {
       return await replies.next(deadline);
     } catch (err) {

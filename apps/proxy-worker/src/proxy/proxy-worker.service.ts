@@ -108,18 +108,17 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
       return undefined;
     }
     const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId);
-    // Picked up again after a worker died: a stream already partly sent cannot be replayed.
-    if (
-      (job.attemptsStarted ?? 1) > 1 &&
-      data.stream &&
-      (await this.replies.hasOutput(data.requestId))
-    ) {
-      await sink.send({
-        type: 'error',
-        status: 502,
-        errorType: 'upstream_error',
-        message: 'The worker handling this stream stopped; please retry',
-      });
+    // Picked up again after a worker died: whatever already reached the client is not redone.
+    // A JSON answer was delivered whole; a stream partly sent cannot be replayed.
+    if ((job.attemptsStarted ?? 1) > 1 && (await this.replies.hasOutput(data.requestId))) {
+      if (data.stream) {
+        await sink.send({
+          type: 'error',
+          status: 502,
+          errorType: 'upstream_error',
+          message: 'The worker handling this stream stopped; please retry',
+        });
+      }
       return undefined;
     }
     return sink;

@@ -1,0 +1,369 @@
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
+import { createKey } from './support/admin-client.js';
+import {
+  type MockUpstream,
+  type RecordedRequest,
+  openaiStream,
+  startMockUpstream,
+} from './support/mock-upstream.js';
+import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
+import { createTestEnv, type TestEnv } from './support/test-env.js';
+
+type ErrorBody = { error: { type: string; message: string; request_id: string } };
+
+/** One gateway + one worker on an environment of their own, with accounts on the mock upstream. */
+type Stack = {
+  env: TestEnv;
+  gw: SpawnedApp & { url: string };
+  worker: SpawnedApp;
+  clientKey: string;
+  secrets: string[];
+  /** Every response body a client saw, to prove no secret ever leaks into one. */
+  bodies: string[];
+  addAccount(name: string, models: string[], extra?: Record<string, unknown>): Promise<string>;
+  post(model: string, extra?: Record<string, unknown>, init?: RequestInit): Promise<Response>;
+  text(res: Response): Promise<string>;
+  stop(): Promise<void>;
+};
+
+async function startStack(
+  upstream: MockUpstream,
+  overrides: Record<string, string>,
+): Promise<Stack> {
+  const pair = generateCredentialKeyPair();
+  const env = await createTestEnv({
+    CREDENTIALS_PUBLIC_KEY: pair.publicKey,
+    CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+    LOG_LEVEL: 'info',
+    ...overrides,
+  });
+  const [gw, worker] = await Promise.all([spawnGateway(env.env), spawnWorker(env.env)]);
+  const clientKey = (await createKey(gw.url, env.adminKey)).key;
+  const secrets = [clientKey, env.adminKey];
+  const bodies: string[] = [];
+  const stack: Stack = {
+    env,
+    gw,
+    worker,
+    clientKey,
+    secrets,
+    bodies,
+    addAccount: async (name, models, extra = {}) => {
+      const credential = `sk-${randomBytes(24).toString('hex')}`;
+      secrets.push(credential);
+      const res = await request(gw.url)
+        .post('/api/v1/admin/accounts')
+        .set('x-api-key', env.adminKey)
+        .send({
+          name,
+          provider: 'openai',
+          base_url: upstream.openaiBase(name),
+          credential,
+          models,
+          ...extra,
+        })
+        .expect(201);
+      bodies.push(res.text);
+      return (res.body as { id: string }).id;
+    },
+    post: (model, extra = {}, init = {}) =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${clientKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], ...extra }),
+        ...init,
+      }),
+    text: async (res) => {
+      const text = await res.text();
+      bodies.push(text);
+      return text;
+    },
+    stop: async () => {
+      await Promise.all([gw.stop(), worker.stop()]);
+      await env.cleanup();
+    },
+  };
+  return stack;
+}
+
+function seenBy(upstream: MockUpstream, account: string): RecordedRequest[] {
+  return upstream.requests.filter((r) => r.account === account);
+}
+
+function expectNoSecrets(stack: Stack): void {
+  const logs = stack.gw.output() + stack.worker.output();
+  expect(stack.bodies.length).toBeGreaterThan(0);
+  for (const secret of stack.secrets) {
+    expect(logs).not.toContain(secret);
+    for (const body of stack.bodies) expect(body).not.toContain(secret);
+  }
+}
+
+describe('proxy failure behaviour', () => {
+  let upstream: MockUpstream;
+  let main: Stack;
+
+  beforeAll(async () => {
+    upstream = await startMockUpstream();
+    main = await startStack(upstream, { UPSTREAM_MAX_ATTEMPTS: '2' });
+  }, 45_000);
+
+  afterAll(async () => {
+    await main?.stop();
+    await upstream?.close();
+  }, 30_000);
+
+  it('fails over from a rate-limited account and then skips it while it cools down', async () => {
+    await main.addAccount('rl-a', ['m-failover'], { priority: 10 });
+    await main.addAccount('rl-b', ['m-failover'], { priority: 0 });
+    upstream.setBehaviour('rl-a', {
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '30' },
+    });
+
+    const first = await main.post('m-failover');
+    expect(first.status).toBe(200);
+    const body = JSON.parse(await main.text(first)) as {
+      choices: { message: { content: string } }[];
+    };
+    expect(body.choices[0]?.message.content).toBe('Hello from rl-b');
+    expect(seenBy(upstream, 'rl-a')).toHaveLength(1);
+
+    // rl-a has the higher priority; only its cooldown can explain it being passed over.
+    for (let i = 0; i < 3; i++) {
+      const res = await main.post('m-failover');
+      expect(res.status).toBe(200);
+      expect(await main.text(res)).toContain('Hello from rl-b');
+    }
+    expect(seenBy(upstream, 'rl-a')).toHaveLength(1);
+    expect(seenBy(upstream, 'rl-b')).toHaveLength(4);
+  });
+
+  it('answers 429 with Retry-After of the earliest reset when every account cools down', async () => {
+    await main.addAccount('cool-a', ['m-cooling']);
+    await main.addAccount('cool-b', ['m-cooling']);
+    upstream.setBehaviour('cool-a', {
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '20' },
+    });
+    upstream.setBehaviour('cool-b', {
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '40' },
+    });
+
+    const res = await main.post('m-cooling');
+    expect(res.status).toBe(429);
+    const retryAfter = Number(res.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(15);
+    expect(retryAfter).toBeLessThanOrEqual(20);
+    const body = JSON.parse(await main.text(res)) as ErrorBody;
+    expect(body.error.type).toBe('rate_limited');
+    expect(body.error.message).toMatch(/rate limited/i);
+    expect(typeof body.error.request_id).toBe('string');
+    expect(seenBy(upstream, 'cool-a')).toHaveLength(1);
+    expect(seenBy(upstream, 'cool-b')).toHaveLength(1);
+
+    // While both cool down, nothing more goes upstream.
+    const again = await main.post('m-cooling');
+    expect(again.status).toBe(429);
+    await main.text(again);
+    expect(seenBy(upstream, 'cool-a')).toHaveLength(1);
+    expect(seenBy(upstream, 'cool-b')).toHaveLength(1);
+  });
+
+  it('retries a 5xx on the next account', async () => {
+    await main.addAccount('err-a', ['m-5xx'], { priority: 10 });
+    await main.addAccount('err-b', ['m-5xx'], { priority: 0 });
+    upstream.setBehaviour('err-a', { kind: 'status', status: 503 });
+
+    const res = await main.post('m-5xx');
+    expect(res.status).toBe(200);
+    expect(await main.text(res)).toContain('Hello from err-b');
+    expect(seenBy(upstream, 'err-a')).toHaveLength(1);
+    expect(seenBy(upstream, 'err-b')).toHaveLength(1);
+  });
+
+  it('gives up after UPSTREAM_MAX_ATTEMPTS and relays the last upstream 5xx', async () => {
+    await main.addAccount('err-only', ['m-500']);
+    const upstreamError = { error: { message: 'upstream exploded', type: 'server_error' } };
+    upstream.setBehaviour('err-only', { kind: 'status', status: 500, body: upstreamError });
+
+    const res = await main.post('m-500');
+    expect(res.status).toBe(500);
+    expect(JSON.parse(await main.text(res))).toEqual(upstreamError);
+    expect(seenBy(upstream, 'err-only')).toHaveLength(2);
+  });
+
+  it('aborts the upstream stream when the client disconnects, without cooling the account', async () => {
+    await main.addAccount('cancel', ['m-cancel']);
+    upstream.setBehaviour('cancel', { kind: 'ok', chunks: 50, chunkIntervalMs: 100 });
+
+    const controller = new AbortController();
+    const res = await main.post('m-cancel', { stream: true }, { signal: controller.signal });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toContain('tok0');
+    controller.abort();
+    await reader.read().catch(() => undefined);
+    const record = seenBy(upstream, 'cancel').at(-1) as RecordedRequest;
+    await waitFor(
+      () => Promise.resolve(record.aborted),
+      1_000,
+      () => JSON.stringify(record),
+    );
+    expect(record.finished).toBe(false);
+
+    // A slow JSON answer, abandoned after 300 ms.
+    upstream.setBehaviour('cancel', { kind: 'ok', delayMs: 5_000 });
+    const jsonController = new AbortController();
+    const pending = main.post('m-cancel', {}, { signal: jsonController.signal });
+    await waitFor(() => Promise.resolve(seenBy(upstream, 'cancel').length === 2), 2_000);
+    await new Promise((r) => setTimeout(r, 300));
+    jsonController.abort();
+    await expect(pending).rejects.toThrow();
+    const jsonRecord = seenBy(upstream, 'cancel')[1];
+    await waitFor(
+      () => Promise.resolve(jsonRecord.aborted),
+      1_000,
+      () => JSON.stringify(jsonRecord),
+    );
+
+    // The account is not blamed: it answers the very next request.
+    upstream.setBehaviour('cancel', { kind: 'ok' });
+    const started = Date.now();
+    const next = await main.post('m-cancel');
+    expect(next.status).toBe(200);
+    expect(await main.text(next)).toContain('Hello from cancel');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('relays 16 concurrent streams byte for byte, in order, as they arrive', async () => {
+    const models = Array.from({ length: 16 }, (_, i) => `m-fidelity-${i}`);
+    await main.addAccount('fidelity', models);
+    upstream.setBehaviour('fidelity', { kind: 'ok', chunks: 40, chunkIntervalMs: 5 });
+
+    const results = await Promise.all(
+      models.map(async (model) => {
+        const res = await main.post(model, { stream: true });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toContain('text/event-stream');
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        const decoder = new TextDecoder();
+        let text = '';
+        let firstAt = 0;
+        let lastAt = 0;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          lastAt = Date.now();
+          firstAt ||= lastAt;
+          text += decoder.decode(value, { stream: true });
+        }
+        text += decoder.decode();
+        main.bodies.push(text);
+        return { model, text, spreadMs: lastAt - firstAt };
+      }),
+    );
+    for (const { model, text, spreadMs } of results) {
+      // Each stream names its own model in every chunk: cross-talk would show.
+      expect(text).toBe(openaiStream(model, 40).join(''));
+      // 43 events 5 ms apart upstream: a buffering relay would deliver them all at once.
+      expect(spreadMs).toBeGreaterThan(80);
+    }
+  });
+
+  it('answers 503 when no account serves the model, and never uses a paused account', async () => {
+    const none = await main.post('m-nobody-serves');
+    expect(none.status).toBe(503);
+    const body = JSON.parse(await main.text(none)) as ErrorBody;
+    expect(body.error.type).toBe('service_unavailable');
+    expect(body.error.message).toContain('No upstream account serves model "m-nobody-serves"');
+
+    const paused = await main.addAccount('paused', ['m-paused'], { priority: 10 });
+    const spare = await main.addAccount('spare', ['m-paused'], { priority: 0 });
+    const pause = (id: string) =>
+      request(main.gw.url)
+        .post(`/api/v1/admin/accounts/${id}/pause`)
+        .set('x-api-key', main.env.adminKey)
+        .expect(200);
+    await pause(paused);
+    for (let i = 0; i < 3; i++) {
+      const res = await main.post('m-paused');
+      expect(res.status).toBe(200);
+      expect(await main.text(res)).toContain('Hello from spare');
+    }
+    expect(seenBy(upstream, 'paused')).toHaveLength(0);
+
+    await pause(spare);
+    const nobody = await main.post('m-paused');
+    expect(nobody.status).toBe(503);
+    const nobodyBody = JSON.parse(await main.text(nobody)) as ErrorBody;
+    expect(nobodyBody.error.message).toContain('No upstream account serves model "m-paused"');
+    expect(seenBy(upstream, 'spare')).toHaveLength(3);
+  });
+
+  it('never shows an account credential or client key in output or responses', () => {
+    expectNoSecrets(main);
+  });
+
+  describe('with a short first-byte timeout and no retries', () => {
+    let quick: Stack;
+
+    beforeAll(async () => {
+      quick = await startStack(upstream, {
+        UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '500',
+        UPSTREAM_MAX_ATTEMPTS: '1',
+      });
+    }, 45_000);
+
+    afterAll(async () => {
+      await quick?.stop();
+    }, 30_000);
+
+    it('answers 504 when the upstream hangs, and does not cool the account down', async () => {
+      await quick.addAccount('hang', ['m-hang']);
+      upstream.setBehaviour('hang', { kind: 'hang' });
+
+      const started = Date.now();
+      const res = await quick.post('m-hang');
+      expect(res.status).toBe(504);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      const body = JSON.parse(await quick.text(res)) as ErrorBody;
+      expect(body.error.type).toBe('upstream_error');
+      expect(body.error.message).toMatch(/timed out/);
+      expect(seenBy(upstream, 'hang')).toHaveLength(1);
+      await waitFor(() => Promise.resolve(seenBy(upstream, 'hang')[0]?.aborted === true), 1_000);
+
+      upstream.setBehaviour('hang', { kind: 'ok' });
+      const next = await quick.post('m-hang');
+      expect(next.status).toBe(200);
+      expect(await quick.text(next)).toContain('Hello from hang');
+    });
+
+    it('still fails over from a rate-limited account when retries are off', async () => {
+      // A 429 is not a failed attempt: the account cools down and the next one is asked.
+      await quick.addAccount('solo-rl', ['m-solo'], { priority: 10 });
+      await quick.addAccount('solo-ok', ['m-solo'], { priority: 0 });
+      upstream.setBehaviour('solo-rl', {
+        kind: 'status',
+        status: 429,
+        headers: { 'retry-after': '30' },
+      });
+
+      const res = await quick.post('m-solo');
+      expect(res.status).toBe(200);
+      expect(await quick.text(res)).toContain('Hello from solo-ok');
+      expect(seenBy(upstream, 'solo-rl')).toHaveLength(1);
+    });
+
+    it('never shows an account credential or client key in output or responses', () => {
+      expectNoSecrets(quick);
+    });
+  });
+});
