@@ -1,6 +1,7 @@
 import type { AppConfig } from '@gatehouse/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import { requestContext } from './audit-trail/request-context.js';
 import { KeyCache } from './auth/key-cache.js';
 import { createBroadcastServer } from './events/broadcast.server.js';
 import { clientIpResolver } from './http/client-ip.js';
@@ -17,6 +18,7 @@ export async function configureGatewayApp(app: NestExpressApplication, config: A
   app.set('etag', false);
   app.use(requestId);
   app.use(clientIpResolver(config.TRUSTED_PROXIES));
+  app.use(requestContext);
   app.use(apiHelmet);
   app.use(noStore);
   app.enableCors({

@@ -1,13 +1,15 @@
 import { type AppConfig, ConfigModule } from '@gatehouse/config';
 import { AsyncJob, DatabaseModule, UpstreamAccount } from '@gatehouse/db';
 import { loggerOptions } from '@gatehouse/logging';
-import { RedisModule } from '@gatehouse/queue';
+import { AuditProducerModule, bullPrefix, RedisModule, redisOptionsFromUrl } from '@gatehouse/queue';
+import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { AccountPool } from './accounts/account-pool.service.js';
 import { AccountSelector } from './accounts/account-selector.js';
 import { AccountState } from './accounts/account-state.js';
+import { WorkerAudit } from './audit-trail/worker-audit.service.js';
 import { WorkerBroadcasts } from './events/worker-broadcasts.js';
 import { AsyncJobSinks } from './jobs/async-job-sinks.js';
 import { ProxyRunner } from './proxy/proxy-runner.js';
@@ -28,8 +30,14 @@ export class ProxyWorkerModule {
         DatabaseModule,
         TypeOrmModule.forFeature([UpstreamAccount, AsyncJob]),
         RedisModule,
+        BullModule.forRoot({
+          connection: { ...redisOptionsFromUrl(config.REDIS_URL), enableOfflineQueue: false },
+          prefix: bullPrefix(config.REDIS_KEY_PREFIX),
+        }),
+        AuditProducerModule,
       ],
       providers: [
+        WorkerAudit,
         AccountPool,
         AccountState,
         AccountSelector,

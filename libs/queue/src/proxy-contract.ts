@@ -24,8 +24,8 @@ export type ProxyJobData = {
   reply: { kind: 'sync'; gatewayId: string } | { kind: 'async'; jobId: string };
   /** Epoch ms after which nobody is waiting any more. */
   deadline: number;
-  /** Client metadata for audit records. */
-  client: { ip: string; method: string; path: string };
+  /** Client metadata for audit records (requestId: the gateway's X-Request-Id). */
+  client: { requestId: string; ip: string; method: string; path: string };
 };
 
 export type TokenUsage = { input: number; output: number };

@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import { BroadcastPublisher } from '../events/broadcast.publisher.js';
 import { type AccountView, toAccountView } from './account-view.js';
 import type { AccountTuning } from './dto/account-fields.js';
@@ -39,6 +40,7 @@ export class AccountsService {
     @InjectRepository(UpstreamAccount) private readonly accounts: Repository<UpstreamAccount>,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly broadcast: BroadcastPublisher,
+    private readonly audit: GatewayAudit,
   ) {
     const spec = config.CREDENTIALS_PUBLIC_KEY;
     if (spec) {
@@ -67,7 +69,9 @@ export class AccountsService {
     });
     this.logger.log(`upstream account ${id} created (credential sealed under ${key.kid})`);
     await this.changed(id);
-    return this.get(id);
+    const view = await this.get(id);
+    this.audit.record('account.created', { account_id: id, after: view });
+    return view;
   }
 
   async list(limit = 50, cursor?: string): Promise<AccountPage> {
@@ -98,7 +102,7 @@ export class AccountsService {
   async update(id: string, dto: UpdateAccountDto): Promise<AccountView> {
     // Check the key before anything else: a patch is applied whole or not at all.
     const key = dto.credential !== undefined ? this.requireSealingKey() : undefined;
-    await this.findOrFail(id);
+    const before = toAccountView(await this.findOrFail(id));
     const fields: Partial<UpstreamAccount> = tuningFrom(dto);
     if (dto.name !== undefined) fields.name = dto.name;
     if (dto.base_url !== undefined) fields.baseUrl = normaliseBaseUrl(dto.base_url);
@@ -111,7 +115,14 @@ export class AccountsService {
       if (fields.sealedCredential) this.logger.log(`upstream account ${id} credential replaced`);
       await this.changed(id);
     }
-    return this.get(id);
+    const after = await this.get(id);
+    this.audit.record('account.updated', {
+      account_id: id,
+      before,
+      after,
+      credential_replaced: fields.sealedCredential !== undefined,
+    });
+    return after;
   }
 
   async setStatus(id: string, status: 'active' | 'paused'): Promise<AccountView> {
@@ -119,6 +130,7 @@ export class AccountsService {
     if (account.status !== status) {
       await this.accounts.update({ id }, { status });
       await this.changed(id);
+      this.audit.record(status === 'paused' ? 'account.paused' : 'account.resumed', { account_id: id });
     }
     return this.get(id);
   }
@@ -128,6 +140,7 @@ export class AccountsService {
     if (!result.affected) throw notFound();
     this.logger.log(`upstream account ${id} deleted`);
     await this.changed(id);
+    this.audit.record('account.deleted', { account_id: id });
   }
 
   private requireSealingKey(): SealingKey {

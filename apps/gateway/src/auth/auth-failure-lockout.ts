@@ -2,6 +2,7 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { rateLimitSubject } from '../http/client-ip.js';
+import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
 
 /**
@@ -14,11 +15,15 @@ export class AuthFailureLockout {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly storage: RedisThrottlerStorage,
+    private readonly audit: GatewayAudit,
   ) {}
 
   async assertNotLocked(req: Request, res: Response): Promise<void> {
     const remainingMs = await this.storage.blockedFor(this.bucket(req));
-    if (remainingMs > 0) throw locked(res, remainingMs, this.config.AUTH_FAILURE_LIMIT);
+    if (remainingMs > 0) {
+      this.audit.record('ratelimit.hit', { throttler: 'auth-failure', locked: true });
+      throw locked(res, remainingMs, this.config.AUTH_FAILURE_LIMIT);
+    }
   }
 
   async recordFailure(req: Request, res: Response): Promise<void> {
@@ -30,6 +35,7 @@ export class AuthFailureLockout {
       'auth-failure',
     );
     if (record.isBlocked) {
+      this.audit.record('ratelimit.hit', { throttler: 'auth-failure', limit: this.config.AUTH_FAILURE_LIMIT });
       throw locked(res, record.timeToBlockExpire * 1000, this.config.AUTH_FAILURE_LIMIT);
     }
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { AuditTrailModule } from '../audit-trail/audit-trail.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { ThrottleModule } from '../throttle/throttle.module.js';
 import { BearerApiKeyStrategy, XApiKeyStrategy } from './api-key.strategies.js';
@@ -9,8 +10,8 @@ import { GatewayAuthGuard } from './gateway-auth.guard.js';
 import { KeyCache } from './key-cache.js';
 
 @Module({
-  imports: [PassportModule, KeysModule, ThrottleModule],
+  imports: [PassportModule, KeysModule, ThrottleModule, AuditTrailModule],
   providers: [AuthService, KeyCache, XApiKeyStrategy, BearerApiKeyStrategy, AuthFailureLockout, GatewayAuthGuard],
-  exports: [GatewayAuthGuard, KeyCache],
+  exports: [GatewayAuthGuard, KeyCache, AuthService, AuthFailureLockout],
 })
 export class AuthModule {}

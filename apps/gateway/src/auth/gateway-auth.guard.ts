@@ -1,12 +1,15 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
   type ExecutionContext,
   ForbiddenException,
+  Inject,
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request, Response } from 'express';
+import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import { ACCESS_METADATA, type Access } from './access.decorator.js';
 import { AuthFailureLockout } from './auth-failure-lockout.js';
 import { BEARER_STRATEGY, X_API_KEY_STRATEGY } from './api-key.strategies.js';
@@ -21,6 +24,8 @@ export class GatewayAuthGuard extends AuthGuard([X_API_KEY_STRATEGY, BEARER_STRA
   constructor(
     private readonly reflector: Reflector,
     private readonly lockout: AuthFailureLockout,
+    private readonly audit: GatewayAudit,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
   }
@@ -41,18 +46,24 @@ export class GatewayAuthGuard extends AuthGuard([X_API_KEY_STRATEGY, BEARER_STRA
       await super.canActivate(context);
     } catch (err) {
       if (err instanceof UnauthorizedException && presentsCredential(req)) {
+        this.audit.record('auth.failed', { reason: 'invalid or unknown key', ...presentedPrefix(req) });
         await this.lockout.recordFailure(req, res);
       }
       throw err;
     }
 
     const principal = req.user as Principal;
+    const keyId = principal.kind === 'client' ? principal.key.id : undefined;
+    this.audit.identify(principal.kind, keyId);
     if (access === 'admin' && principal.kind !== 'admin') {
+      this.audit.record('auth.failed', { reason: 'client key on an admin route' });
       throw new ForbiddenException('This route needs the admin key');
     }
     if (access === 'client' && principal.kind !== 'client') {
+      this.audit.record('auth.failed', { reason: 'admin key on a client route' });
       throw new UnauthorizedException('The admin key is not a client key; use a gateway key here');
     }
+    if (Math.random() < this.config.AUDIT_AUTH_OK_SAMPLE_RATE) this.audit.record('auth.ok');
     req.principal = principal;
     return true;
   }
@@ -62,6 +73,13 @@ export class GatewayAuthGuard extends AuthGuard([X_API_KEY_STRATEGY, BEARER_STRA
     if (!user) throw new UnauthorizedException('Missing or invalid API key');
     return user;
   }
+}
+
+/** A client key's display prefix (`gk_<8 hex>`) is safe to record; nothing else of it is. */
+function presentedPrefix(req: Request): { key_prefix?: string } {
+  const raw = req.headers['x-api-key'] ?? req.headers.authorization?.replace(/^Bearer /, '');
+  const match = typeof raw === 'string' ? /^gk_[0-9a-f]{8}(?=_)/.exec(raw) : null;
+  return match ? { key_prefix: match[0] } : {};
 }
 
 function presentsCredential(req: Request): boolean {

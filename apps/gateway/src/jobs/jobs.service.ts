@@ -13,6 +13,7 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { QueryFailedError, type Repository } from 'typeorm';
@@ -61,6 +62,7 @@ export class JobsService {
     private readonly policy: ProxyRequestPolicy,
     private readonly queue: ProxyQueue,
     private readonly limits: RedisThrottlerStorage,
+    private readonly audit: GatewayAudit,
   ) {}
 
   async submit(
@@ -128,7 +130,7 @@ export class JobsService {
       reply: { kind: 'async', jobId: job.id },
       // Someone may poll for the outcome until its result would expire.
       deadline: Date.now() + this.config.JOB_RESULT_TTL_HOURS * 3_600_000,
-      client: { ip: req.clientIp, method: req.method, path: req.path },
+      client: { requestId: req.id, ip: req.clientIp, method: req.method, path: req.path },
     };
     try {
       await this.queue.enqueue(data);
@@ -139,6 +141,7 @@ export class JobsService {
       });
       throw err;
     }
+    this.audit.record('job.created', { job_id: job.id, endpoint: dto.endpoint, model });
     return { id: job.id, status: job.status, replayed: false };
   }
 

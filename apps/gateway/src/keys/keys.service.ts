@@ -6,6 +6,7 @@ import { BadRequestException, Inject, Injectable, Logger, NotFoundException } fr
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { ClientKey } from '../auth/principal.js';
+import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import { BroadcastPublisher } from '../events/broadcast.publisher.js';
 import type { CreateKeyDto } from './dto/create-key.dto.js';
 import type { KeyFields } from './dto/key-fields.js';
@@ -28,6 +29,7 @@ export class KeysService {
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly broadcast: BroadcastPublisher,
+    private readonly audit: GatewayAudit,
   ) {}
 
   async create(dto: CreateKeyDto): Promise<KeyWithSecret> {
@@ -38,7 +40,9 @@ export class KeysService {
       ...this.fieldsFrom(dto),
     });
     const saved = await this.keys.save(entity);
-    return { ...toKeyView(await this.findOrFail(saved.id)), key };
+    const view = toKeyView(await this.findOrFail(saved.id));
+    this.audit.record('key.created', { after: view }, view.id);
+    return { ...view, key };
   }
 
   async list(limit = 50, cursor?: string): Promise<KeyPage> {
@@ -69,11 +73,13 @@ export class KeysService {
   }
 
   async update(id: string, dto: UpdateKeyDto): Promise<KeyView> {
-    await this.findOrFail(id);
+    const before = toKeyView(await this.findOrFail(id));
     const fields = this.fieldsFrom(dto);
     if (Object.keys(fields).length > 0) await this.keys.update({ id }, fields);
     await this.changed(id);
-    return this.get(id);
+    const after = await this.get(id);
+    this.audit.record('key.updated', { before, after }, id);
+    return after;
   }
 
   async rotate(id: string, dto: RotateKeyDto): Promise<KeyWithSecret> {
@@ -95,12 +101,15 @@ export class KeysService {
       },
     );
     await this.changed(id);
-    return { ...(await this.get(id)), key };
+    const view = await this.get(id);
+    this.audit.record('key.rotated', { grace_seconds: grace, prefix: view.prefix }, id);
+    return { ...view, key };
   }
 
   async revoke(id: string): Promise<KeyView> {
     const key = await this.findOrFail(id);
     if (!key.revokedAt) {
+      this.audit.record('key.revoked', { before: toKeyView(key) }, id);
       await this.keys.update({ id }, { revokedAt: new Date(), previousKeyHash: null, previousKeyExpiresAt: null });
     }
     await this.changed(id);

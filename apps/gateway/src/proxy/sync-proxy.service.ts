@@ -53,7 +53,7 @@ export class SyncProxy {
       headers: pickForwardedHeaders(ENDPOINTS[endpoint].provider, req.headers),
       reply: { kind: 'sync', gatewayId: this.hub.gatewayId },
       deadline,
-      client: { ip: req.clientIp, method: req.method, path: req.path },
+      client: { requestId: req.id, ip: req.clientIp, method: req.method, path: req.path },
     };
     const replies = this.hub.open(requestId);
     let settled = false;

@@ -1,7 +1,16 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerException, ThrottlerGuard } from '@nestjs/throttler';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerException,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface.js';
 import type { Request, Response } from 'express';
+import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 
 type LimitState = { limit: number; remaining: number; resetSeconds: number };
 
@@ -19,6 +28,15 @@ type RequestWithLimits = Request & { [LIMIT_STATES]?: LimitState[]; [COUNTED]?: 
  */
 @Injectable()
 export class GatewayThrottlerGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly audit: GatewayAudit,
+  ) {
+    super(options, storage, reflector);
+  }
+
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const allowed = await super.canActivate(context);
@@ -55,6 +73,7 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
     if (record.isBlocked) {
       writeHeaders(res, { ...state, remaining: 0 });
       res.setHeader('Retry-After', String(Math.max(1, record.timeToBlockExpire)));
+      this.audit.record('ratelimit.hit', { throttler: name, limit });
       throw new ThrottlerException(`Rate limit exceeded (${name}); retry after the Retry-After delay`);
     }
     (req[LIMIT_STATES] ??= []).push(state);

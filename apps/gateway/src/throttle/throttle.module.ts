@@ -2,6 +2,7 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { type ExecutionContext, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { Request } from 'express';
+import { AuditTrailModule } from '../audit-trail/audit-trail.module.js';
 import { rateLimitSubject } from '../http/client-ip.js';
 import { GatewayThrottlerGuard } from './gateway-throttler.guard.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
@@ -52,6 +53,7 @@ class RateLimitStoreModule {}
         ],
       }),
     }),
+    AuditTrailModule,
   ],
   providers: [GatewayThrottlerGuard],
   exports: [RateLimitStoreModule, GatewayThrottlerGuard],

@@ -16,6 +16,7 @@ import { AccountSelector } from '../accounts/account-selector.js';
 import { AccountPool } from '../accounts/account-pool.service.js';
 import { AccountState } from '../accounts/account-state.js';
 import type { PoolAccount } from '../accounts/pool-account.js';
+import { WorkerAudit } from '../audit-trail/worker-audit.service.js';
 import type { ReplySink } from '../replies/reply-sink.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
 import { UsageRecorder } from './usage-recorder.js';
@@ -25,6 +26,15 @@ type Outcome =
   | { kind: 'cancelled' }
   | { kind: 'rate-limited'; cooldownMs: number }
   | { kind: 'retryable'; reply: ProxyReply };
+
+/** How a request went, gathered for its request.completed audit event. */
+type Trail = {
+  accountId?: string;
+  status?: number;
+  usage?: TokenUsage;
+  attempts: number;
+  response: string;
+};
 
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 2_000;
@@ -46,10 +56,63 @@ export class ProxyRunner {
     private readonly state: AccountState,
     private readonly http: UpstreamHttp,
     private readonly usage: UsageRecorder,
+    private readonly audit: WorkerAudit,
   ) {}
 
-  /** `cancel` aborts when the client went away: then nothing is sent and nobody is blamed. */
+  /**
+   * `cancel` aborts when the client went away: then nothing is sent and nobody is blamed.
+   * Whatever happens, one request.completed audit event says how it ended.
+   */
   async run(job: ProxyJobData, sink: ReplySink, cancel: AbortSignal): Promise<void> {
+    const started = Date.now();
+    const trail: Trail = { attempts: 0, response: '' };
+    try {
+      await this.route(job, this.tracked(sink, trail), cancel, trail);
+    } finally {
+      this.audit.record(
+        'request.completed',
+        job,
+        {
+          endpoint: job.endpoint,
+          model: job.model,
+          stream: job.stream,
+          account_id: trail.accountId ?? null,
+          status: cancel.aborted && trail.status === undefined ? 499 : (trail.status ?? 500),
+          cancelled: cancel.aborted,
+          attempts: trail.attempts,
+          latency_ms: Date.now() - started,
+          tokens_in: trail.usage?.input ?? 0,
+          tokens_out: trail.usage?.output ?? 0,
+        },
+        this.audit.capturesBodies ? { request: job.body, response: trail.response } : undefined,
+      );
+    }
+  }
+
+  /** Notes what reaches the client (status, usage, a capped copy of the body) on the way out. */
+  private tracked(sink: ReplySink, trail: Trail): ReplySink {
+    const limit = this.audit.capturesBodies ? this.audit.bodyLimit : 0;
+    const keep = (text: string) => {
+      if (trail.response.length < limit) trail.response += text.slice(0, limit - trail.response.length);
+    };
+    return {
+      send: (reply) => {
+        if (reply.type === 'result' || reply.type === 'head') trail.status = reply.status;
+        if (reply.type === 'error') trail.status ??= reply.status;
+        if (reply.type === 'result' || reply.type === 'end') trail.usage = reply.usage;
+        if (reply.type === 'result') keep(reply.body);
+        if (reply.type === 'chunk') keep(reply.data);
+        return sink.send(reply);
+      },
+    };
+  }
+
+  private async route(
+    job: ProxyJobData,
+    sink: ReplySink,
+    cancel: AbortSignal,
+    trail: Trail,
+  ): Promise<void> {
     const candidates = await this.pool.candidates(job.endpoint, job.model);
     if (candidates.length === 0) {
       await sink.send(
@@ -76,13 +139,24 @@ export class ProxyRunner {
       const selection = await this.selector.select(candidates, tried);
       if (selection.kind !== 'account') break;
       tried.add(selection.account.id);
+      trail.accountId = selection.account.id;
+      trail.attempts++;
       const outcome = await this.attempt(job, selection.account, sink, cancel);
       if (outcome.kind === 'done' || outcome.kind === 'cancelled') return;
       if (outcome.kind === 'rate-limited') {
         await this.state.coolDown(selection.account.id, outcome.cooldownMs);
+        this.audit.record('account.cooldown', job, {
+          account_id: selection.account.id,
+          cooldown_ms: outcome.cooldownMs,
+        });
         lastFailure = undefined;
         continue;
       }
+      this.audit.record('upstream.failed', job, {
+        account_id: selection.account.id,
+        status: outcome.reply.type === 'error' || outcome.reply.type === 'result' ? outcome.reply.status : null,
+        reason: outcome.reply.type === 'error' ? outcome.reply.message : 'retryable upstream status',
+      });
       lastFailure = outcome.reply;
       failures++;
       if (failures < maxFailures) await sleep(backoffMs(failures), cancel);

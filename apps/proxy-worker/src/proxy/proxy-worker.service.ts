@@ -17,6 +17,7 @@ import {
 } from '@nestjs/common';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { WorkerAudit } from '../audit-trail/worker-audit.service.js';
 import { AsyncJobSinks } from '../jobs/async-job-sinks.js';
 import { ReplyStreams } from '../replies/reply-streams.js';
 import type { ReplySink } from '../replies/reply-sink.js';
@@ -38,6 +39,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     private readonly runner: ProxyRunner,
     private readonly replies: ReplyStreams,
     private readonly asyncJobs: AsyncJobSinks,
+    private readonly audit: WorkerAudit,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -89,6 +91,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     try {
       if (data.reply.kind === 'async') {
         await this.asyncJobs.failIfUnfinished(data.reply.jobId, message);
+        this.audit.record('job.failed', data, { job_id: data.reply.jobId, status: 500 });
       } else {
         await this.replies
           .forRequest(data.requestId, data.reply.gatewayId)
@@ -99,10 +102,28 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     }
   }
 
+  /** Records job.completed / job.failed as an async job's outcome is stored. */
+  private withJobAudit(sink: ReplySink, data: ProxyJobData, jobId: string): ReplySink {
+    return {
+      send: async (reply) => {
+        await sink.send(reply);
+        if (reply.type !== 'result' && reply.type !== 'error') return;
+        const ok = reply.type === 'result' && reply.status < 300;
+        this.audit.record(ok ? 'job.completed' : 'job.failed', data, {
+          job_id: jobId,
+          status: reply.status,
+        });
+      },
+    };
+  }
+
   /** Where the outcome goes, or undefined when nobody is waiting for it any more. */
   private async sinkFor(job: Job<ProxyJobData>): Promise<ReplySink | undefined> {
     const data = job.data;
-    if (data.reply.kind === 'async') return this.asyncJobs.forJob(data.reply.jobId);
+    if (data.reply.kind === 'async') {
+      const sink = await this.asyncJobs.forJob(data.reply.jobId);
+      return sink && this.withJobAudit(sink, data, data.reply.jobId);
+    }
     if (Date.now() > data.deadline) return undefined;
     if (await this.redis.exists(cancelKey(this.config.REDIS_KEY_PREFIX, data.requestId))) {
       return undefined;
