@@ -8,6 +8,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import type { Request } from 'express';
 import { LoggerModule } from 'nestjs-pino';
 import { AccountsModule } from './accounts/accounts.module.js';
+import { AuditAdminModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { GatewayAuthGuard } from './auth/gateway-auth.guard.js';
 import { HealthModule } from './health/health.module.js';
@@ -16,8 +17,11 @@ import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KeysModule } from './keys/keys.module.js';
 import { ProxyModule } from './proxy/proxy.module.js';
+import { QueuesBoardModule } from './queues-board/queues-board.module.js';
+import { SystemModule } from './system/system.module.js';
 import { GatewayThrottlerGuard } from './throttle/gateway-throttler.guard.js';
 import { ThrottleModule } from './throttle/throttle.module.js';
+import { UsageModule } from './usage/usage.module.js';
 
 function requestFacts(req: Request) {
   const principal = req.principal;
@@ -73,6 +77,10 @@ export class GatewayModule implements NestModule {
         ProxyModule,
         JobsModule,
         HealthModule,
+        QueuesBoardModule,
+        AuditAdminModule,
+        UsageModule,
+        SystemModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
