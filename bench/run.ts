@@ -1,0 +1,431 @@
+/**
+ * `npm run bench`: direct-to-mock vs the bare BullMQ round trip vs Gatehouse, in one run on one
+ * machine, printed as one table. A benchmark, not a test: it reports and never fails on timings.
+ *
+ * Knobs (env): BENCH_SECONDS (per measured run, default 10), BENCH_WARMUP_SECONDS (before each,
+ * default 2), BENCH_MEMORY_SECONDS (default 60), BENCH_MEMORY_WARMUP_SECONDS (default 20),
+ * BENCH_SLOW_MS (default 200), BENCH_WORKER_CONCURRENCY (proxy-worker, default 512),
+ * BENCH_CASES (comma list of c1,c32,slow,stream,memory; default all), BENCH_CPU_PROF=1 (profile
+ * gateway and worker with --cpu-prof and print where their CPU time went), BENCH_CPU_PROF_DIR.
+ */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  cannon,
+  cpuMs,
+  floorLoad,
+  type FloorResult,
+  type HttpTarget,
+  type LoadResult,
+  sampleRss,
+  streamLoad,
+  type StreamResult,
+} from './load.js';
+import { summarizeProfile } from './profile-summary.js';
+import { median, mib, ms, percent, rate, signedMs } from './stats.js';
+import { type BenchSystem, REDIS_URL, startSystem } from './system.js';
+
+function numberEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`${name} must be a non-negative number`);
+  return value;
+}
+
+const SECONDS = Math.max(1, numberEnv('BENCH_SECONDS', 10));
+const WARMUP = numberEnv('BENCH_WARMUP_SECONDS', 2);
+const MEMORY_SECONDS = Math.max(1, numberEnv('BENCH_MEMORY_SECONDS', 60));
+const MEMORY_WARMUP = numberEnv('BENCH_MEMORY_WARMUP_SECONDS', 20);
+const SLOW_MS = numberEnv('BENCH_SLOW_MS', 200);
+const WORKER_CONCURRENCY = numberEnv('BENCH_WORKER_CONCURRENCY', 512);
+const CASES = new Set(
+  (process.env.BENCH_CASES ?? 'c1,c32,slow,stream,memory').split(',').map((s) => s.trim()),
+);
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+const STREAM_CHUNKS = 16;
+const STREAM_INTERVAL_MS = 5;
+
+const MODEL = { fast: 'bench-fast', slow: 'bench-slow', stream: 'bench-stream' } as const;
+
+type Row = {
+  name: string;
+  direct: string;
+  floor: string;
+  gatehouse: string;
+  compared: string;
+  target: string;
+  pass: boolean | undefined;
+};
+
+const rows: Row[] = [];
+let system: BenchSystem | undefined;
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+function cell(r: { rps: number; p50: number; p99: number; cpu?: CpuCost }): string {
+  return `${rate(r.rps)} · p50 ${ms(r.p50)} · p99 ${ms(r.p99)}${cpuText(r.cpu)}`;
+}
+
+function chatBody(model: string, stream = false): string {
+  return JSON.stringify({
+    model,
+    messages: [{ role: 'user', content: 'Say hello to the benchmark.' }],
+    max_tokens: 32,
+    ...(stream ? { stream: true } : {}),
+  });
+}
+
+function targets(sys: BenchSystem, model: string, base: string, stream = false) {
+  const body = chatBody(model, stream);
+  const direct: HttpTarget = {
+    url: `${base}/chat/completions`,
+    headers: { authorization: 'Bearer sk-direct' },
+    body,
+  };
+  const gatehouse: HttpTarget = {
+    url: `${sys.gatewayUrl}/v1/chat/completions`,
+    headers: { authorization: `Bearer ${sys.clientKey}` },
+    body,
+  };
+  return { direct, gatehouse };
+}
+
+/** CPU ms per request (or job) of each watched process during one measured run. */
+type CpuCost = Record<string, number>;
+type Measured<T> = T & { cpu: CpuCost };
+
+/** Monotonic µs windows of the measured Gatehouse runs: the part of a CPU profile worth reading. */
+const profileWindows: [number, number][] = [];
+
+function nowUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+function gatehousePids(sys: BenchSystem): Record<string, number | undefined> {
+  return { gateway: sys.gateway.child.pid, worker: sys.worker.child.pid };
+}
+
+/** Runs `run`, charging the CPU time the watched processes used to each request it completed. */
+async function withCpu<T>(
+  pids: Record<string, number | undefined>,
+  run: () => Promise<T>,
+  completed: (r: T) => number,
+  profiled = false,
+): Promise<Measured<T>> {
+  const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuMs(pid)]));
+  const startUs = nowUs();
+  const r = await run();
+  if (profiled) profileWindows.push([startUs, nowUs()]);
+  const n = completed(r);
+  const cpu = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, (cpuMs(pid) - (before[name] ?? 0)) / n]),
+  );
+  return { ...r, cpu };
+}
+
+function cpuText(cpu: CpuCost | undefined): string {
+  if (!cpu) return '';
+  const parts = Object.entries(cpu).map(
+    ([name, v]) => `${name} ${Number.isFinite(v) ? v.toFixed(2) : 'n/a'}`,
+  );
+  return parts.length > 0 ? ` · CPU ms/req: ${parts.join(', ')}` : '';
+}
+
+async function measure(
+  label: string,
+  target: HttpTarget,
+  connections: number,
+  pids: Record<string, number | undefined> = {},
+): Promise<Measured<LoadResult>> {
+  if (WARMUP > 0) await cannon(target, connections, WARMUP, false);
+  log(`${label}: ${SECONDS} s at ${connections} connections (load ${load()})`);
+  const gatehouse = Object.keys(pids).length > 0;
+  const r = await withCpu(
+    pids,
+    () => cannon(target, connections, SECONDS),
+    (x) => x.rps * SECONDS,
+    gatehouse,
+  );
+  log(`  ${cell(r)}${r.errors + r.non2xx > 0 ? ` · ${r.errors} errors, ${r.non2xx} non-2xx` : ''}`);
+  return r;
+}
+
+async function measureStreams(
+  label: string,
+  target: HttpTarget,
+  concurrency: number,
+  pids: Record<string, number | undefined> = {},
+): Promise<Measured<StreamResult>> {
+  if (WARMUP > 0) await streamLoad(target, concurrency, WARMUP);
+  log(`${label}: ${SECONDS} s at ${concurrency} streams (load ${load()})`);
+  const gatehouse = Object.keys(pids).length > 0;
+  const r = await withCpu(
+    pids,
+    () => streamLoad(target, concurrency, SECONDS),
+    (x) => x.streams,
+    gatehouse,
+  );
+  log(
+    `  ${rate(r.rps)} · first chunk p50 ${ms(r.firstChunkP50)} · last p50 ${ms(r.lastChunkP50)} · ` +
+      `reads/stream ${r.readsP50}${cpuText(r.cpu)}${r.errors > 0 ? ` · ${r.errors} errors` : ''}`,
+  );
+  return r;
+}
+
+async function caseLatency(sys: BenchSystem): Promise<void> {
+  const t = targets(sys, MODEL.fast, sys.mockBase(0));
+  const direct = await measure('zero latency c=1, direct', t.direct, 1);
+  const gw = await measure('zero latency c=1, Gatehouse', t.gatehouse, 1, gatehousePids(sys));
+  const added = gw.p50 - direct.p50;
+  rows.push({
+    name: 'zero-latency upstream, 1 client',
+    direct: cell(direct),
+    floor: '',
+    gatehouse: cell(gw),
+    compared: `added p50 ${signedMs(added)}, p99 ${signedMs(gw.p99 - direct.p99)}`,
+    target: 'added p50 ≤ 2 ms',
+    pass: added <= 2,
+  });
+}
+
+async function caseThroughput(sys: BenchSystem): Promise<void> {
+  const t = targets(sys, MODEL.fast, sys.mockBase(0));
+  const direct = await measure('zero latency c=32, direct', t.direct, 32);
+  const queue = 'bench-floor';
+  const floorWorker = await sys.startFloorWorker(queue, 32);
+  let floor: Measured<FloorResult>;
+  try {
+    // Payload about the size of a proxy job's data, so both move similar bytes.
+    const payload = JSON.parse(chatBody(MODEL.fast)) as unknown;
+    if (WARMUP > 0) await floorLoad(REDIS_URL, sys.prefix, queue, 32, WARMUP, payload);
+    log(`bare BullMQ round trip c=32: ${SECONDS} s (load ${load()})`);
+    floor = await withCpu(
+      { 'floor worker': floorWorker.child.pid, producer: process.pid },
+      () => floorLoad(REDIS_URL, sys.prefix, queue, 32, SECONDS, payload),
+      (x) => x.jobs,
+    );
+    log(`  ${cell(floor)}${floor.errors > 0 ? ` · ${floor.errors} errors` : ''}`);
+  } finally {
+    await floorWorker.stop();
+  }
+  const gw = await measure('zero latency c=32, Gatehouse', t.gatehouse, 32, gatehousePids(sys));
+  const ratio = gw.rps / floor.rps;
+  rows.push({
+    name: 'zero-latency upstream, 32 clients',
+    direct: cell(direct),
+    floor: cell(floor),
+    gatehouse: cell(gw),
+    compared: `${percent(ratio)} of floor jobs/s (${percent(gw.rps / direct.rps)} of direct)`,
+    target: 'req/s ≥ 40% of floor',
+    pass: ratio >= 0.4,
+  });
+}
+
+async function caseSlowUpstream(sys: BenchSystem): Promise<void> {
+  const t = targets(sys, MODEL.slow, sys.mockBase(SLOW_MS));
+  const direct = await measure(`${SLOW_MS} ms upstream c=256, direct`, t.direct, 256);
+  const gw = await measure(
+    `${SLOW_MS} ms upstream c=256, Gatehouse`,
+    t.gatehouse,
+    256,
+    gatehousePids(sys),
+  );
+  const ratio = gw.rps / direct.rps;
+  const addedP99 = gw.p99 - direct.p99;
+  rows.push({
+    name: `${SLOW_MS} ms upstream, 256 clients`,
+    direct: cell(direct),
+    floor: '',
+    gatehouse: cell(gw),
+    compared: `${percent(ratio)} of direct req/s, added p50 ${signedMs(gw.p50 - direct.p50)}, p99 ${signedMs(addedP99)}`,
+    target: 'req/s ≥ 95% of direct, added p99 ≤ 25 ms',
+    pass: ratio >= 0.95 && addedP99 <= 25,
+  });
+}
+
+function streamCell(r: Measured<StreamResult>): string {
+  return (
+    `${rate(r.rps)} · first chunk p50 ${ms(r.firstChunkP50)} (p99 ${ms(r.firstChunkP99)}) · ` +
+    `last chunk p50 ${ms(r.lastChunkP50)} · ${r.readsP50} reads/stream${cpuText(r.cpu)}`
+  );
+}
+
+async function caseStreams(sys: BenchSystem): Promise<void> {
+  const t = targets(sys, MODEL.stream, sys.mockBase(0, STREAM_CHUNKS, STREAM_INTERVAL_MS), true);
+  const direct = await measureStreams('streams c=64, direct', t.direct, 64);
+  const gw = await measureStreams('streams c=64, Gatehouse', t.gatehouse, 64, gatehousePids(sys));
+  const added = gw.firstChunkP50 - direct.firstChunkP50;
+  // Unbatched: the first chunk arrives about as long before the last as it does direct.
+  const unbatched = gw.spreadP50 >= 0.5 * direct.spreadP50;
+  rows.push({
+    name: `streams (${STREAM_CHUNKS} chunks ${STREAM_INTERVAL_MS} ms apart), 64 clients`,
+    direct: streamCell(direct),
+    floor: '',
+    gatehouse: streamCell(gw),
+    compared:
+      `first chunk added p50 ${signedMs(added)}; first→last p50 ${ms(gw.spreadP50)} ` +
+      `(direct ${ms(direct.spreadP50)})`,
+    target: 'first-chunk added p50 ≤ 5 ms; first long before last (first→last ≥ 50% of direct)',
+    pass: added <= 5 && unbatched,
+  });
+}
+
+async function caseMemory(sys: BenchSystem): Promise<void> {
+  const t = targets(sys, MODEL.fast, sys.mockBase(0));
+  log(
+    `memory: ${MEMORY_SECONDS} s of zero-latency load at 32 connections, RSS every second (load ${load()})`,
+  );
+  const sampler = sampleRss({
+    gateway: sys.gateway.child.pid,
+    'proxy-worker': sys.worker.child.pid,
+  });
+  const r = await cannon(t.gatehouse, 32, MEMORY_SECONDS, false);
+  const series = sampler.stop();
+  log(`  ${rate(r.rps)} over the run`);
+  for (const [app, kib] of Object.entries(series)) {
+    // One sample is at the mercy of a GC: "after warm-up" and "end" are medians of 5 s windows.
+    const start = kib[0] ?? Number.NaN;
+    const warmAt = Math.min(Math.max(1, Math.round(MEMORY_WARMUP)), Math.max(1, kib.length - 10));
+    const warm = median(kib.slice(warmAt, warmAt + 5));
+    const end = median(kib.slice(-5));
+    const max = Math.max(...kib.filter(Number.isFinite));
+    const drift = (end - warm) / warm;
+    log(
+      `  ${app} RSS every 5 s: ${kib
+        .filter((_, i) => i % 5 === 0)
+        .map((k) => (k / 1024).toFixed(0))
+        .join(' ')} MiB`,
+    );
+    rows.push({
+      name: `memory ${app} (${MEMORY_SECONDS} s at 32 clients, ${rate(r.rps)})`,
+      direct: '',
+      floor: '',
+      gatehouse: `RSS start ${mib(start)} · after ${warmAt} s warm-up ${mib(warm)} · end ${mib(end)} · max ${mib(max)}`,
+      compared: `end vs after warm-up ${drift >= 0 ? '+' : ''}${percent(drift)}`,
+      target: 'end within 20% of after warm-up (5 s medians)',
+      pass: Math.abs(drift) <= 0.2,
+    });
+  }
+}
+
+function printTable(): void {
+  const header = [
+    'case',
+    'direct to mock',
+    'bare BullMQ round trip',
+    'Gatehouse',
+    'Gatehouse vs reference',
+    'target',
+    '',
+  ];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => ' --- ').join('|')}|`,
+    ...rows.map(
+      (r) =>
+        `| ${[r.name, r.direct || '–', r.floor || '–', r.gatehouse, r.compared, r.target, r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS'].join(' | ')} |`,
+    ),
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+  process.stdout.write(
+    'p50/p99: latency per request as the client sees it; streams: time to the first and last body ' +
+      'piece. CPU ms/req: CPU time (user + system, from /proc) the process used during the ' +
+      'measured run divided by the requests it completed (idle polling included, so it reads high ' +
+      'at low request rates).\n',
+  );
+}
+
+function printProfiles(dir: string, pids: Record<string, number | undefined>): void {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  for (const [app, pid] of Object.entries(pids)) {
+    const file = files.find((f) => f.includes(`.${pid}.`));
+    if (!file) {
+      process.stdout.write(`no CPU profile for ${app} (pid ${pid}) in ${dir}\n`);
+      continue;
+    }
+    const s = summarizeProfile(join(dir, file), profileWindows);
+    const busy = s.busyMs + s.idleMs > 0 ? s.busyMs / (s.busyMs + s.idleMs) : 0;
+    process.stdout.write(
+      `\nCPU profile of ${app}: ${join(dir, file)}\n  busy ${(s.busyMs / 1000).toFixed(1)} s (${percent(busy)} of the measured Gatehouse runs)\n  by origin (self time):\n`,
+    );
+    for (const o of s.byOrigin)
+      process.stdout.write(`    ${percent(o.share).padStart(4)}  ${o.name}\n`);
+    process.stdout.write('  hottest functions (self time):\n');
+    for (const f of s.byFunction)
+      process.stdout.write(`    ${percent(f.share).padStart(4)}  ${f.name}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  const profDir =
+    process.env.BENCH_CPU_PROF_DIR ?? join(tmpdir(), `gatehouse-bench-prof-${Date.now()}`);
+  const importHook = resolve(import.meta.dirname, 'exit-on-signal.js');
+  if (CPU_PROF) mkdirSync(profDir, { recursive: true });
+  const loadAtStart = load();
+  log(
+    `node ${process.version}, ${cpus().length} CPUs, load average ${loadAtStart}; ` +
+      `${SECONDS} s per run (+${WARMUP} s warm-up), memory run ${MEMORY_SECONDS} s, ` +
+      `proxy-worker concurrency ${WORKER_CONCURRENCY}${CPU_PROF ? `, CPU profiles in ${profDir}` : ''}`,
+  );
+  system = await startSystem({
+    accounts: [
+      { model: MODEL.fast, delayMs: 0, chunks: 0, intervalMs: 0 },
+      { model: MODEL.slow, delayMs: SLOW_MS, chunks: 0, intervalMs: 0 },
+      { model: MODEL.stream, delayMs: 0, chunks: STREAM_CHUNKS, intervalMs: STREAM_INTERVAL_MS },
+    ],
+    workerConcurrency: WORKER_CONCURRENCY,
+    nodeArgs: CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--import=${importHook}`] : [],
+  });
+  const pids = { gateway: system.gateway.child.pid, 'proxy-worker': system.worker.child.pid };
+  log(`system up: gateway ${system.gatewayUrl}, mock ${system.mockUrl}, prefix ${system.prefix}`);
+  try {
+    if (CASES.has('c1')) await caseLatency(system);
+    if (CASES.has('c32')) await caseThroughput(system);
+    if (CASES.has('slow')) await caseSlowUpstream(system);
+    if (CASES.has('stream')) await caseStreams(system);
+    if (CASES.has('memory')) await caseMemory(system);
+  } finally {
+    await system.cleanup();
+  }
+  process.stdout.write(
+    `\nGatehouse benchmark, ${new Date().toISOString()}: node ${process.version}, ${cpus().length} CPUs ` +
+      `(load generator, mock upstream, Redis, Postgres and every app share them); ` +
+      `load average at start ${loadAtStart}, at end ${load()}. ` +
+      `BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP} BENCH_MEMORY_SECONDS=${MEMORY_SECONDS} ` +
+      `BENCH_WORKER_CONCURRENCY=${WORKER_CONCURRENCY}. Compare ratios, not absolute figures.\n`,
+  );
+  printTable();
+  if (CPU_PROF) printProfiles(profDir, pids);
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log(`${signal}: cleaning up`);
+    void (system?.cleanup() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  () => process.exit(0),
+  async (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    await system?.cleanup();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,39 @@
+/** Small helpers for turning samples into the figures the report prints. */
+
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}
+
+export function median(samples: readonly number[]): number {
+  return percentile(samples, 50);
+}
+
+export function ms(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
+}
+
+export function signedMs(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return `${value >= 0 ? '+' : ''}${ms(value)}`;
+}
+
+export function rate(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return `${value.toFixed(value < 100 ? 1 : 0)}/s`;
+}
+
+export function percent(value: number): string {
+  return Number.isFinite(value) ? `${(value * 100).toFixed(0)}%` : 'n/a';
+}
+
+export function mib(kib: number): string {
+  return Number.isFinite(kib) ? `${(kib / 1024).toFixed(1)} MiB` : 'n/a';
+}
+
+export function sleep(msToWait: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, msToWait));
+}

@@ -1,0 +1,316 @@
+/**
+ * Starts and tears down everything the benchmark measures: its own Postgres database and Redis
+ * key prefix, the mock upstream, the built gateway and proxy-worker, and the floor's worker, each
+ * as a child process. Mirrors test/support (which is not part of the build).
+ */
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { sleep } from './stats.js';
+
+/** dist/ when running the built bench (dist/bench/*.js). */
+const DIST = resolve(import.meta.dirname, '..');
+const ROOT = resolve(DIST, '..');
+
+export const REDIS_URL =
+  process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const POSTGRES_ADMIN_URL =
+  process.env.BENCH_POSTGRES_URL ??
+  process.env.TEST_POSTGRES_URL ??
+  'postgres://postgres@127.0.0.1:5432/postgres';
+
+export type Child = {
+  name: string;
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+};
+
+/** Runs one of the built entry points as a child process, output captured (last 64 KiB). */
+export function spawnNode(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Child {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-65_536);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return {
+    name,
+    child,
+    output: () => out,
+    exited,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  child?: Child,
+): Promise<void> {
+  let gone = false;
+  void child?.exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !gone) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    await sleep(100);
+  }
+  const why = gone ? `${child?.name ?? 'process'} exited` : `not within ${timeoutMs} ms`;
+  throw new Error(`${what}: ${why}\n${child?.output() ?? ''}`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+async function withPostgresAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deletes every key of the benchmark's prefix (plain keys and BullMQ's `{prefix}:` keys). */
+async function deleteRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export type BenchSystem = {
+  prefix: string;
+  gatewayUrl: string;
+  gateway: Child;
+  worker: Child;
+  mockUrl: string;
+  clientKey: string;
+  /** Base URL (…/v1) of the mock with this behaviour; also an account's base_url. */
+  mockBase(delayMs: number, chunks?: number, intervalMs?: number): string;
+  startFloorWorker(queue: string, concurrency: number): Promise<Child>;
+  cleanup(): Promise<void>;
+};
+
+export type Account = { model: string; delayMs: number; chunks: number; intervalMs: number };
+
+export type SystemOptions = {
+  accounts: Account[];
+  workerConcurrency: number;
+  /** Extra node flags for gateway and worker (e.g. --cpu-prof, not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
+};
+
+/**
+ * Everything up and ready: the first request through Gatehouse has been answered. `cleanup`
+ * is safe to call at any point, also after a partial start.
+ */
+export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
+  const children: Child[] = [];
+  const prefix = `ghbench${randomBytes(5).toString('hex')}`;
+  const dbName = `gatehouse_bench_${randomBytes(6).toString('hex')}`;
+  let dbCreated = false;
+  let cleaned: Promise<void> | undefined;
+
+  const cleanup = (): Promise<void> =>
+    (cleaned ??= (async () => {
+      await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
+      await deleteRedisPrefix(prefix).catch((err: Error) =>
+        console.error(`redis cleanup: ${err.message}`),
+      );
+      if (dbCreated) {
+        await withPostgresAdmin((c) =>
+          c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`),
+        ).catch((err: Error) => console.error(`database cleanup: ${err.message}`));
+      }
+    })());
+
+  try {
+    await withPostgresAdmin((c) => c.query(`CREATE DATABASE ${dbName}`));
+    dbCreated = true;
+    const dbUrl = new URL(POSTGRES_ADMIN_URL);
+    dbUrl.pathname = `/${dbName}`;
+
+    const mock = spawnNode('mock-upstream', resolve(DIST, 'bench/mock-upstream.js'), {});
+    children.push(mock);
+    let mockPort = 0;
+    await waitFor(
+      'mock upstream',
+      () => {
+        const m = /listening (\d+)/.exec(mock.output());
+        if (m) mockPort = Number(m[1]);
+        return Promise.resolve(m !== null);
+      },
+      10_000,
+      mock,
+    );
+    const mockUrl = `http://127.0.0.1:${mockPort}`;
+    const mockBase = (delayMs: number, chunks = 0, intervalMs = 0) =>
+      `${mockUrl}/mock/${delayMs}/${chunks}/${intervalMs}/v1`;
+
+    const pair = generateCredentialKeyPair();
+    const adminKey = `gha_${randomBytes(24).toString('hex')}`;
+    const port = await freePort();
+    const env: Record<string, string> = {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: dbUrl.toString(),
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      ADMIN_API_KEY: adminKey,
+      KEY_PEPPER: randomBytes(32).toString('hex'),
+      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
+      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      RATE_LIMIT_KEY_PER_MIN: '1000000',
+      RATE_LIMIT_IP_PER_MIN: '1000000',
+      PROXY_WORKER_CONCURRENCY: String(opts.workerConcurrency),
+    };
+    const gatewayUrl = `http://127.0.0.1:${port}`;
+    // The gateway applies migrations first; the worker starts once they are in place.
+    const gateway = spawnNode(
+      'gateway',
+      resolve(DIST, 'apps/gateway/src/main.js'),
+      env,
+      opts.nodeArgs,
+    );
+    children.push(gateway);
+    await waitFor('gateway', async () => (await fetch(`${gatewayUrl}/health`)).ok, 60_000, gateway);
+    const worker = spawnNode(
+      'proxy-worker',
+      resolve(DIST, 'apps/proxy-worker/src/main.js'),
+      {
+        ...env,
+        PORT: '0',
+      },
+      opts.nodeArgs,
+    );
+    children.push(worker);
+
+    const admin = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+      const res = await fetch(`${gatewayUrl}${path}`, {
+        method: 'POST',
+        headers: { 'x-api-key': adminKey, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json()) as Record<string, unknown>;
+      if (res.status !== 201)
+        throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    for (const a of opts.accounts) {
+      await admin('/api/v1/admin/accounts', {
+        name: `bench-${a.model}`,
+        provider: 'openai',
+        base_url: mockBase(a.delayMs, a.chunks, a.intervalMs),
+        credential: `sk-bench-${randomBytes(16).toString('hex')}`,
+        models: [a.model],
+      });
+    }
+    const created = await admin('/api/v1/admin/keys', {
+      name: 'bench',
+      allowed_models: opts.accounts.map((a) => a.model),
+    });
+    const clientKey = String(created.key);
+
+    // Ready when a request goes all the way through (worker consuming, accounts loaded).
+    const first = opts.accounts[0];
+    if (first) {
+      await waitFor(
+        'first request through Gatehouse',
+        async () => {
+          const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${clientKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              model: first.model,
+              messages: [{ role: 'user', content: 'hi' }],
+            }),
+            signal: AbortSignal.timeout(5_000),
+          });
+          await res.arrayBuffer();
+          return res.ok;
+        },
+        60_000,
+        worker,
+      );
+    }
+
+    return {
+      prefix,
+      gatewayUrl,
+      gateway,
+      worker,
+      mockUrl,
+      clientKey,
+      mockBase,
+      startFloorWorker: async (queue, concurrency) => {
+        const floor = spawnNode('floor-worker', resolve(DIST, 'bench/floor-worker.js'), {
+          REDIS_URL,
+          BENCH_PREFIX: prefix,
+          FLOOR_QUEUE: queue,
+          FLOOR_CONCURRENCY: String(concurrency),
+        });
+        children.push(floor);
+        await waitFor(
+          'floor worker',
+          () => Promise.resolve(floor.output().includes('ready')),
+          30_000,
+          floor,
+        );
+        return floor;
+      },
+      cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
