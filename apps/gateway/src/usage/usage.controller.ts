@@ -1,0 +1,16 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { AdminOnly } from '../auth/access.decorator.js';
+import { UsageQuery } from './dto/usage.query.js';
+import { type UsageReport, UsageService } from './usage.service.js';
+
+/** Requests, errors and tokens per key, model and UTC day, from rollups. */
+@AdminOnly()
+@Controller('api/v1/admin/usage')
+export class UsageController {
+  constructor(private readonly usage: UsageService) {}
+
+  @Get()
+  report(@Query() query: UsageQuery): Promise<UsageReport> {
+    return this.usage.report(query);
+  }
+}
