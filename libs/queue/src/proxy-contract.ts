@@ -54,7 +54,37 @@ export function replyStreamKey(prefix: string, requestId: string): string {
   return `${prefix}:reply:{${requestId}}`;
 }
 
-/** Pub/sub channel telling one gateway instance that a reply stream has new entries. */
+/**
+ * Reply n of a request is stream entry `0-n` (n = 1, 2, ...): the gateway knows every entry's id
+ * without reading it, so a reply delivered over pub/sub and one read from the stream are the
+ * same entry, never delivered twice.
+ */
+export function replyEntryId(seq: number): string {
+  return `0-${seq}`;
+}
+
+/** Pub/sub message carrying one reply: `<requestId> <seq> <json>`. */
+export function encodeReplyNotice(requestId: string, seq: number, reply: ProxyReply): string {
+  return `${requestId} ${seq} ${JSON.stringify(reply)}`;
+}
+
+export function decodeReplyNotice(
+  message: string,
+): { requestId: string; seq: number; reply: ProxyReply } | undefined {
+  const first = message.indexOf(' ');
+  const second = message.indexOf(' ', first + 1);
+  if (first < 0 || second < 0) return undefined;
+  const seq = Number(message.slice(first + 1, second));
+  if (!Number.isInteger(seq) || seq < 1) return undefined;
+  try {
+    const reply = JSON.parse(message.slice(second + 1)) as ProxyReply;
+    return { requestId: message.slice(0, first), seq, reply };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pub/sub channel carrying one gateway instance's replies (the stream is the durable copy). */
 export function replyNotifyChannel(prefix: string, gatewayId: string): string {
   return `${prefix}:reply-notify:${gatewayId}`;
 }

@@ -3,6 +3,8 @@ import {
   InjectRedis,
   type ProxyReply,
   redisOptionsFromUrl,
+  decodeReplyNotice,
+  replyEntryId,
   replyNotifyChannel,
   replyStreamKey,
 } from '@gatehouse/queue';
@@ -16,7 +18,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 
-/** Reads after a notification; also every POLL_MS in case a notification was lost. */
+/** A waiter that heard nothing for this long reads its stream, in case a message was lost. */
+const QUIET_MS = 1_000;
 const POLL_MS = 500;
 
 export class ReplyTimeoutError extends Error {}
@@ -31,14 +34,25 @@ export type ReplyChannel = {
 };
 
 class Waiter {
-  lastId = '0-0';
+  /** Sequence number of the last reply delivered (entry `0-seq`). */
+  seq = 0;
+  heardAt = Date.now();
   reading = false;
   again = false;
   private readonly buffered: ProxyReply[] = [];
   private pending: { resolve: (r: ProxyReply) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
 
-  push(reply: ProxyReply): void {
+  /** Delivers reply `seq` if it is the next one; anything else is a duplicate or early. */
+  deliver(seq: number, reply: ProxyReply): boolean {
+    this.heardAt = Date.now();
+    if (seq !== this.seq + 1) return false;
+    this.seq = seq;
+    this.push(reply);
+    return true;
+  }
+
+  private push(reply: ProxyReply): void {
     if (this.pending) {
       const { resolve } = this.pending;
       this.pending = undefined;
@@ -82,9 +96,9 @@ class Waiter {
 
 /**
  * Receives workers' replies for the requests this gateway instance is waiting on. One pub/sub
- * connection carries "stream X has news" for all of them; the entries themselves are read from
- * each request's Redis Stream from the last id seen, so order holds and nothing is delivered
- * twice, and a missed notification only delays a read until the next poll.
+ * connection brings every reply as it is written; each carries its sequence number, so order
+ * holds and nothing is delivered twice. A gap (a lost message) or a quiet second sends the
+ * waiter to the request's Redis Stream, which holds every reply as entry `0-n`.
  */
 @Injectable()
 export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
@@ -109,7 +123,7 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
       retryStrategy: (times) => Math.min(100 * times, 1_000),
     });
     subscriber.on('error', () => undefined); // the command connection reports outages
-    subscriber.on('message', (_channel: string, requestId: string) => void this.pull(requestId));
+    subscriber.on('message', (_channel: string, message: string) => this.onNotice(message));
     this.subscriber = subscriber;
     // Subscribing is queued until connected; ioredis re-subscribes after every reconnect.
     void subscriber
@@ -117,7 +131,8 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
       .catch(() => undefined);
     await subscriber.connect().catch(() => this.logger.warn('reply channel waits for Redis'));
     this.poller = setInterval(() => {
-      for (const id of this.waiters.keys()) void this.pull(id);
+      const quietSince = Date.now() - QUIET_MS;
+      for (const [id, waiter] of this.waiters) if (waiter.heardAt < quietSince) void this.pull(id);
     }, POLL_MS);
     this.poller.unref();
   }
@@ -140,6 +155,17 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
     this.subscriber?.disconnect();
   }
 
+  private onNotice(message: string): void {
+    const notice = decodeReplyNotice(message);
+    if (!notice) return;
+    const waiter = this.waiters.get(notice.requestId);
+    if (!waiter) return;
+    // Out of order means an earlier message was lost: the stream has them all.
+    if (!waiter.deliver(notice.seq, notice.reply) && notice.seq > waiter.seq + 1) {
+      void this.pull(notice.requestId);
+    }
+  }
+
   private async pull(requestId: string): Promise<void> {
     const waiter = this.waiters.get(requestId);
     if (!waiter) return;
@@ -152,11 +178,11 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
     try {
       do {
         waiter.again = false;
-        const result = await this.redis.xread('COUNT', 1000, 'STREAMS', key, waiter.lastId);
+        const from = replyEntryId(waiter.seq);
+        const result = await this.redis.xread('COUNT', 1000, 'STREAMS', key, from);
         for (const [, entries] of result ?? []) {
           for (const [id, fields] of entries) {
-            waiter.lastId = id;
-            waiter.push(JSON.parse(fields[1] ?? 'null') as ProxyReply);
+            waiter.deliver(Number(id.slice(2)), JSON.parse(fields[1] ?? 'null') as ProxyReply);
           }
         }
       } while (waiter.again && this.waiters.has(requestId));
@@ -164,6 +190,7 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
       waiter.fail(new ReplyReadError((err as Error).message));
     } finally {
       waiter.reading = false;
+      waiter.heardAt = Date.now(); // a quiet waiter reads again after another QUIET_MS
     }
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
@@ -37,6 +38,8 @@ end
 return {hits, left, 0, 0}
 `;
 
+const INCREMENT_SHA = createHash('sha1').update(INCREMENT_SCRIPT).digest('hex');
+
 // Not the upstream ThrottlerStorage token's packages: both published Redis storages declare
 // peers up to Nest 11 only, and this is one small script.
 @Injectable()
@@ -55,7 +58,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   ): Promise<ThrottlerStorageRecord> {
     const [hitsKey, blockKey] = this.keys(key);
     const [hits, left, blocked, blockLeft] = (await this.run(() =>
-      this.redis.eval(INCREMENT_SCRIPT, 2, hitsKey, blockKey, ttl, limit, blockDuration),
+      this.evalIncrement(hitsKey, blockKey, ttl, limit, blockDuration),
     )) as [number, number, number, number];
     return {
       totalHits: hits,
@@ -63,6 +66,16 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       isBlocked: blocked === 1,
       timeToBlockExpire: Math.ceil(blockLeft / 1000),
     };
+  }
+
+  /** By hash (EVALSHA): the script's text goes over the wire only when Redis lacks it. */
+  private async evalIncrement(...args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(INCREMENT_SHA, 2, ...args);
+    } catch (err) {
+      if (!(err as Error).message.startsWith('NOSCRIPT')) throw err;
+      return this.redis.eval(INCREMENT_SCRIPT, 2, ...args);
+    }
   }
 
   /** Milliseconds a bucket stays blocked, 0 when it is not. Counts nothing. */

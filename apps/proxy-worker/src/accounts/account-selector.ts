@@ -28,7 +28,7 @@ export class AccountSelector {
     const pool = untried.length > 0 ? untried : available;
     const top = Math.max(...pool.map((a) => a.priority));
     const tier = pool.filter((a) => a.priority === top);
-    const load = await this.state.inFlight(tier.map((a) => a.id));
+    const load = this.state.inFlight(tier.map((a) => a.id));
     const scores = tier.map((a, i) => (load[i] ?? 0) / Math.max(1, a.weight));
     const best = Math.min(...scores);
     const leaders = tier.filter((_, i) => scores[i] === best);

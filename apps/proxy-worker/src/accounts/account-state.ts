@@ -3,16 +3,14 @@ import { InjectRedis } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 
-// A crashed worker cannot decrement: in-flight counters expire if nobody touches them.
-const INFLIGHT_TTL_SECONDS = 600;
-
 /**
- * Per-account state shared by every worker through Redis: cooldowns after rate limits, and
- * requests in flight (for least-loaded selection).
+ * Per-account state: cooldowns after rate limits, shared by every worker through Redis, and
+ * this worker's requests in flight (for least-loaded selection).
  */
 @Injectable()
 export class AccountState {
   private readonly prefix: string;
+  private readonly inflight = new Map<string, number>();
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
@@ -37,29 +35,26 @@ export class AccountState {
     await this.redis.set(this.cooldownKey(accountId), '1', 'PX', Math.max(1, Math.round(ms)));
   }
 
-  async inFlight(accountIds: string[]): Promise<number[]> {
-    if (accountIds.length === 0) return [];
-    const values = await this.redis.mget(accountIds.map((id) => this.inflightKey(id)));
-    return values.map((v) => Math.max(0, Number(v ?? 0)));
+  /**
+   * Requests this worker has in flight per account. Kept in memory: it costs nothing per request
+   * (three Redis round trips otherwise), and balancing each worker's own load balances the sum.
+   */
+  inFlight(accountIds: string[]): number[] {
+    return accountIds.map((id) => this.inflight.get(id) ?? 0);
   }
 
-  async acquire(accountId: string): Promise<void> {
-    await this.redis
-      .multi()
-      .incr(this.inflightKey(accountId))
-      .expire(this.inflightKey(accountId), INFLIGHT_TTL_SECONDS)
-      .exec();
+  acquire(accountId: string): void {
+    this.inflight.set(accountId, (this.inflight.get(accountId) ?? 0) + 1);
   }
 
-  async release(accountId: string): Promise<void> {
-    await this.redis.decr(this.inflightKey(accountId));
+  release(accountId: string): void {
+    const left = (this.inflight.get(accountId) ?? 1) - 1;
+    if (left > 0) this.inflight.set(accountId, left);
+    else this.inflight.delete(accountId);
   }
 
   private cooldownKey(id: string): string {
     return `${this.prefix}:account:{${id}}:cooldown`;
   }
 
-  private inflightKey(id: string): string {
-    return `${this.prefix}:account:{${id}}:inflight`;
-  }
 }

@@ -183,7 +183,7 @@ export class ProxyRunner {
   ): Promise<Outcome> {
     const timeout = AbortSignal.timeout(this.config.UPSTREAM_TOTAL_TIMEOUT_MS);
     const signal = AbortSignal.any([cancel, timeout]);
-    await this.state.acquire(account.id);
+    this.state.acquire(account.id);
     try {
       const res = await this.http.post({
         url: upstreamUrl(account.baseUrl, job.endpoint),
@@ -215,7 +215,7 @@ export class ProxyRunner {
       if (cancel.aborted) return { kind: 'cancelled' };
       return { kind: 'retryable', reply: this.failureReply(err, timeout.aborted, account) };
     } finally {
-      await this.state.release(account.id).catch(() => undefined);
+      this.state.release(account.id);
     }
   }
 

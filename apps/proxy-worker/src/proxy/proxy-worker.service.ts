@@ -93,8 +93,9 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
         await this.asyncJobs.failIfUnfinished(data.reply.jobId, message);
         this.audit.record('job.failed', data, { job_id: data.reply.jobId, status: 500 });
       } else {
+        const sent = await this.replies.sentCount(data.requestId);
         await this.replies
-          .forRequest(data.requestId, data.reply.gatewayId)
+          .forRequest(data.requestId, data.reply.gatewayId, sent)
           .send({ type: 'error', status: 500, errorType: 'internal_error', message });
       }
     } catch (err) {
@@ -128,10 +129,11 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     if (await this.redis.exists(cancelKey(this.config.REDIS_KEY_PREFIX, data.requestId))) {
       return undefined;
     }
-    const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId);
     // Picked up again after a worker died: whatever already reached the client is not redone.
     // A JSON answer was delivered whole; a stream partly sent cannot be replayed.
-    if ((job.attemptsStarted ?? 1) > 1 && (await this.replies.hasOutput(data.requestId))) {
+    const sent = (job.attemptsStarted ?? 1) > 1 ? await this.replies.sentCount(data.requestId) : 0;
+    const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId, sent);
+    if (sent > 0) {
       if (data.stream) {
         await sink.send({
           type: 'error',
