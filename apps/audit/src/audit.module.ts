@@ -3,8 +3,13 @@ import { DatabaseModule } from '@gatehouse/db';
 import { loggerOptions } from '@gatehouse/logging';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AuditChainWriter } from './chain/audit-chain-writer.js';
+import { AuditEventPreparer } from './ingest/audit-event-preparer.js';
+import { AuditIngestService } from './ingest/audit-ingest.service.js';
+import { AuditRedaction } from './ingest/audit-redaction.js';
+import { RetentionService } from './retention/retention.service.js';
 
-/** Consumes the audit queue (redaction, hash chain, retention) once that issue lands; for now it boots, migrates and stays up. */
+/** Consumes the audit queue (validation, redaction, hash chain, usage rollups) and runs retention. */
 @Module({})
 export class AuditModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -14,6 +19,13 @@ export class AuditModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({ pinoHttp: loggerOptions('audit', config) }),
         DatabaseModule,
+      ],
+      providers: [
+        AuditRedaction,
+        AuditEventPreparer,
+        AuditChainWriter,
+        AuditIngestService,
+        RetentionService,
       ],
     };
   }

@@ -6,7 +6,9 @@ import { AuditModule } from './audit.module.js';
 
 async function bootstrap(): Promise<void> {
   const { config } = loadConfigOrExit('audit');
-  const app = await NestFactory.createApplicationContext(AuditModule.forRoot(config), { bufferLogs: true });
+  const app = await NestFactory.createApplicationContext(AuditModule.forRoot(config), {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await app.init();
@@ -16,6 +18,8 @@ async function bootstrap(): Promise<void> {
 bootstrap().catch((err: unknown) => {
   // A dependency that stays down through the start-up retries: say so plainly and exit non-zero
   // so the supervisor (compose, systemd) restarts us.
-  process.stderr.write(`audit failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `audit failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -1,0 +1,203 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { isDatabaseUnavailableError } from '@gatehouse/db';
+import { type AuditEvent, QueueName, bullPrefix, redisOptionsFromUrl } from '@gatehouse/queue';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { type Job, WaitingError, Worker } from 'bullmq';
+import { AuditChainWriter } from '../chain/audit-chain-writer.js';
+import { AuditEventPreparer, type DeadLetter, type PreparedEvent } from './audit-event-preparer.js';
+
+type Pending = {
+  job: Job<AuditEvent>;
+  token: string | undefined;
+  done: () => void;
+  giveBack: (err: Error) => void;
+};
+
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5_000;
+/** A batch that keeps failing for a reason other than an outage is written event by event. */
+const ATTEMPTS_BEFORE_SPLIT = 3;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Consumes the `audit` queue in batches: up to AUDIT_BATCH_SIZE events, or whatever arrived
+ * within AUDIT_BATCH_WAIT_MS of the first one, written in one transaction.
+ *
+ * BullMQ (OSS) has no batch API. Instead of fetching jobs by hand, the worker runs with a
+ * concurrency of two batches and its processor only parks each job in the current batch and
+ * waits for that batch's commit. BullMQ keeps doing what it does well (fetching in queue
+ * order, renewing the locks of jobs held for a long time, handing a dead replica's jobs to
+ * another), and a job is completed only when its processor returns, i.e. after the commit.
+ *
+ * Batches are written one after another. While Postgres is unreachable the current batch is
+ * retried with backoff and its jobs stay active (locked); the rest wait in Redis, and nothing is
+ * completed, so nothing is lost. A job redelivered after a crash between commit and completion
+ * is recognised by its event id and not stored twice.
+ */
+@Injectable()
+export class AuditIngestService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(AuditIngestService.name);
+  private worker: Worker<AuditEvent> | undefined;
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private outageSince: number | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly preparer: AuditEventPreparer,
+    private readonly writer: AuditChainWriter,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker<AuditEvent>(
+      QueueName.audit,
+      (job, token) => this.enqueue(job, token),
+      {
+        connection: { ...redisOptionsFromUrl(this.config.REDIS_URL), maxRetriesPerRequest: null },
+        prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
+        concurrency: this.config.AUDIT_BATCH_SIZE * 2,
+        lockDuration: 30_000,
+        // Redelivery is harmless (idempotent by event id): never fail an event for stalling.
+        maxStalledCount: 1_000_000,
+      },
+    );
+    this.worker.on('error', (err) => this.logger.warn(`audit queue connection: ${err.message}`));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    const closing = this.worker?.close();
+    this.cut();
+    await this.writing;
+    await closing;
+  }
+
+  private enqueue(job: Job<AuditEvent>, token: string | undefined): Promise<void> {
+    return new Promise<void>((done, giveBack) => {
+      this.pending.push({ job, token, done, giveBack });
+      if (this.stopping || this.pending.length >= this.config.AUDIT_BATCH_SIZE) this.cut();
+      else this.timer ??= setTimeout(() => this.cut(), this.config.AUDIT_BATCH_WAIT_MS);
+    });
+  }
+
+  /** Closes the current batch and queues it for writing after the ones before it. */
+  private cut(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    this.writing = this.writing
+      .then(() => this.writeBatch(batch))
+      .catch((err: Error) => {
+        // Not expected (writeBatch handles its failures); never let one batch stop the ones after
+        // it. BullMQ retries these jobs (AUDIT_JOB_OPTIONS) and keeps them if they keep failing.
+        this.logger.error(`audit batch of ${batch.length} abandoned: ${err.message}`);
+        for (const p of batch) p.giveBack(err);
+      });
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    const events: PreparedEvent[] = [];
+    const deadLetters: DeadLetter[] = [];
+    for (const { job } of batch) {
+      try {
+        const prepared = this.preparer.prepare(job.data, job.id ?? null);
+        if (prepared.ok) events.push(prepared.event);
+        else deadLetters.push(prepared.deadLetter);
+      } catch (err) {
+        deadLetters.push({
+          job_id: job.id ?? null,
+          reason: `could not be prepared: ${(err as Error).name}`,
+          payload: null,
+        });
+      }
+    }
+    let delay = RETRY_MIN_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (attempt > ATTEMPTS_BEFORE_SPLIT) await this.writeOneByOne(events, deadLetters, batch);
+        else await this.writer.write(events, deadLetters);
+        this.recovered();
+        for (const p of batch) p.done();
+        if (deadLetters.length > 0)
+          this.logger.warn(`${deadLetters.length} malformed audit event(s) dead-lettered`);
+        return;
+      } catch (err) {
+        const unavailable = isDatabaseUnavailableError(err);
+        if (unavailable) attempt = Math.min(attempt, ATTEMPTS_BEFORE_SPLIT - 1);
+        this.failed(err as Error, unavailable, batch.length);
+        if (this.stopping) return this.giveBack(batch);
+        await sleep(delay);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  /**
+   * Last resort for a batch Postgres keeps refusing while reachable (a value validation did not
+   * foresee): each event alone, and one that still fails becomes a dead letter, so one bad
+   * event cannot hold up the queue.
+   */
+  private async writeOneByOne(
+    events: PreparedEvent[],
+    deadLetters: DeadLetter[],
+    batch: Pending[],
+  ): Promise<void> {
+    for (const event of events) {
+      try {
+        await this.writer.write([event]);
+      } catch (err) {
+        if (isDatabaseUnavailableError(err)) throw err;
+        const job = batch.find((p) => p.job.id === event.fields.event_id)?.job;
+        await this.writer.write(
+          [],
+          [
+            this.preparer.deadLetter(
+              job?.data ?? event.fields,
+              job?.id ?? null,
+              `not storable: ${(err as Error).message}`,
+            ),
+          ],
+        );
+      }
+    }
+    await this.writer.write([], deadLetters);
+  }
+
+  /** Shutting down with the batch unwritten: put its jobs back in the queue for the next consumer. */
+  private async giveBack(batch: Pending[]): Promise<void> {
+    await Promise.all(
+      batch.map(async (p) => {
+        await p.job.moveToWait(p.token).catch(() => undefined); // else: lock expires, job is redelivered
+        p.giveBack(new WaitingError());
+      }),
+    );
+  }
+
+  private failed(err: Error, unavailable: boolean, size: number): void {
+    if (unavailable && this.outageSince !== undefined) return; // said once per outage
+    if (unavailable) this.outageSince = Date.now();
+    this.logger.warn(
+      `audit batch of ${size} not written (${unavailable ? 'Postgres unreachable' : 'refused'}: ${err.message}); ` +
+        'the events stay queued and are retried',
+    );
+  }
+
+  private recovered(): void {
+    if (this.outageSince === undefined) return;
+    this.logger.log(
+      `Postgres reachable again after ${Date.now() - this.outageSince} ms; audit backlog resumes`,
+    );
+    this.outageSince = undefined;
+  }
+}

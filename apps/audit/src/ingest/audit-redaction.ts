@@ -1,0 +1,78 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { createRedactor, REDACTED, type Redactor } from '@gatehouse/redact';
+import { Inject, Injectable } from '@nestjs/common';
+
+/** Lone UTF-16 surrogates: valid in a JS string, refused by Postgres jsonb and text. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Everything stored by the audit app passes through here first: the shared redactor (credential
+ * shapes, sensitive field names, the exact values of this process's configured secrets), then
+ * the operator's AUDIT_REDACT_PATTERNS, then a clean-up Postgres needs (NUL characters and lone
+ * surrogates cannot be stored). The result is what gets hashed, so it must be deterministic.
+ */
+@Injectable()
+export class AuditRedaction {
+  private readonly redactor: Redactor;
+  private readonly patterns: RegExp[];
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.redactor = createRedactor(exactSecrets(config));
+    this.patterns = config.AUDIT_REDACT_PATTERNS.map((source, i) => {
+      try {
+        return new RegExp(source, 'g');
+      } catch {
+        // Name the position, not the pattern: an operator may have pasted a secret into it.
+        throw new Error(`AUDIT_REDACT_PATTERNS: entry ${i + 1} is not a valid regular expression`);
+      }
+    });
+  }
+
+  text(value: string): string {
+    return this.clean(this.redactor.text(value));
+  }
+
+  value<T>(value: T): T {
+    return this.walk(this.redactor.value(value)) as T;
+  }
+
+  private clean(text: string): string {
+    let out = text;
+    for (const pattern of this.patterns) {
+      pattern.lastIndex = 0;
+      out = out.replace(pattern, REDACTED);
+    }
+    if (out.includes('\u0000')) out = out.replaceAll('\u0000', '');
+    return out.replace(LONE_SURROGATE, '\uFFFD');
+  }
+
+  private walk(input: unknown): unknown {
+    if (typeof input === 'string') return this.clean(input);
+    if (input === null || typeof input !== 'object') {
+      // JSON has no NaN/Infinity: store what the hash will see after a round trip.
+      return typeof input === 'number' && !Number.isFinite(input) ? null : input;
+    }
+    if (Array.isArray(input)) return input.map((v) => this.walk(v));
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(input)) out[this.clean(key)] = this.walk(v);
+    return out;
+  }
+}
+
+/** The configured secrets' exact values (and each entry of the private keyring). */
+function exactSecrets(config: AppConfig): string[] {
+  const values = [
+    config.ADMIN_API_KEY,
+    config.KEY_PEPPER,
+    config.API_KEY,
+    config.CREDENTIALS_PRIVATE_KEYS,
+  ];
+  for (const entry of (config.CREDENTIALS_PRIVATE_KEYS ?? '').split(',')) {
+    const trimmed = entry.trim();
+    values.push(trimmed, trimmed.slice(trimmed.indexOf(':') + 1));
+  }
+  // Longest first, so a secret that contains another is hidden whole.
+  return [
+    ...new Set(values.filter((v): v is string => typeof v === 'string' && v.length >= 8)),
+  ].sort((a, b) => b.length - a.length);
+}

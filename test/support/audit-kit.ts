@@ -1,0 +1,143 @@
+import { firstBrokenLink, GENESIS_HASH, type StoredLink } from '@gatehouse/audit';
+import { AUDIT_JOB_NAME, type AuditEvent, redisOptionsFromUrl } from '@gatehouse/queue';
+import { Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { type SpawnedApp, spawnApp, waitFor } from './spawn-app.js';
+import { TEST_REDIS_URL } from './test-redis.js';
+
+/** Starts an audit process and waits for its "audit started" line. */
+export async function spawnAudit(env: Record<string, string>): Promise<SpawnedApp> {
+  const app = spawnApp('audit', { ...env, LOG_LEVEL: 'info' });
+  try {
+    await waitFor(
+      () => Promise.resolve(app.output().includes('audit started')),
+      30_000,
+      () => app.output(),
+      app.exited,
+    );
+  } catch (err) {
+    await app.stop();
+    throw err;
+  }
+  return app;
+}
+
+/** The `audit` queue as producers see it (BullMQ prefix `{REDIS_KEY_PREFIX}`). */
+export function auditQueue(redisPrefix: string, redisUrl = TEST_REDIS_URL): Queue {
+  return new Queue('audit', {
+    connection: redisOptionsFromUrl(redisUrl),
+    prefix: `{${redisPrefix}}`,
+  });
+}
+
+export function makeEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    v: 1,
+    id: randomUUID(),
+    type: 'key.created',
+    at: new Date().toISOString(),
+    actor: 'admin',
+    request: {
+      request_id: randomUUID(),
+      ip: '127.0.0.1',
+      method: 'POST',
+      path: '/api/v1/admin/keys',
+    },
+    data: { n: 1 },
+    ...overrides,
+  };
+}
+
+/** Adds events the way AuditProducer does (job id = event id), in order. */
+export async function produce(queue: Queue, events: readonly unknown[]): Promise<void> {
+  await queue.addBulk(
+    events.map((data) => ({
+      name: AUDIT_JOB_NAME,
+      data,
+      opts: {
+        jobId: (data as { id?: unknown }).id as string | undefined,
+        removeOnComplete: true,
+        attempts: 5,
+      },
+    })),
+  );
+}
+
+export type StoredRow = StoredLink & {
+  bodies: unknown;
+  recorded_at: Date;
+};
+
+/** A client on the suite's database. */
+export async function dbClient(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return client;
+}
+
+export async function chainRows(db: pg.Client): Promise<StoredRow[]> {
+  const res = await db.query<StoredRow>(
+    `SELECT seq::text AS seq, event_id, type, at, actor, key_id, request_id, ip, method, path, data,
+            bodies, bodies_hash, prev_hash, hash, recorded_at
+       FROM audit_events e ORDER BY e.seq`,
+  );
+  return res.rows;
+}
+
+/** Where verification starts: the latest checkpoint's hash, else genesis. */
+export async function chainStart(db: pg.Client): Promise<string> {
+  const res = await db.query<{ last_deleted_hash: string }>(
+    `SELECT last_deleted_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1`,
+  );
+  return res.rows[0]?.last_deleted_hash ?? GENESIS_HASH;
+}
+
+/** The first broken link over the whole stored chain, as the verify endpoint computes it. */
+export async function verifyChain(db: pg.Client): Promise<{ seq: string } | undefined> {
+  return firstBrokenLink(await chainRows(db), await chainStart(db));
+}
+
+export async function countRows(db: pg.Client, table: string, where = 'true'): Promise<number> {
+  const res = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${table} WHERE ${where}`,
+  );
+  return res.rows[0]?.n ?? 0;
+}
+
+/** Waits until `table` holds at least `n` rows (matching `where`). */
+export async function waitForRows(
+  db: pg.Client,
+  table: string,
+  n: number,
+  timeoutMs: number,
+  where = 'true',
+  describe: () => string = () => '',
+): Promise<void> {
+  let last = 0;
+  await waitFor(
+    async () => (last = await countRows(db, table, where)) >= n,
+    timeoutMs,
+    () => `${table}: ${last} of ${n} rows\n${describe()}`,
+  );
+}
+
+/**
+ * The queue's job counts once nothing is waiting, active or delayed any more (jobs are
+ * completed just after their batch commits, so rows can be visible a moment earlier).
+ */
+export async function settledCounts(
+  queue: Queue,
+  timeoutMs = 10_000,
+): Promise<Record<string, number>> {
+  let counts: Record<string, number> = {};
+  await waitFor(
+    async () => {
+      counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+      return (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0;
+    },
+    timeoutMs,
+    () => `audit queue not drained: ${JSON.stringify(counts)}`,
+  );
+  return counts;
+}
