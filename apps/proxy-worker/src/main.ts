@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@gatehouse/config';
+import { startHeartbeat } from '@gatehouse/health';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ProxyWorkerModule } from './proxy-worker.module.js';
@@ -11,6 +12,7 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
   await app.init();
   app.get(Logger).log('proxy-worker started');
+  startHeartbeat('proxy-worker'); // for the container health check (scripts/healthcheck.ts)
 }
 
 bootstrap().catch((err: unknown) => {

@@ -66,6 +66,14 @@ export const RETENTION_JOB_NAME = 'audit.retention';
 /** Fixed id of the repeatable retention job, so replicas and restarts never duplicate it. */
 export const RETENTION_SCHEDULER_ID = 'audit-retention';
 
+/** What a retention job carries: who asked (recorded as the retention.run event's actor). */
+export type RetentionJobData = {
+  trigger: 'schedule' | 'admin';
+  request?: AuditRequestContext;
+  /** A fake clock (ISO time), honoured only when NODE_ENV=test. */
+  now?: string;
+};
+
 export type RetentionSummary = {
   deleted_events: number;
   deleted_bodies: number;

@@ -4,6 +4,7 @@ import {
   type AuditEvent,
   QueueName,
   RETENTION_JOB_NAME,
+  type RetentionJobData,
   RETENTION_SCHEDULER_ID,
   type RetentionSummary,
   bullPrefix,
@@ -24,7 +25,6 @@ import { lockChain } from '../chain/chain-lock.js';
 import { AuditEventPreparer } from '../ingest/audit-event-preparer.js';
 
 /** Job data on `audit-maintenance`. `now` (ISO) replaces the clock, and only when NODE_ENV=test. */
-export type RetentionJobData = { now?: string };
 
 const DAY_MS = 86_400_000;
 const SCHEDULER_RETRY_MS = 10_000;
@@ -86,7 +86,7 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
         { pattern: this.config.AUDIT_RETENTION_CRON, tz: 'UTC' },
         {
           name: RETENTION_JOB_NAME,
-          data: {},
+          data: { trigger: 'schedule' },
           opts: {
             attempts: 3,
             backoff: { type: 'exponential', delay: 60_000 },
@@ -104,7 +104,7 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
   private async process(job: Job<RetentionJobData, RetentionSummary>): Promise<RetentionSummary> {
     if (job.name !== RETENTION_JOB_NAME)
       throw new UnrecoverableError(`unknown maintenance job ${job.name}`);
-    const summary = await this.run(this.clock(job.data));
+    const summary = await this.run(this.clock(job.data), job.data);
     this.logger.log(
       `retention: ${summary.deleted_events} events, ${summary.deleted_bodies} bodies, ` +
         `${summary.deleted_job_results} job results deleted`,
@@ -126,7 +126,7 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
    * the chain), delete expired job rows, and append the `retention.run` event through the
    * same writer the ingest uses, so the record of the run commits with the run itself.
    */
-  async run(now: Date): Promise<RetentionSummary> {
+  async run(now: Date, cause?: RetentionJobData): Promise<RetentionSummary> {
     const eventsBefore = new Date(now.getTime() - this.config.AUDIT_RETENTION_DAYS * DAY_MS);
     const bodiesBefore = new Date(now.getTime() - this.config.AUDIT_BODY_RETENTION_DAYS * DAY_MS);
     return this.dataSource.transaction(async (manager) => {
@@ -154,8 +154,9 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
         id: randomUUID(),
         type: 'retention.run',
         at: new Date().toISOString(),
-        actor: 'system',
-        data: { ...summary },
+        actor: cause?.trigger === 'admin' ? 'admin' : 'system',
+        ...(cause?.request && { request: cause.request }),
+        data: { ...summary, trigger: cause?.trigger ?? 'schedule' },
       };
       const prepared = this.preparer.prepare(event, event.id);
       if (!prepared.ok)

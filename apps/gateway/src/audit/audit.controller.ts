@@ -51,7 +51,10 @@ export class RetentionController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<RetentionSummary | { job_id: string; status: 'queued' }> {
     const outcome = await this.retention.run(
-      { trigger: 'admin', request_id: req.id, ip: req.clientIp },
+      {
+        trigger: 'admin',
+        request: { request_id: req.id, ip: req.clientIp, method: req.method, path: req.path },
+      },
       (query.wait_seconds ?? DEFAULT_WAIT_SECONDS) * 1000,
     );
     if (outcome.status === 'completed') return outcome.summary;

@@ -4,6 +4,7 @@ import {
   QueueName,
   redisOptionsFromUrl,
   RETENTION_JOB_NAME,
+  type RetentionJobData,
   type RetentionSummary,
 } from '@gatehouse/queue';
 import { InjectQueue } from '@nestjs/bullmq';
@@ -19,11 +20,7 @@ import { type Job, type Queue, QueueEvents } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 
 /** What a manual run asks of the audit app: who asked, so its `retention.run` event can say. */
-export type RetentionRunRequest = {
-  trigger: 'admin';
-  request_id: string;
-  ip: string;
-};
+export type RetentionRunRequest = RetentionJobData & { trigger: 'admin' };
 
 export type RetentionRunOutcome =
   | { status: 'completed'; job_id: string; summary: RetentionSummary }

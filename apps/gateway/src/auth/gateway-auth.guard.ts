@@ -11,7 +11,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { Request, Response } from 'express';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import { ACCESS_METADATA, type Access } from './access.decorator.js';
-import { AuthFailureLockout } from './auth-failure-lockout.js';
+import { AuthFailureLockout } from '../throttle/auth-failure-lockout.js';
 import { BEARER_STRATEGY, X_API_KEY_STRATEGY } from './api-key.strategies.js';
 import type { Principal } from './principal.js';
 

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
-import { AuthFailureLockout } from '../auth/auth-failure-lockout.js';
+import { AuthFailureLockout } from '../throttle/auth-failure-lockout.js';
 import { AuthService } from '../auth/auth.service.js';
 import { QUEUES_BOARD_CSP } from './queues-board-csp.js';
 

@@ -3,11 +3,12 @@ import { BullModule } from '@nestjs/bullmq';
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { AuditTrailModule } from '../audit-trail/audit-trail.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { ThrottleModule } from '../throttle/throttle.module.js';
 import { QueuesBoard } from './queues-board.js';
 import { QueuesBoardAuthMiddleware } from './queues-board-auth.middleware.js';
 import { QUEUES_BOARD_PATH } from './queues-board-csp.js';
 
-/** Bull Board at /admin/queues, behind the admin key. */
+/** Bull Board at /admin/queues, behind the admin key (and the same brute-force lockout). */
 @Module({
   imports: [
     BullModule.registerQueue(
@@ -16,6 +17,7 @@ import { QUEUES_BOARD_PATH } from './queues-board-csp.js';
       { name: QueueName.auditMaintenance },
     ),
     AuthModule,
+    ThrottleModule,
     AuditTrailModule,
   ],
   providers: [QueuesBoardAuthMiddleware, QueuesBoard],

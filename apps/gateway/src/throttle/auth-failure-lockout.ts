@@ -3,7 +3,7 @@ import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { rateLimitSubject } from '../http/client-ip.js';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
-import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
+import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 /**
  * Brute-force protection: after AUTH_FAILURE_LIMIT failed authentications from one IP within
@@ -18,7 +18,23 @@ export class AuthFailureLockout {
     private readonly audit: GatewayAudit,
   ) {}
 
-  async assertNotLocked(req: Request, res: Response): Promise<void> {
+  private readonly checks = new WeakMap<Request, Promise<void>>();
+
+  /**
+   * Rejects (429) when the caller's address is locked out. Checked once per request: the
+   * throttler guard starts it alongside its per-IP count (one Redis round trip for both), the
+   * auth guard awaits the same promise.
+   */
+  assertNotLocked(req: Request, res: Response): Promise<void> {
+    let check = this.checks.get(req);
+    if (!check) {
+      check = this.check(req, res);
+      this.checks.set(req, check);
+    }
+    return check;
+  }
+
+  private async check(req: Request, res: Response): Promise<void> {
     const remainingMs = await this.storage.blockedFor(this.bucket(req));
     if (remainingMs > 0) {
       this.audit.record('ratelimit.hit', { throttler: 'auth-failure', locked: true });

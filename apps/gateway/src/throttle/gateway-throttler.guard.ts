@@ -11,6 +11,8 @@ import {
 import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface.js';
 import type { Request, Response } from 'express';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
+import { ACCESS_METADATA, type Access } from '../auth/access.decorator.js';
+import { AuthFailureLockout } from './auth-failure-lockout.js';
 
 type LimitState = { limit: number; remaining: number; resetSeconds: number };
 
@@ -33,14 +35,25 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
     private readonly audit: GatewayAudit,
+    private readonly lockout: AuthFailureLockout,
   ) {
     super(options, storage, reflector);
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const allowed = await super.canActivate(context);
     const { req, res } = this.getRequestResponse(context) as { req: RequestWithLimits; res: Response };
+    // Before authentication, the lockout check rides along with the per-IP count.
+    const needsAuth =
+      this.reflector.getAllAndOverride<Access | undefined>(ACCESS_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ]) !== 'public';
+    const lockout =
+      needsAuth && !req.principal ? this.lockout.assertNotLocked(req, res) : undefined;
+    lockout?.catch(() => undefined); // awaited below or by the auth guard
+    const allowed = await super.canActivate(context);
+    await lockout;
     const states = req[LIMIT_STATES] ?? [];
     const tightest = states.reduce<LimitState | undefined>(
       (min, s) => (!min || s.remaining < min.remaining ? s : min),

@@ -4,6 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { AuditTrailModule } from '../audit-trail/audit-trail.module.js';
 import { rateLimitSubject } from '../http/client-ip.js';
+import { AuthFailureLockout } from './auth-failure-lockout.js';
 import { GatewayThrottlerGuard } from './gateway-throttler.guard.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
@@ -55,7 +56,7 @@ class RateLimitStoreModule {}
     }),
     AuditTrailModule,
   ],
-  providers: [GatewayThrottlerGuard],
-  exports: [RateLimitStoreModule, GatewayThrottlerGuard],
+  providers: [GatewayThrottlerGuard, AuthFailureLockout],
+  exports: [RateLimitStoreModule, GatewayThrottlerGuard, AuthFailureLockout],
 })
 export class ThrottleModule {}

@@ -63,11 +63,18 @@ export class ProxyRunner {
    * `cancel` aborts when the client went away: then nothing is sent and nobody is blamed.
    * Whatever happens, one request.completed audit event says how it ended.
    */
-  async run(job: ProxyJobData, sink: ReplySink, cancel: AbortSignal): Promise<void> {
+  async run(
+    job: ProxyJobData,
+    sink: ReplySink,
+    cancel: AbortSignal,
+    stillWanted: Promise<boolean> = Promise.resolve(true),
+  ): Promise<void> {
     const started = Date.now();
     const trail: Trail = { attempts: 0, response: '' };
     try {
-      await this.route(job, this.tracked(sink, trail), cancel, trail);
+      // If the check itself fails, go ahead: a reply nobody reads costs less than a lost one.
+      const wanted = stillWanted.catch(() => true);
+      await this.route(job, this.tracked(sink, trail), cancel, trail, wanted);
     } finally {
       this.audit.record(
         'request.completed',
@@ -112,6 +119,7 @@ export class ProxyRunner {
     sink: ReplySink,
     cancel: AbortSignal,
     trail: Trail,
+    stillWanted: Promise<boolean>,
   ): Promise<void> {
     const candidates = await this.pool.candidates(job.endpoint, job.model);
     if (candidates.length === 0) {
@@ -136,7 +144,14 @@ export class ProxyRunner {
       round++
     ) {
       if (cancel.aborted) return;
-      const selection = await this.selector.select(candidates, tried);
+      const [selection, wanted] = await Promise.all([
+        this.selector.select(candidates, tried),
+        stillWanted,
+      ]);
+      if (!wanted) {
+        trail.status = 499; // the client left before we started: nothing to send
+        return;
+      }
       if (selection.kind !== 'account') break;
       tried.add(selection.account.id);
       trail.accountId = selection.account.id;
@@ -208,7 +223,7 @@ export class ProxyRunner {
       const result: ProxyReply = { type: 'result', status: res.status, contentType, body };
       if (isRetryableStatus(res.status)) return { kind: 'retryable', reply: result };
       const usage = res.status < 300 ? parseUsage(job, body) : undefined;
-      await this.usage.record(job.keyId, usage);
+      void this.usage.record(job.keyId, usage); // off the client's path; failures are logged
       await sink.send({ ...result, usage });
       return { kind: 'done' };
     } catch (err) {
@@ -249,7 +264,7 @@ export class ProxyRunner {
       return { kind: 'done' };
     }
     const usage = tracker.usage();
-    await this.usage.record(job.keyId, usage);
+    void this.usage.record(job.keyId, usage);
     await sink.send({ type: 'end', usage });
     return { kind: 'done' };
   }

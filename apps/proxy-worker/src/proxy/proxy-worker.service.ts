@@ -79,7 +79,8 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     try {
       const sink = await this.sinkFor(job);
       if (!sink || controller.signal.aborted) return;
-      await this.runner.run(data, sink, controller.signal);
+      // Checked while the first account is being chosen: one Redis round trip for both.
+      await this.runner.run(data, sink, controller.signal, this.stillWanted(data));
     } finally {
       this.running.delete(data.requestId);
     }
@@ -118,6 +119,12 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     };
   }
 
+  /** False when the client went away before the job started (the gateway left a mark). */
+  private async stillWanted(data: ProxyJobData): Promise<boolean> {
+    if (data.reply.kind === 'async') return true;
+    return !(await this.redis.exists(cancelKey(this.config.REDIS_KEY_PREFIX, data.requestId)));
+  }
+
   /** Where the outcome goes, or undefined when nobody is waiting for it any more. */
   private async sinkFor(job: Job<ProxyJobData>): Promise<ReplySink | undefined> {
     const data = job.data;
@@ -126,9 +133,6 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
       return sink && this.withJobAudit(sink, data, data.reply.jobId);
     }
     if (Date.now() > data.deadline) return undefined;
-    if (await this.redis.exists(cancelKey(this.config.REDIS_KEY_PREFIX, data.requestId))) {
-      return undefined;
-    }
     // Picked up again after a worker died: whatever already reached the client is not redone.
     // A JSON answer was delivered whole; a stream partly sent cannot be replayed.
     const sent = (job.attemptsStarted ?? 1) > 1 ? await this.replies.sentCount(data.requestId) : 0;
