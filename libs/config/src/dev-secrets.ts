@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { ConfigError } from './config-error.js';
 
 export type DevSecrets = { ADMIN_API_KEY: string; KEY_PEPPER: string };
@@ -10,11 +11,35 @@ export type DevSecrets = { ADMIN_API_KEY: string; KEY_PEPPER: string };
  * once and kept in a local file (mode 0600, git-ignored) so every app and every restart agree.
  */
 export function loadOrCreateDevSecrets(file: string): { secrets: DevSecrets; created: boolean } {
-  if (existsSync(file)) return { secrets: readDevSecrets(file), created: false };
-  const secrets: DevSecrets = {
+  return loadOrCreate(file, readDevSecrets, () => ({
     ADMIN_API_KEY: `gha_${randomBytes(24).toString('hex')}`,
     KEY_PEPPER: randomBytes(32).toString('hex'),
-  };
+  }));
+}
+
+export type DevCredentialKeys = {
+  CREDENTIALS_PUBLIC_KEY: string;
+  CREDENTIALS_PRIVATE_KEYS: string;
+};
+
+/**
+ * The dev X25519 pair that seals upstream credentials, so `npm start` can store and use an
+ * account at once. In production the gateway gets only the public half, the worker the private.
+ */
+export function loadOrCreateDevCredentialKeys(file: string): DevCredentialKeys {
+  return loadOrCreate(file, readDevCredentialKeys, () => {
+    const pair = generateCredentialKeyPair('dev');
+    return { CREDENTIALS_PUBLIC_KEY: pair.publicKey, CREDENTIALS_PRIVATE_KEYS: pair.privateKey };
+  }).secrets;
+}
+
+function loadOrCreate<T>(
+  file: string,
+  read: (file: string) => T,
+  generate: () => T,
+): { secrets: T; created: boolean } {
+  if (existsSync(file)) return { secrets: read(file), created: false };
+  const secrets = generate();
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   // Written in full to a private temporary file, then linked into place: the link fails if
   // another app (npm start runs three at once) created the file meanwhile, and nobody can ever
@@ -25,7 +50,7 @@ export function loadOrCreateDevSecrets(file: string): { secrets: DevSecrets; cre
     linkSync(tmp, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return { secrets: readDevSecrets(file), created: false };
+    return { secrets: read(file), created: false };
   } finally {
     unlinkSync(tmp);
   }
@@ -51,5 +76,21 @@ function readDevSecrets(file: string): DevSecrets {
   }
   throw new ConfigError([
     'DEV_SECRETS_FILE is unreadable or incomplete; delete it to generate new dev secrets, or set ADMIN_API_KEY and KEY_PEPPER',
+  ]);
+}
+
+function readDevCredentialKeys(file: string): DevCredentialKeys {
+  let parsed: Partial<DevCredentialKeys> | null = null;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevCredentialKeys> | null;
+  } catch {
+    // reported below
+  }
+  const { CREDENTIALS_PUBLIC_KEY, CREDENTIALS_PRIVATE_KEYS } = parsed ?? {};
+  if (typeof CREDENTIALS_PUBLIC_KEY === 'string' && typeof CREDENTIALS_PRIVATE_KEYS === 'string') {
+    return { CREDENTIALS_PUBLIC_KEY, CREDENTIALS_PRIVATE_KEYS };
+  }
+  throw new ConfigError([
+    'DEV_SECRETS_FILE.credentials is unreadable or incomplete; delete it to generate a new dev pair',
   ]);
 }

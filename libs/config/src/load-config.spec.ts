@@ -174,13 +174,40 @@ describe('loadConfig', () => {
 
     it('does not require gateway secrets for the other apps', () => {
       const env = { NODE_ENV: 'production', DEV_SECRETS_FILE: secretsFile };
-      expect(() => loadConfig('proxy-worker', env)).not.toThrow();
+      expect(() =>
+        loadConfig('proxy-worker', {
+          ...env,
+          CREDENTIALS_PRIVATE_KEYS: randomBytes(48).toString('hex'),
+        }),
+      ).not.toThrow();
       expect(() => loadConfig('audit', env)).not.toThrow();
       expect(existsSync(secretsFile)).toBe(false);
+    });
+
+    it('requires the credential keyring for the proxy-worker', () => {
+      expect(() => loadConfig('proxy-worker', { NODE_ENV: 'production' })).toThrow(
+        /CREDENTIALS_PRIVATE_KEYS is required in production/,
+      );
     });
   });
 
   describe('outside production', () => {
+    it('generates one credential key pair for development, not for tests', () => {
+      const dev = { NODE_ENV: 'development', DEV_SECRETS_FILE: secretsFile };
+      const first = loadConfig('gateway', dev).config;
+      const second = loadConfig('proxy-worker', dev).config;
+      expect(first.CREDENTIALS_PUBLIC_KEY).toMatch(/^dev:/);
+      expect(second.CREDENTIALS_PRIVATE_KEYS).toMatch(/^dev:/);
+      expect(second.CREDENTIALS_PUBLIC_KEY).toBe(first.CREDENTIALS_PUBLIC_KEY);
+      expect(statSync(`${secretsFile}.credentials`).mode & 0o777).toBe(0o600);
+      const test = loadConfig('gateway', {
+        ...dev,
+        NODE_ENV: 'test',
+        DEV_SECRETS_FILE: `${secretsFile}.t`,
+      });
+      expect(test.config.CREDENTIALS_PUBLIC_KEY).toBeUndefined();
+    });
+
     it('generates missing secrets once, keeps them in a private file and reports the admin key once', () => {
       const first = loadConfig('gateway', {
         NODE_ENV: 'development',

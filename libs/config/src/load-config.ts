@@ -7,13 +7,13 @@ import {
   SECRET_VARIABLES,
   type SecretVariable,
 } from './config.schema.js';
-import { loadOrCreateDevSecrets } from './dev-secrets.js';
+import { loadOrCreateDevCredentialKeys, loadOrCreateDevSecrets } from './dev-secrets.js';
 import { weakSecretReason } from './secret-rules.js';
 
 /** Secrets each app cannot run without. */
 const REQUIRED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
   gateway: ['ADMIN_API_KEY', 'KEY_PEPPER'],
-  'proxy-worker': [],
+  'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS'],
   audit: [],
   cli: [],
 };
@@ -37,12 +37,21 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     assertProductionReady(app, raw);
     return { config: raw as AppConfig };
   }
+  // A newcomer's `npm start` can store and use an upstream account without key ceremony.
+  const credentialKeys =
+    raw.NODE_ENV === 'development' &&
+    raw.DEV_CREDENTIAL_KEYS &&
+    !raw.CREDENTIALS_PUBLIC_KEY &&
+    !raw.CREDENTIALS_PRIVATE_KEYS
+      ? loadOrCreateDevCredentialKeys(`${raw.DEV_SECRETS_FILE}.credentials`)
+      : undefined;
   if (raw.ADMIN_API_KEY && raw.KEY_PEPPER) {
-    return { config: raw as AppConfig };
+    return { config: { ...raw, ...credentialKeys } as AppConfig };
   }
   const { secrets, created } = loadOrCreateDevSecrets(raw.DEV_SECRETS_FILE);
   const config = {
     ...raw,
+    ...credentialKeys,
     ADMIN_API_KEY: raw.ADMIN_API_KEY ?? secrets.ADMIN_API_KEY,
     KEY_PEPPER: raw.KEY_PEPPER ?? secrets.KEY_PEPPER,
   };
