@@ -10,7 +10,11 @@ async function main(): Promise<void> {
   const apps = ['gateway', 'proxy-worker', 'audit'];
   const { result } = concurrently(
     apps.map((name) => ({ name, command: `node dist/apps/${name}/src/main.js` })),
-    { killOthersOn: ['failure', 'success'], prefix: 'name', prefixColors: ['cyan', 'magenta', 'yellow'] },
+    {
+      killOthersOn: ['failure', 'success'],
+      prefix: 'name',
+      prefixColors: ['cyan', 'magenta', 'yellow'],
+    },
   );
   await result.then(
     () => process.exit(0),

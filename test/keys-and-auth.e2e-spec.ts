@@ -28,10 +28,21 @@ describe('admin keys API and client authentication', () => {
     });
     expect(created.key).toMatch(/^gk_[0-9a-f]{8}_[A-Za-z0-9]{40}$/);
     expect(created.prefix).toBe(created.key.slice(0, 11));
-    expect(created).toMatchObject({ name: 'ci', allowed_models: ['gpt-4o'], requests_per_minute: 30, status: 'active' });
+    expect(created).toMatchObject({
+      name: 'ci',
+      allowed_models: ['gpt-4o'],
+      requests_per_minute: 30,
+      status: 'active',
+    });
 
-    const got = await request(gw.url).get(`/api/v1/admin/keys/${created.id}`).set('x-api-key', admin).expect(200);
-    const list = await request(gw.url).get('/api/v1/admin/keys').set('x-api-key', admin).expect(200);
+    const got = await request(gw.url)
+      .get(`/api/v1/admin/keys/${created.id}`)
+      .set('x-api-key', admin)
+      .expect(200);
+    const list = await request(gw.url)
+      .get('/api/v1/admin/keys')
+      .set('x-api-key', admin)
+      .expect(200);
     for (const body of [got.body, list.body]) {
       const text = JSON.stringify(body);
       expect(text).not.toContain(created.key);
@@ -44,7 +55,10 @@ describe('admin keys API and client authentication', () => {
   it('accepts a client key as x-api-key and as a Bearer token', async () => {
     const { key, id } = await createKey(gw.url, admin);
     const viaHeader = await request(gw.url).get('/api/v1/me').set('x-api-key', key).expect(200);
-    const viaBearer = await request(gw.url).get('/api/v1/me').set('Authorization', `Bearer ${key}`).expect(200);
+    const viaBearer = await request(gw.url)
+      .get('/api/v1/me')
+      .set('Authorization', `Bearer ${key}`)
+      .expect(200);
     expect(viaHeader.body.key_id).toBe(id);
     expect(viaBearer.body.key_id).toBe(id);
   });
@@ -53,22 +67,38 @@ describe('admin keys API and client authentication', () => {
     const { key } = await createKey(gw.url, admin);
     const noKey = await request(gw.url).get('/api/v1/admin/keys').expect(401);
     expect(noKey.body.error.type).toBe('authentication_error');
-    const clientOnAdmin = await request(gw.url).get('/api/v1/admin/keys').set('x-api-key', key).expect(403);
+    const clientOnAdmin = await request(gw.url)
+      .get('/api/v1/admin/keys')
+      .set('x-api-key', key)
+      .expect(403);
     expect(clientOnAdmin.body.error.type).toBe('permission_denied');
-    await request(gw.url).get('/api/v1/admin/keys').set('Authorization', `Bearer ${key}`).expect(403);
+    await request(gw.url)
+      .get('/api/v1/admin/keys')
+      .set('Authorization', `Bearer ${key}`)
+      .expect(403);
     await request(gw.url).get('/api/v1/me').set('x-api-key', admin).expect(401);
     await request(gw.url).get('/api/v1/me').set('Authorization', `Bearer ${admin}`).expect(401);
     await request(gw.url).get('/api/v1/me').expect(401);
-    await request(gw.url).get('/api/v1/me').set('x-api-key', `${key.slice(0, -1)}x`).expect(401);
+    await request(gw.url)
+      .get('/api/v1/me')
+      .set('x-api-key', `${key.slice(0, -1)}x`)
+      .expect(401);
   });
 
   it('rejects revoked keys with 401', async () => {
     const { key, id } = await createKey(gw.url, admin);
     await request(gw.url).get('/api/v1/me').set('x-api-key', key).expect(200); // now cached
-    const revoked = await request(gw.url).post(`/api/v1/admin/keys/${id}/revoke`).set('x-api-key', admin).expect(200);
+    const revoked = await request(gw.url)
+      .post(`/api/v1/admin/keys/${id}/revoke`)
+      .set('x-api-key', admin)
+      .expect(200);
     expect(revoked.body.status).toBe('revoked');
     await request(gw.url).get('/api/v1/me').set('x-api-key', key).expect(401);
-    await request(gw.url).post(`/api/v1/admin/keys/${id}/rotate`).set('x-api-key', admin).send({}).expect(400);
+    await request(gw.url)
+      .post(`/api/v1/admin/keys/${id}/rotate`)
+      .set('x-api-key', admin)
+      .send({})
+      .expect(400);
   });
 
   it('rejects expired keys with 401', async () => {
@@ -78,7 +108,10 @@ describe('admin keys API and client authentication', () => {
     await request(gw.url).get('/api/v1/me').set('x-api-key', key).expect(200);
     await new Promise((r) => setTimeout(r, 1700));
     await request(gw.url).get('/api/v1/me').set('x-api-key', key).expect(401);
-    const view = await request(gw.url).get(`/api/v1/admin/keys/${id}`).set('x-api-key', admin).expect(200);
+    const view = await request(gw.url)
+      .get(`/api/v1/admin/keys/${id}`)
+      .set('x-api-key', admin)
+      .expect(200);
     expect(view.body.status).toBe('expired');
   });
 
@@ -92,17 +125,26 @@ describe('admin keys API and client authentication', () => {
     expect(rotated.body.key).not.toBe(original.key);
     expect(rotated.body.id).toBe(original.id);
     expect(rotated.body.previous_secret_expires_at).not.toBeNull();
-    await request(gw.url).get('/api/v1/me').set('x-api-key', rotated.body.key as string).expect(200);
+    await request(gw.url)
+      .get('/api/v1/me')
+      .set('x-api-key', rotated.body.key as string)
+      .expect(200);
     await request(gw.url).get('/api/v1/me').set('x-api-key', original.key).expect(200);
     await new Promise((r) => setTimeout(r, 2300));
     await request(gw.url).get('/api/v1/me').set('x-api-key', original.key).expect(401);
-    await request(gw.url).get('/api/v1/me').set('x-api-key', rotated.body.key as string).expect(200);
+    await request(gw.url)
+      .get('/api/v1/me')
+      .set('x-api-key', rotated.body.key as string)
+      .expect(200);
   });
 
   it('rotation without grace invalidates the old secret at once', async () => {
     const original = await createKey(gw.url, admin);
     await request(gw.url).get('/api/v1/me').set('x-api-key', original.key).expect(200);
-    await request(gw.url).post(`/api/v1/admin/keys/${original.id}/rotate`).set('x-api-key', admin).expect(200);
+    await request(gw.url)
+      .post(`/api/v1/admin/keys/${original.id}/rotate`)
+      .set('x-api-key', admin)
+      .expect(200);
     await request(gw.url).get('/api/v1/me').set('x-api-key', original.key).expect(401);
   });
 
@@ -113,16 +155,32 @@ describe('admin keys API and client authentication', () => {
       .set('x-api-key', admin)
       .send({ allowed_models: ['claude-sonnet'], requests_per_minute: null, name: 'renamed' })
       .expect(200);
-    expect(patched.body).toMatchObject({ allowed_models: ['claude-sonnet'], requests_per_minute: null, name: 'renamed' });
+    expect(patched.body).toMatchObject({
+      allowed_models: ['claude-sonnet'],
+      requests_per_minute: null,
+      name: 'renamed',
+    });
     const me = await request(gw.url).get('/api/v1/me').set('x-api-key', key).expect(200);
     expect(me.body.allowed_models).toEqual(['claude-sonnet']);
   });
 
   it('validates admin input: unknown fields, bad values and bad ids are 400; missing keys 404', async () => {
-    const unknown = await request(gw.url).post('/api/v1/admin/keys').set('x-api-key', admin).send({ nme: 'typo' }).expect(400);
+    const unknown = await request(gw.url)
+      .post('/api/v1/admin/keys')
+      .set('x-api-key', admin)
+      .send({ nme: 'typo' })
+      .expect(400);
     expect(unknown.body.error.message).toMatch(/nme/);
-    await request(gw.url).post('/api/v1/admin/keys').set('x-api-key', admin).send({ requests_per_minute: 0 }).expect(400);
-    await request(gw.url).post('/api/v1/admin/keys').set('x-api-key', admin).send({ allowed_models: 'gpt' }).expect(400);
+    await request(gw.url)
+      .post('/api/v1/admin/keys')
+      .set('x-api-key', admin)
+      .send({ requests_per_minute: 0 })
+      .expect(400);
+    await request(gw.url)
+      .post('/api/v1/admin/keys')
+      .set('x-api-key', admin)
+      .send({ allowed_models: 'gpt' })
+      .expect(400);
     await request(gw.url)
       .post('/api/v1/admin/keys')
       .set('x-api-key', admin)
@@ -154,7 +212,10 @@ describe('admin keys API and client authentication', () => {
       cursor = res.body.next_cursor as string | null;
       pages++;
     } while (cursor && pages < 50);
-    const all = await request(gw.url).get('/api/v1/admin/keys').query({ limit: 200 }).set('x-api-key', admin);
+    const all = await request(gw.url)
+      .get('/api/v1/admin/keys')
+      .query({ limit: 200 })
+      .set('x-api-key', admin);
     expect(seen.size).toBe((all.body.data as unknown[]).length);
     expect(pages).toBeGreaterThan(1);
   });

@@ -28,10 +28,28 @@ describe('proxy path with the official SDKs', () => {
     gw = await spawnGateway(env.env);
     worker = await spawnWorker(env.env);
     const admin = (body: Record<string, unknown>) =>
-      request(gw.url).post('/api/v1/admin/accounts').set('x-api-key', env.adminKey).send(body).expect(201);
-    await admin({ name: 'oa', provider: 'openai', base_url: upstream.openaiBase('oa'), credential: openaiSecret, models: ['gpt-test'] });
-    await admin({ name: 'an', provider: 'anthropic', base_url: upstream.anthropicBase('an'), credential: anthropicSecret, models: ['claude-test'] });
-    clientKey = (await createKey(gw.url, env.adminKey, { allowed_models: ['gpt-test', 'claude-test'] })).key;
+      request(gw.url)
+        .post('/api/v1/admin/accounts')
+        .set('x-api-key', env.adminKey)
+        .send(body)
+        .expect(201);
+    await admin({
+      name: 'oa',
+      provider: 'openai',
+      base_url: upstream.openaiBase('oa'),
+      credential: openaiSecret,
+      models: ['gpt-test'],
+    });
+    await admin({
+      name: 'an',
+      provider: 'anthropic',
+      base_url: upstream.anthropicBase('an'),
+      credential: anthropicSecret,
+      models: ['claude-test'],
+    });
+    clientKey = (
+      await createKey(gw.url, env.adminKey, { allowed_models: ['gpt-test', 'claude-test'] })
+    ).key;
   });
 
   afterAll(async () => {
@@ -113,8 +131,14 @@ describe('proxy path with the official SDKs', () => {
   });
 
   it('lists the models this key may use', async () => {
-    const res = await request(gw.url).get('/v1/models').set('Authorization', `Bearer ${clientKey}`).expect(200);
-    expect((res.body.data as { id: string }[]).map((m) => m.id)).toEqual(['claude-test', 'gpt-test']);
+    const res = await request(gw.url)
+      .get('/v1/models')
+      .set('Authorization', `Bearer ${clientKey}`)
+      .expect(200);
+    expect((res.body.data as { id: string }[]).map((m) => m.id)).toEqual([
+      'claude-test',
+      'gpt-test',
+    ]);
   });
 
   it('never logs the upstream credentials', () => {

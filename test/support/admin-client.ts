@@ -9,6 +9,7 @@ export async function createKey(
   body: Record<string, unknown> = {},
 ): Promise<CreatedKey> {
   const res = await request(url).post('/api/v1/admin/keys').set('x-api-key', adminKey).send(body);
-  if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`key creation failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as CreatedKey;
 }

@@ -52,12 +52,19 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts a gateway process on a free port and waits until it answers /health. */
-export async function spawnGateway(env: Record<string, string>): Promise<SpawnedApp & { url: string }> {
+export async function spawnGateway(
+  env: Record<string, string>,
+): Promise<SpawnedApp & { url: string }> {
   const port = await freePort();
   const app = spawnApp('gateway', { ...env, PORT: String(port), HOST: '127.0.0.1' });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(async () => (await fetch(`${url}/health`)).ok, 30_000, () => app.output(), app.exited);
+    await waitFor(
+      async () => (await fetch(`${url}/health`)).ok,
+      30_000,
+      () => app.output(),
+      app.exited,
+    );
   } catch (err) {
     await app.stop(); // a gateway that never came up must not keep the test run alive
     throw err;
@@ -83,12 +90,17 @@ export async function waitFor(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`condition not met within ${timeoutMs} ms${aborted ? ' (process exited)' : ''}\n${describe()}`);
+  throw new Error(
+    `condition not met within ${timeoutMs} ms${aborted ? ' (process exited)' : ''}\n${describe()}`,
+  );
 }
 
 /** Starts a proxy-worker process and waits until its log says it is consuming. */
 export async function spawnWorker(env: Record<string, string>): Promise<SpawnedApp> {
-  const app = spawnApp('proxy-worker', { ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info') });
+  const app = spawnApp('proxy-worker', {
+    ...env,
+    LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info'),
+  });
   try {
     await waitFor(
       () => Promise.resolve(app.output().includes('proxy-worker started')),

@@ -19,7 +19,9 @@ export function randomSecret(): string {
  * An isolated environment for one suite: its own database, its own Redis prefix, fresh secrets.
  * `overrides` replace or add variables (an `undefined` value removes one).
  */
-export async function createTestEnv(overrides: Record<string, string | undefined> = {}): Promise<TestEnv> {
+export async function createTestEnv(
+  overrides: Record<string, string | undefined> = {},
+): Promise<TestEnv> {
   const database = await createTestDatabase();
   const redis = createRedisNamespace();
   const adminKey = `gha_${randomBytes(24).toString('hex')}`;

@@ -3,7 +3,13 @@ import { DatabaseModule } from '@gatehouse/db';
 import { bullPrefix, RedisModule, redisOptionsFromUrl } from '@gatehouse/queue';
 import { BullModule } from '@nestjs/bullmq';
 import { loggerOptions } from '@gatehouse/logging';
-import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, ValidationPipe } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  ValidationPipe,
+} from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import type { Request } from 'express';
 import { LoggerModule } from 'nestjs-pino';
@@ -44,8 +50,14 @@ export class GatewayModule implements NestModule {
             ...loggerOptions('gateway', config),
             genReqId: (req) => (req as Request).id,
             // Added when the response is done, once auth has told who the caller was.
-            customSuccessObject: (req, _res, val: object) => ({ ...val, ...requestFacts(req as Request) }),
-            customErrorObject: (req, _res, _err, val: object) => ({ ...val, ...requestFacts(req as Request) }),
+            customSuccessObject: (req, _res, val: object) => ({
+              ...val,
+              ...requestFacts(req as Request),
+            }),
+            customErrorObject: (req, _res, _err, val: object) => ({
+              ...val,
+              ...requestFacts(req as Request),
+            }),
             serializers: {
               req: (req: { id: string; method: string; url: string }) => ({
                 id: req.id,

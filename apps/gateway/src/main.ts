@@ -21,6 +21,8 @@ async function bootstrap(): Promise<void> {
 bootstrap().catch((err: unknown) => {
   // A dependency that stays down through the start-up retries: say so plainly and exit non-zero
   // so the supervisor (compose, systemd) restarts us.
-  process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

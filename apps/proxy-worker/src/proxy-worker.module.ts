@@ -1,7 +1,12 @@
 import { type AppConfig, ConfigModule } from '@gatehouse/config';
 import { AsyncJob, DatabaseModule, UpstreamAccount } from '@gatehouse/db';
 import { loggerOptions } from '@gatehouse/logging';
-import { AuditProducerModule, bullPrefix, RedisModule, redisOptionsFromUrl } from '@gatehouse/queue';
+import {
+  AuditProducerModule,
+  bullPrefix,
+  RedisModule,
+  redisOptionsFromUrl,
+} from '@gatehouse/queue';
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';

@@ -35,7 +35,11 @@ export function loggerOptions(app: string, config: LoggingConfig): LoggerOptions
       // req/res are left out: they are serialized separately and covered by streamWrite.
       log: (object) => {
         const { req, res, ...rest } = object;
-        return { ...(req !== undefined && { req }), ...(res !== undefined && { res }), ...redactor.value(rest) };
+        return {
+          ...(req !== undefined && { req }),
+          ...(res !== undefined && { res }),
+          ...redactor.value(rest),
+        };
       },
     },
     hooks: {

@@ -1,12 +1,6 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { redisOptionsFromUrl } from './redis-options.js';
-import {
-  Global,
-  Inject,
-  Logger,
-  Module,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
 export const REDIS = Symbol('REDIS');

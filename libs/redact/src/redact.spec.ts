@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { REDACTED, createRedactor } from './redact.js';
 
-const gatewayKey = () => `gk_${randomBytes(4).toString('hex')}_${randomBytes(24).toString('base64url').replace(/[-_]/g, 'a')}`;
+const gatewayKey = () =>
+  `gk_${randomBytes(4).toString('hex')}_${randomBytes(24).toString('base64url').replace(/[-_]/g, 'a')}`;
 
 describe('createRedactor', () => {
   const configured = randomBytes(20).toString('hex');
@@ -12,7 +13,11 @@ describe('createRedactor', () => {
     ['a bearer token', () => `Authorization: Bearer ${randomBytes(16).toString('hex')}`],
     ['an upstream key', () => `sk-${randomBytes(16).toString('hex')}`],
     ['an anthropic key', () => `sk-ant-${randomBytes(16).toString('hex')}`],
-    ['a JWT', () => `eyJ${randomBytes(9).toString('base64url')}.eyJ${randomBytes(9).toString('base64url')}.${randomBytes(12).toString('base64url')}`],
+    [
+      'a JWT',
+      () =>
+        `eyJ${randomBytes(9).toString('base64url')}.eyJ${randomBytes(9).toString('base64url')}.${randomBytes(12).toString('base64url')}`,
+    ],
   ])('removes %s from text', (_name, make) => {
     const input = make();
     const out = redact.text(input);
@@ -32,7 +37,12 @@ describe('createRedactor', () => {
       count: 3,
     });
     expect(out).toEqual({
-      headers: { authorization: REDACTED, 'x-api-key': REDACTED, cookie: REDACTED, accept: 'application/json' },
+      headers: {
+        authorization: REDACTED,
+        'x-api-key': REDACTED,
+        cookie: REDACTED,
+        accept: 'application/json',
+      },
       nested: [{ password: REDACTED, note: `k=${REDACTED}` }],
       count: 3,
     });

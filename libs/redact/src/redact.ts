@@ -42,7 +42,11 @@ export function createRedactor(exactSecrets: readonly (string | undefined)[] = [
     seen.add(input);
     if (Array.isArray(input)) return input.map((v) => walk(v, depth + 1, seen));
     if (input instanceof Error) {
-      return { type: input.name, message: text(input.message), stack: input.stack && text(input.stack) };
+      return {
+        type: input.name,
+        message: text(input.message),
+        stack: input.stack && text(input.stack),
+      };
     }
     if (input instanceof Date) return input;
     const out: Record<string, unknown> = {};

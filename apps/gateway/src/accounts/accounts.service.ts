@@ -130,7 +130,9 @@ export class AccountsService {
     if (account.status !== status) {
       await this.accounts.update({ id }, { status });
       await this.changed(id);
-      this.audit.record(status === 'paused' ? 'account.paused' : 'account.resumed', { account_id: id });
+      this.audit.record(status === 'paused' ? 'account.paused' : 'account.resumed', {
+        account_id: id,
+      });
     }
     return this.get(id);
   }

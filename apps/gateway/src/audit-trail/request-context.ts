@@ -10,7 +10,13 @@ const storage = new AsyncLocalStorage<RequestContext>();
 /** Runs the rest of the request inside its context, so services can audit without a `req`. */
 export function requestContext(req: Request, _res: Response, next: NextFunction): void {
   storage.run(
-    { request_id: req.id, ip: req.clientIp, method: req.method, path: req.path, actor: 'anonymous' },
+    {
+      request_id: req.id,
+      ip: req.clientIp,
+      method: req.method,
+      path: req.path,
+      actor: 'anonymous',
+    },
     next,
   );
 }

@@ -3,8 +3,10 @@ import type { Request } from 'express';
 import type { ClientKey } from './principal.js';
 
 /** The calling client key, on routes the global guard admits only client keys to. */
-export const CurrentKey = createParamDecorator((_data: unknown, ctx: ExecutionContext): ClientKey => {
-  const principal = ctx.switchToHttp().getRequest<Request>().principal;
-  if (principal?.kind !== 'client') throw new UnauthorizedException('A client key is required');
-  return principal.key;
-});
+export const CurrentKey = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): ClientKey => {
+    const principal = ctx.switchToHttp().getRequest<Request>().principal;
+    if (principal?.kind !== 'client') throw new UnauthorizedException('A client key is required');
+    return principal.key;
+  },
+);

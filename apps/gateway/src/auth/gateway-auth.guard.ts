@@ -46,7 +46,10 @@ export class GatewayAuthGuard extends AuthGuard([X_API_KEY_STRATEGY, BEARER_STRA
       await super.canActivate(context);
     } catch (err) {
       if (err instanceof UnauthorizedException && presentsCredential(req)) {
-        this.audit.record('auth.failed', { reason: 'invalid or unknown key', ...presentedPrefix(req) });
+        this.audit.record('auth.failed', {
+          reason: 'invalid or unknown key',
+          ...presentedPrefix(req),
+        });
         await this.lockout.recordFailure(req, res);
       }
       throw err;

@@ -5,7 +5,10 @@ import { InjectRedis } from '@gatehouse/queue';
 
 const CHECK_TIMEOUT_MS = 1_000;
 
-export type Readiness = { ready: boolean; checks: { postgres: 'up' | 'down'; redis: 'up' | 'down' } };
+export type Readiness = {
+  ready: boolean;
+  checks: { postgres: 'up' | 'down'; redis: 'up' | 'down' };
+};
 
 /** Whether the gateway's dependencies answer now; each check is bounded so probes stay fast. */
 @Injectable()

@@ -55,7 +55,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   private messageFor(exception: unknown, status: number, req: Request): string {
-    if (exception instanceof NotFoundException && exception.message === `Cannot ${req.method} ${req.originalUrl}`) {
+    if (
+      exception instanceof NotFoundException &&
+      exception.message === `Cannot ${req.method} ${req.originalUrl}`
+    ) {
       // Nest's unknown-route message echoes the query string, where credentials sometimes end up.
       return `Cannot ${req.method} ${req.path}`;
     }

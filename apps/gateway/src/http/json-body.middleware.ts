@@ -33,10 +33,14 @@ export class JsonBodyMiddleware implements NestMiddleware {
       return next();
     }
     if (!req.is(['application/json', 'application/*+json'])) {
-      throw new UnsupportedMediaTypeException('Request bodies must be JSON (Content-Type: application/json)');
+      throw new UnsupportedMediaTypeException(
+        'Request bodies must be JSON (Content-Type: application/json)',
+      );
     }
     await new Promise<void>((resolve, reject) => {
-      this.parse(req, res, (err?: unknown) => (err ? reject(toHttpError(err as BodyParserError)) : resolve()));
+      this.parse(req, res, (err?: unknown) =>
+        err ? reject(toHttpError(err as BodyParserError)) : resolve(),
+      );
     });
     next();
   }

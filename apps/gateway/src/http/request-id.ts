@@ -7,7 +7,8 @@ const VALID_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$/;
 /** Keeps a well-formed incoming X-Request-Id, replaces anything else, and echoes it. */
 export function requestId(req: Request, res: Response, next: NextFunction): void {
   const incoming = req.headers['x-request-id'];
-  req.id = typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  req.id =
+    typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
   res.setHeader('X-Request-Id', req.id);
   next();
 }

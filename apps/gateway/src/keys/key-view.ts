@@ -29,8 +29,14 @@ export function toKeyView(key: ApiKey, now = new Date()): KeyView {
     revoked_at: iso(key.revokedAt),
     last_used_at: iso(key.lastUsedAt),
     previous_secret_expires_at:
-      key.previousKeyExpiresAt && key.previousKeyExpiresAt > now ? iso(key.previousKeyExpiresAt) : null,
-    status: key.revokedAt ? 'revoked' : key.expiresAt && key.expiresAt <= now ? 'expired' : 'active',
+      key.previousKeyExpiresAt && key.previousKeyExpiresAt > now
+        ? iso(key.previousKeyExpiresAt)
+        : null,
+    status: key.revokedAt
+      ? 'revoked'
+      : key.expiresAt && key.expiresAt <= now
+        ? 'expired'
+        : 'active',
     created_at: key.createdAt.toISOString(),
     updated_at: key.updatedAt.toISOString(),
   };

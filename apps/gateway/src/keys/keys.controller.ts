@@ -1,4 +1,14 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { AdminOnly } from '../auth/access.decorator.js';
 import { CreateKeyDto } from './dto/create-key.dto.js';
 import { ListKeysQuery } from './dto/list-keys.query.js';
@@ -29,13 +39,19 @@ export class KeysController {
   }
 
   @Patch(':id')
-  update(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: UpdateKeyDto): Promise<KeyView> {
+  update(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() dto: UpdateKeyDto,
+  ): Promise<KeyView> {
     return this.keys.update(id, dto);
   }
 
   @Post(':id/rotate')
   @HttpCode(200)
-  rotate(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: RotateKeyDto): Promise<KeyWithSecret> {
+  rotate(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() dto: RotateKeyDto,
+  ): Promise<KeyWithSecret> {
     return this.keys.rotate(id, dto);
   }
 

@@ -110,7 +110,10 @@ export class KeysService {
     const key = await this.findOrFail(id);
     if (!key.revokedAt) {
       this.audit.record('key.revoked', { before: toKeyView(key) }, id);
-      await this.keys.update({ id }, { revokedAt: new Date(), previousKeyHash: null, previousKeyExpiresAt: null });
+      await this.keys.update(
+        { id },
+        { revokedAt: new Date(), previousKeyHash: null, previousKeyExpiresAt: null },
+      );
     }
     await this.changed(id);
     return this.get(id);

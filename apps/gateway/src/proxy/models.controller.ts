@@ -16,7 +16,9 @@ type ModelList = {
  */
 @Controller('v1/models')
 export class ModelsController {
-  constructor(@InjectRepository(UpstreamAccount) private readonly accounts: Repository<UpstreamAccount>) {}
+  constructor(
+    @InjectRepository(UpstreamAccount) private readonly accounts: Repository<UpstreamAccount>,
+  ) {}
 
   @Get()
   async list(@CurrentKey() key: ClientKey): Promise<ModelList> {
@@ -36,7 +38,9 @@ export class ModelsController {
         : [...owner.keys()];
     return {
       object: 'list',
-      data: ids.sort().map((id) => ({ id, object: 'model', created: 0, owned_by: owner.get(id) ?? 'gatehouse' })),
+      data: ids
+        .sort()
+        .map((id) => ({ id, object: 'model', created: 0, owned_by: owner.get(id) ?? 'gatehouse' })),
     };
   }
 }

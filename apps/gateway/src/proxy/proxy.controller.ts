@@ -12,7 +12,11 @@ export class ProxyController {
   /** OpenAI-compatible chat completions, JSON or `stream: true` SSE. */
   @Post('chat/completions')
   @HttpCode(200)
-  chatCompletions(@CurrentKey() key: ClientKey, @Req() req: Request, @Res() res: Response): Promise<void> {
+  chatCompletions(
+    @CurrentKey() key: ClientKey,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     return this.proxy.handle('chat.completions', key, req, res);
   }
 

@@ -1,6 +1,12 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { InjectRedis, tokenUsageKey } from '@gatehouse/queue';
-import { HttpException, HttpStatus, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import {
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { ClientKey } from '../auth/principal.js';
@@ -17,7 +23,9 @@ export class TokenBudget {
     if (!key.tokensPerDay) return;
     let used: number;
     try {
-      used = Number((await this.redis.get(tokenUsageKey(this.config.REDIS_KEY_PREFIX, key.id))) ?? 0);
+      used = Number(
+        (await this.redis.get(tokenUsageKey(this.config.REDIS_KEY_PREFIX, key.id))) ?? 0,
+      );
     } catch {
       throw new ServiceUnavailableException('Usage accounting is unavailable; try again shortly');
     }

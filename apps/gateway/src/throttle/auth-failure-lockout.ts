@@ -51,7 +51,10 @@ export class AuthFailureLockout {
       'auth-failure',
     );
     if (record.isBlocked) {
-      this.audit.record('ratelimit.hit', { throttler: 'auth-failure', limit: this.config.AUTH_FAILURE_LIMIT });
+      this.audit.record('ratelimit.hit', {
+        throttler: 'auth-failure',
+        limit: this.config.AUTH_FAILURE_LIMIT,
+      });
       throw locked(res, record.timeToBlockExpire * 1000, this.config.AUTH_FAILURE_LIMIT);
     }
   }

@@ -42,7 +42,10 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const { req, res } = this.getRequestResponse(context) as { req: RequestWithLimits; res: Response };
+    const { req, res } = this.getRequestResponse(context) as {
+      req: RequestWithLimits;
+      res: Response;
+    };
     // Before authentication, the lockout check rides along with the per-IP count.
     const needsAuth =
       this.reflector.getAllAndOverride<Access | undefined>(ACCESS_METADATA, [
@@ -65,7 +68,10 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = props;
-    const { req, res } = this.getRequestResponse(context) as { req: RequestWithLimits; res: Response };
+    const { req, res } = this.getRequestResponse(context) as {
+      req: RequestWithLimits;
+      res: Response;
+    };
     const name = throttler.name ?? 'default';
     const counted = (req[COUNTED] ??= new Set());
     if (counted.has(name)) return true;
@@ -87,7 +93,9 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
       writeHeaders(res, { ...state, remaining: 0 });
       res.setHeader('Retry-After', String(Math.max(1, record.timeToBlockExpire)));
       this.audit.record('ratelimit.hit', { throttler: name, limit });
-      throw new ThrottlerException(`Rate limit exceeded (${name}); retry after the Retry-After delay`);
+      throw new ThrottlerException(
+        `Rate limit exceeded (${name}); retry after the Retry-After delay`,
+      );
     }
     (req[LIMIT_STATES] ??= []).push(state);
     return true;

@@ -56,5 +56,4 @@ export class AccountState {
   private cooldownKey(id: string): string {
     return `${this.prefix}:account:{${id}}:cooldown`;
   }
-
 }

@@ -53,7 +53,8 @@ export class WorkerBroadcasts implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     await new Promise<void>((resolve) => {
       void this.server.listen((err?: unknown) => {
-        if (err) this.logger.warn(`broadcast listener not connected yet: ${(err as Error).message}`);
+        if (err)
+          this.logger.warn(`broadcast listener not connected yet: ${(err as Error).message}`);
         resolve();
       });
     });

@@ -62,7 +62,10 @@ export class AsyncJobSinks {
       resultTruncated: tooLarge,
       error: ok
         ? tooLarge
-          ? { type: 'result_too_large', message: 'The result exceeded JOB_RESULT_MAX_BYTES and was not kept' }
+          ? {
+              type: 'result_too_large',
+              message: 'The result exceeded JOB_RESULT_MAX_BYTES and was not kept',
+            }
           : null
         : { status: reply.status, type: 'upstream_error', body: parsed ?? undefined },
       usage: reply.usage ?? null,

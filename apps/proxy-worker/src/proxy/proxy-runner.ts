@@ -100,7 +100,8 @@ export class ProxyRunner {
   private tracked(sink: ReplySink, trail: Trail): ReplySink {
     const limit = this.audit.capturesBodies ? this.audit.bodyLimit : 0;
     const keep = (text: string) => {
-      if (trail.response.length < limit) trail.response += text.slice(0, limit - trail.response.length);
+      if (trail.response.length < limit)
+        trail.response += text.slice(0, limit - trail.response.length);
     };
     return {
       send: (reply) => {
@@ -169,8 +170,12 @@ export class ProxyRunner {
       }
       this.audit.record('upstream.failed', job, {
         account_id: selection.account.id,
-        status: outcome.reply.type === 'error' || outcome.reply.type === 'result' ? outcome.reply.status : null,
-        reason: outcome.reply.type === 'error' ? outcome.reply.message : 'retryable upstream status',
+        status:
+          outcome.reply.type === 'error' || outcome.reply.type === 'result'
+            ? outcome.reply.status
+            : null,
+        reason:
+          outcome.reply.type === 'error' ? outcome.reply.message : 'retryable upstream status',
       });
       lastFailure = outcome.reply;
       failures++;

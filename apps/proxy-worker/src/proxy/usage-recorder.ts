@@ -1,5 +1,10 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis, TOKEN_USAGE_TTL_SECONDS, type TokenUsage, tokenUsageKey } from '@gatehouse/queue';
+import {
+  InjectRedis,
+  TOKEN_USAGE_TTL_SECONDS,
+  type TokenUsage,
+  tokenUsageKey,
+} from '@gatehouse/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 

@@ -37,7 +37,9 @@ export class ReplyStreams {
     return {
       send: async (reply: ProxyReply) => {
         seq++;
-        const pipeline = this.redis.pipeline().xadd(key, replyEntryId(seq), 'r', JSON.stringify(reply));
+        const pipeline = this.redis
+          .pipeline()
+          .xadd(key, replyEntryId(seq), 'r', JSON.stringify(reply));
         if (seq === 1) pipeline.expire(key, REPLY_STREAM_TTL_SECONDS);
         pipeline.publish(channel, encodeReplyNotice(requestId, seq, reply));
         const results = await pipeline.exec();

@@ -28,7 +28,9 @@ export class CreateJobs1763900002000 implements MigrationInterface {
       `CREATE UNIQUE INDEX jobs_key_idempotency_uq ON jobs (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
     );
     await q.query(`CREATE INDEX jobs_key_created_idx ON jobs (key_id, created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX jobs_expires_idx ON jobs (expires_at) WHERE expires_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX jobs_expires_idx ON jobs (expires_at) WHERE expires_at IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

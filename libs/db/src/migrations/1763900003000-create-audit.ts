@@ -24,7 +24,9 @@ export class CreateAudit1763900003000 implements MigrationInterface {
         hash char(64) NOT NULL
       )`);
     await q.query(`CREATE INDEX audit_events_type_idx ON audit_events (type, seq)`);
-    await q.query(`CREATE INDEX audit_events_key_idx ON audit_events (key_id, seq) WHERE key_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX audit_events_key_idx ON audit_events (key_id, seq) WHERE key_id IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX audit_events_recorded_idx ON audit_events (recorded_at)`);
     await q.query(`
       CREATE TABLE audit_checkpoints (
