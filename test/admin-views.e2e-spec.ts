@@ -808,7 +808,7 @@ describe('admin views: audit, verify, dead letters, usage, system health, disk u
       expect(res.body).toEqual(summary);
       expect(seen).toHaveLength(1);
       expect(seen[0]).toMatchObject({ name: RETENTION_JOB_NAME, data: { trigger: 'admin' } });
-      expect((seen[0]?.data as { request_id: string }).request_id).toBe(
+      expect((seen[0]?.data as { request: { request_id: string } }).request.request_id).toBe(
         res.headers['x-request-id'],
       );
 

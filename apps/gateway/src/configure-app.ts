@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { requestContext } from './audit-trail/request-context.js';
 import { KeyCache } from './auth/key-cache.js';
+import { cloudflareAccess } from './cf-access/cf-access.middleware.js';
 import { createBroadcastServer } from './events/broadcast.server.js';
 import { clientIpResolver } from './http/client-ip.js';
 import { requestId } from './http/request-id.js';
@@ -21,6 +22,10 @@ export async function configureGatewayApp(app: NestExpressApplication, config: A
   app.use(requestContext);
   app.use(apiHelmet);
   app.use(noStore);
+  // Before anything that authenticates: with Cloudflare Access configured, no request gets
+  // that far without a valid Access token (the refusal still carries the headers above).
+  const access = cloudflareAccess(config);
+  if (access) app.use(access);
   app.enableCors({
     origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],

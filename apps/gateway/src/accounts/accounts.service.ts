@@ -4,7 +4,6 @@ import { parsePublicKey, type SealingKey, sealCredential } from '@gatehouse/cryp
 import { UpstreamAccount } from '@gatehouse/db';
 import { BroadcastEvent } from '@gatehouse/queue';
 import {
-  BadRequestException,
   Inject,
   Injectable,
   Logger,
@@ -19,6 +18,7 @@ import { type AccountView, toAccountView } from './account-view.js';
 import type { AccountTuning } from './dto/account-fields.js';
 import type { CreateAccountDto } from './dto/create-account.dto.js';
 import type { UpdateAccountDto } from './dto/update-account.dto.js';
+import { decodeTimeCursor, encodeTimeCursor } from '../pagination/cursor.js';
 
 export type AccountPage = { data: AccountView[]; next_cursor: string | null };
 
@@ -83,7 +83,7 @@ export class AccountsService {
       .addOrderBy('a.id', 'DESC')
       .limit(limit + 1);
     if (cursor) {
-      const { createdAt, id } = decodeCursor(cursor);
+      const { createdAt, id } = decodeTimeCursor(cursor);
       qb.where(`(${createdMs}, a.id) < (:createdAt, :id)`, { createdAt, id });
     }
     const rows = await qb.getMany();
@@ -91,7 +91,7 @@ export class AccountsService {
     const last = page[page.length - 1];
     return {
       data: page.map(toAccountView),
-      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+      next_cursor: rows.length > limit && last ? encodeTimeCursor(last.createdAt, last.id) : null,
     };
   }
 
@@ -177,17 +177,4 @@ function normaliseBaseUrl(url: string): string {
 
 function notFound(): NotFoundException {
   return new NotFoundException('No upstream account with this id');
-}
-
-function encodeCursor(account: UpstreamAccount): string {
-  return Buffer.from(`${account.createdAt.toISOString()}|${account.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const date = new Date(createdAt ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(date.getTime())) {
-    throw new BadRequestException('Invalid cursor');
-  }
-  return { createdAt: date, id };
 }

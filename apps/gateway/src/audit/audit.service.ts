@@ -9,7 +9,7 @@ import {
   toAuditEventView,
   toDeadLetterView,
 } from './audit-view.js';
-import { decodeCursor, decodeSeqCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, decodeSeqCursor, encodeCursor } from '../pagination/cursor.js';
 import type { ListAuditQuery } from './dto/list-audit.query.js';
 
 export type AuditPage = { data: AuditEventView[]; next_cursor: string | null };

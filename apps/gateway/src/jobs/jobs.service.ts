@@ -24,6 +24,7 @@ import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
 import type { CreateJobDto } from './dto/create-job.dto.js';
 import { type JobSummary, type JobView, toJobSummary, toJobView } from './job-view.js';
 import { jobRequestHash } from './request-hash.js';
+import { decodeTimeCursor, encodeTimeCursor } from '../pagination/cursor.js';
 
 export type SubmittedJob = { id: string; status: AsyncJobStatus; replayed: boolean };
 export type JobPage = { data: JobSummary[]; next_cursor: string | null };
@@ -172,7 +173,7 @@ export class JobsService {
       .limit(limit + 1);
     if (status) qb.andWhere('j.status = :status', { status });
     if (cursor) {
-      const { createdAt, id } = decodeCursor(cursor);
+      const { createdAt, id } = decodeTimeCursor(cursor);
       qb.andWhere('(j.created_at, j.id) < (:createdAt, :id)', { createdAt, id });
     }
     const rows = await qb.getMany();
@@ -180,7 +181,7 @@ export class JobsService {
     const last = page[page.length - 1];
     return {
       data: page.map((j) => toJobSummary(j)),
-      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+      next_cursor: rows.length > limit && last ? encodeTimeCursor(last.createdAt, last.id) : null,
     };
   }
 
@@ -243,17 +244,4 @@ function isIdempotencyConflict(err: unknown): boolean {
 
 function notFound(): NotFoundException {
   return new NotFoundException('No job with this id');
-}
-
-function encodeCursor(job: AsyncJob): string {
-  return Buffer.from(`${job.createdAt.toISOString()}|${job.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const date = new Date(createdAt ?? '');
-  if (!id || !UUID.test(id) || Number.isNaN(date.getTime())) {
-    throw new BadRequestException('Invalid cursor');
-  }
-  return { createdAt: date, id };
 }

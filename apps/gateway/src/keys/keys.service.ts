@@ -13,6 +13,7 @@ import type { KeyFields } from './dto/key-fields.js';
 import type { RotateKeyDto } from './dto/rotate-key.dto.js';
 import type { UpdateKeyDto } from './dto/update-key.dto.js';
 import { type KeyView, toKeyView } from './key-view.js';
+import { decodeTimeCursor, encodeTimeCursor } from '../pagination/cursor.js';
 
 export type KeyWithSecret = KeyView & { key: string };
 export type KeyPage = { data: KeyView[]; next_cursor: string | null };
@@ -53,7 +54,7 @@ export class KeysService {
       .addOrderBy('k.id', 'DESC')
       .take(limit + 1);
     if (cursor) {
-      const { createdAt, id } = decodeCursor(cursor);
+      const { createdAt, id } = decodeTimeCursor(cursor);
       qb.where("(date_trunc('milliseconds', k.created_at), k.id) < (:createdAt, :id)", {
         createdAt,
         id,
@@ -64,7 +65,7 @@ export class KeysService {
     const last = page[page.length - 1];
     return {
       data: page.map((k) => toKeyView(k)),
-      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+      next_cursor: rows.length > limit && last ? encodeTimeCursor(last.createdAt, last.id) : null,
     };
   }
 
@@ -180,17 +181,4 @@ export class KeysService {
 
 function notFound(): NotFoundException {
   return new NotFoundException('No key with this id');
-}
-
-function encodeCursor(key: ApiKey): string {
-  return Buffer.from(`${key.createdAt.toISOString()}|${key.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const date = new Date(createdAt ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(date.getTime())) {
-    throw new BadRequestException('Invalid cursor');
-  }
-  return { createdAt: date, id };
 }

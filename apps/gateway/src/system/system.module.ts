@@ -2,6 +2,7 @@ import { QueueName } from '@gatehouse/queue';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { DiskUsageService } from './disk-usage.service.js';
+import { RedisPolicyCheck } from './redis-policy-check.js';
 import { SystemController } from './system.controller.js';
 import { SystemHealthService } from './system-health.service.js';
 
@@ -13,6 +14,6 @@ import { SystemHealthService } from './system-health.service.js';
     BullModule.registerQueue({ name: QueueName.auditMaintenance }),
   ],
   controllers: [SystemController],
-  providers: [SystemHealthService, DiskUsageService],
+  providers: [SystemHealthService, DiskUsageService, RedisPolicyCheck],
 })
 export class SystemModule {}

@@ -1,19 +1,8 @@
-import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { PageQuery } from '../../pagination/page.query.js';
 
 /** `GET /api/v1/admin/audit`: filters, newest first, cursor pagination. */
-export class ListAuditQuery {
+export class ListAuditQuery extends PageQuery {
   @IsOptional()
   @IsString()
   @Matches(/^[a-z][a-z0-9_.-]{0,63}$/, {
@@ -34,18 +23,6 @@ export class ListAuditQuery {
   @IsOptional()
   @IsISO8601({ strict: true })
   until?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 
   /** Bodies are large and sensitive even redacted: shown only when asked for. */
   @IsOptional()

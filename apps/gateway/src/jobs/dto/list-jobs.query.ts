@@ -1,6 +1,6 @@
 import { type AsyncJobStatus } from '@gatehouse/db';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { PageQuery } from '../../pagination/page.query.js';
 
 export const JOB_STATUSES = [
   'queued',
@@ -9,19 +9,7 @@ export const JOB_STATUSES = [
   'failed',
 ] as const satisfies AsyncJobStatus[];
 
-export class ListJobsQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
+export class ListJobsQuery extends PageQuery {
   @IsOptional()
   @IsIn(JOB_STATUSES, { message: `status must be one of: ${JOB_STATUSES.join(', ')}` })
   status?: AsyncJobStatus;

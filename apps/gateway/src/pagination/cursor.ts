@@ -19,3 +19,17 @@ export function decodeSeqCursor(cursor: string): string {
   if (!seq || !/^[1-9][0-9]{0,18}$/.test(seq)) throw new BadRequestException('Invalid cursor');
   return seq;
 }
+
+/** Position in a list ordered by creation time (at millisecond precision), then id. */
+export function encodeTimeCursor(createdAt: Date, id: string): string {
+  return encodeCursor(createdAt.toISOString(), id);
+}
+
+export function decodeTimeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [createdAt, id] = decodeCursor(cursor, 2);
+  const date = new Date(createdAt ?? '');
+  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(date.getTime())) {
+    throw new BadRequestException('Invalid cursor');
+  }
+  return { createdAt: date, id };
+}
