@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@gatehouse/config';
+import { startHeartbeat } from '@gatehouse/health';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AuditModule } from './audit.module.js';
@@ -13,6 +14,7 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
   await app.init();
   app.get(Logger).log('audit started');
+  startHeartbeat('audit'); // for the container health check (scripts/healthcheck.ts)
 }
 
 bootstrap().catch((err: unknown) => {

@@ -7,7 +7,9 @@ import { ProxyWorkerModule } from './proxy-worker.module.js';
 
 async function bootstrap(): Promise<void> {
   const { config } = loadConfigOrExit('proxy-worker');
-  const app = await NestFactory.createApplicationContext(ProxyWorkerModule.forRoot(config), { bufferLogs: true });
+  const app = await NestFactory.createApplicationContext(ProxyWorkerModule.forRoot(config), {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   await app.init();
@@ -18,6 +20,8 @@ async function bootstrap(): Promise<void> {
 bootstrap().catch((err: unknown) => {
   // A dependency that stays down through the start-up retries: say so plainly and exit non-zero
   // so the supervisor (compose, systemd) restarts us.
-  process.stderr.write(`proxy-worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `proxy-worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

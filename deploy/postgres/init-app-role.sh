@@ -1,0 +1,52 @@
+#!/bin/sh
+# Runs once, when the postgres container initialises an empty data directory
+# (/docker-entrypoint-initdb.d). Creates the application role Gatehouse connects as: it can
+# log in and owns the gatehouse database (so migrations can create and alter its tables), and
+# it is not a superuser, cannot create databases or roles, and cannot replicate.
+# The superuser (POSTGRES_USER, password POSTGRES_PASSWORD) is for operators only.
+set -eu
+
+: "${APP_DB_USER:?APP_DB_USER is required (the role in DATABASE_URL)}"
+: "${APP_DB_PASSWORD:?APP_DB_PASSWORD is required (the password in DATABASE_URL)}"
+: "${POSTGRES_DB:?POSTGRES_DB is required}"
+
+# The same rule the apps apply to their secrets: no placeholder, at least 32 characters.
+for name in APP_DB_PASSWORD POSTGRES_PASSWORD; do
+  eval "value=\${$name:-}"
+  case "$value" in
+    change-me* | your-* | example*)
+      echo "init-app-role: $name is a placeholder; generate one with: openssl rand -hex 32" >&2
+      exit 1
+      ;;
+  esac
+  if [ "${#value}" -lt 32 ]; then
+    echo "init-app-role: $name is shorter than 32 characters; generate one with: openssl rand -hex 32" >&2
+    exit 1
+  fi
+done
+if [ "$APP_DB_USER" = "${POSTGRES_USER:-postgres}" ]; then
+  echo "init-app-role: APP_DB_USER must differ from the superuser POSTGRES_USER" >&2
+  exit 1
+fi
+if [ "$APP_DB_PASSWORD" = "${POSTGRES_PASSWORD:-}" ]; then
+  echo "init-app-role: APP_DB_PASSWORD must differ from POSTGRES_PASSWORD" >&2
+  exit 1
+fi
+
+# Values go in as psql variables read from the environment with \getenv (:'x' quotes a
+# literal, :"x" an identifier): never spliced into SQL text, never on a command line.
+psql -v ON_ERROR_STOP=1 --no-psqlrc \
+  --username "${POSTGRES_USER:-postgres}" --dbname "$POSTGRES_DB" <<'SQL'
+\getenv app_user APP_DB_USER
+\getenv app_db POSTGRES_DB
+\getenv app_password APP_DB_PASSWORD
+CREATE ROLE :"app_user" LOGIN PASSWORD :'app_password'
+  NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+ALTER DATABASE :"app_db" OWNER TO :"app_user";
+-- Since PostgreSQL 15 the public schema belongs to pg_database_owner: the new owner may create
+-- tables there and nobody else may.
+REVOKE ALL ON DATABASE :"app_db" FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE :"app_db" TO :"app_user";
+SQL
+
+echo "init-app-role: role \"$APP_DB_USER\" owns database \"$POSTGRES_DB\""

@@ -1,0 +1,680 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { configSchema } from '@gatehouse/config';
+import { Redis } from 'ioredis';
+import { parse } from 'yaml';
+import { freePort, type SpawnedApp, spawnApp, spawnGateway, waitFor } from './support/spawn-app.js';
+import { createTestEnv, type TestEnv } from './support/test-env.js';
+
+/**
+ * The deployment artifacts, checked without a Docker engine: docker-compose.yml's isolation
+ * and hardening rules, .env.production.example against the config schema, the container health
+ * check and heartbeat, Redis as compose runs it, and the gateway's warning about a Redis that
+ * may evict keys. Needs `npm run build` (spawns dist/), Postgres and redis-server.
+ */
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+type Service = {
+  image?: string;
+  build?: unknown;
+  ports?: unknown[];
+  networks?: string[] | Record<string, { ipv4_address?: string } | null>;
+  environment?: Record<string, string | number | boolean | null> | string[];
+  env_file?: string | string[];
+  privileged?: boolean;
+  read_only?: boolean;
+  security_opt?: string[];
+  cap_drop?: string[];
+  cap_add?: string[];
+  restart?: string;
+  healthcheck?: { test?: string[] | string; disable?: boolean };
+  depends_on?: Record<string, { condition?: string }> | string[];
+  profiles?: string[];
+  user?: string;
+  command?: string[] | string;
+  volumes?: string[];
+  tmpfs?: string[];
+  network_mode?: string;
+  pid?: string;
+  ipc?: string;
+  deploy?: { resources?: { limits?: { cpus?: string; memory?: string } } };
+};
+type Compose = {
+  services: Record<string, Service>;
+  networks: Record<string, { internal?: boolean; ipam?: { config?: { subnet?: string }[] } }>;
+  volumes?: Record<string, unknown>;
+};
+
+const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+const compose = parse(composeText, { merge: true }) as Compose;
+const services = compose.services;
+const serviceNames = Object.keys(services);
+const exampleText = readFileSync(join(ROOT, '.env.production.example'), 'utf8');
+
+const EXPECTED_SERVICES = [
+  'audit',
+  'cloudflared',
+  'gateway',
+  'nginx',
+  'postgres',
+  'proxy-worker',
+  'redis',
+];
+/** cloudflared's image has no shell or HTTP client to probe with; restart covers crashes. */
+const NO_HEALTHCHECK = ['cloudflared'];
+const APPS = ['gateway', 'proxy-worker', 'audit'] as const;
+const SECRET_NAME = /(_KEYS?$|PASSWORD|SECRET|TOKEN|PEPPER)/;
+
+function environmentOf(service: Service): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((entry) => {
+        const i = entry.indexOf('=');
+        return i < 0 ? [entry, ''] : [entry.slice(0, i), entry.slice(i + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+function networksOf(service: Service): string[] {
+  const nets = service.networks ?? [];
+  return Array.isArray(nets) ? nets : Object.keys(nets);
+}
+
+function membersOf(network: string): string[] {
+  return serviceNames.filter((name) => networksOf(services[name]).includes(network)).sort();
+}
+
+/** Active `NAME=value` lines of the example. */
+function exampleValues(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of exampleText.split('\n')) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** Every variable the example names, set or commented out (`# NAME=value`). */
+function exampleVariables(): string[] {
+  return [...exampleText.matchAll(/^(?:#\s*)?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+}
+
+type Run = { code: number | null; out: string };
+
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 15_000,
+): Promise<Run> {
+  return new Promise((res, rej) => {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', rej);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      res({ code, out });
+    });
+  });
+}
+
+const healthcheck = (args: string[], env: Record<string, string>): Promise<Run> =>
+  run(process.execPath, ['dist/scripts/healthcheck.js', ...args], env);
+
+describe('docker-compose.yml', () => {
+  it('has exactly the expected services', () => {
+    expect(serviceNames.sort()).toEqual(EXPECTED_SERVICES);
+  });
+
+  it('publishes a port only from nginx, and only on loopback', () => {
+    const publishing = serviceNames.filter((name) => (services[name].ports ?? []).length > 0);
+    expect(publishing).toEqual(['nginx']);
+    const ports = services.nginx.ports ?? [];
+    expect(ports).toEqual(['127.0.0.1:${HTTP_PORT:-80}:8080']);
+    for (const name of serviceNames) {
+      expect([name, services[name].network_mode]).toEqual([name, undefined]);
+      expect([name, services[name].pid, services[name].ipc]).toEqual([name, undefined, undefined]);
+    }
+  });
+
+  it('keeps internal without a route out, and egress for proxy-worker alone', () => {
+    expect(Object.keys(compose.networks).sort()).toEqual(['edge', 'egress', 'internal']);
+    expect(compose.networks.internal.internal).toBe(true);
+    expect(compose.networks.edge.internal).not.toBe(true);
+    expect(membersOf('egress')).toEqual(['proxy-worker']);
+    expect(membersOf('edge')).toEqual(['cloudflared', 'nginx']);
+    expect(membersOf('internal')).toEqual([
+      'audit',
+      'gateway',
+      'nginx',
+      'postgres',
+      'proxy-worker',
+      'redis',
+    ]);
+    for (const name of ['gateway', 'audit', 'postgres', 'redis']) {
+      expect([name, networksOf(services[name])]).toEqual([name, ['internal']]);
+    }
+  });
+
+  it('lets the gateway trust forwarding headers from nginx alone', () => {
+    const nets = services.nginx.networks as Record<string, { ipv4_address?: string }>;
+    const nginxAddress = nets.internal.ipv4_address;
+    expect(nginxAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const internalSubnet = compose.networks.internal.ipam?.config?.[0]?.subnet ?? '';
+    expect(nginxAddress?.startsWith(internalSubnet.split('.').slice(0, 3).join('.') + '.')).toBe(
+      true,
+    );
+    expect(environmentOf(services.gateway).TRUSTED_PROXIES).toBe(nginxAddress);
+    expect(environmentOf(services.gateway).HOST).toBe('0.0.0.0');
+    expect(environmentOf(services.gateway).PORT).toBe('3000');
+  });
+
+  it('gives nginx what its template needs, matching the edge network and the body cap', () => {
+    const env = environmentOf(services.nginx);
+    const template = readFileSync(join(ROOT, 'nginx/templates/gatehouse.conf.template'), 'utf8');
+    const templateVars = [...new Set([...template.matchAll(/\$\{([A-Z_]+)\}/g)].map((m) => m[1]))];
+    expect(templateVars.length).toBeGreaterThan(0);
+    for (const name of templateVars)
+      expect([name, env[name] ?? 'missing']).not.toEqual([name, 'missing']);
+    expect(env.GATEWAY_UPSTREAM).toBe('gateway:3000');
+    expect(env.NGINX_LISTEN).toBe('8080');
+    expect(env.REAL_IP_FROM).toBe(compose.networks.edge.ipam?.config?.[0]?.subnet);
+    const size = /^(\d+)([km]?)$/.exec(env.MAX_BODY_SIZE ?? '');
+    expect(size).not.toBeNull();
+    const bytes = Number(size?.[1]) * ({ '': 1, k: 1024, m: 1024 * 1024 }[size?.[2] ?? ''] ?? 0);
+    expect(bytes).toBe(Number(exampleValues().MAX_BODY_BYTES));
+    expect(services.nginx.volumes).toContain('./nginx/templates:/etc/nginx/templates:ro');
+    expect((services.nginx.tmpfs ?? []).some((t) => t.startsWith('/etc/nginx/conf.d:'))).toBe(true);
+    // nginx needs no secret at all.
+    expect(services.nginx.env_file).toBeUndefined();
+  });
+
+  it('hardens every service', () => {
+    for (const name of serviceNames) {
+      const s = services[name];
+      const summary = {
+        name,
+        privileged: s.privileged ?? false,
+        read_only: s.read_only,
+        noNewPrivileges: (s.security_opt ?? []).includes('no-new-privileges:true'),
+        capDrop: s.cap_drop,
+        capAdd: s.cap_add ?? [],
+        restart: s.restart,
+        root: s.user === 'root' || s.user === '0' || s.user?.startsWith('0:') === true,
+        hasLimits: Boolean(s.deploy?.resources?.limits?.memory && s.deploy.resources.limits.cpus),
+      };
+      expect(summary).toEqual({
+        name,
+        privileged: false,
+        read_only: true,
+        noNewPrivileges: true,
+        capDrop: ['ALL'],
+        capAdd: [],
+        restart: 'unless-stopped',
+        root: false,
+        hasLimits: true,
+      });
+    }
+    // Services whose images start as root are told to run as their unprivileged user.
+    for (const name of [...APPS, 'postgres', 'redis']) {
+      expect([name, services[name].user]).toEqual([name, expect.stringMatching(/^[a-z]+$/)]);
+    }
+  });
+
+  it('health-checks every service except the listed exceptions, and waits on health', () => {
+    for (const name of serviceNames) {
+      const hc = services[name].healthcheck;
+      if (NO_HEALTHCHECK.includes(name)) {
+        expect([name, hc?.disable]).toEqual([name, true]);
+      } else {
+        expect([name, Array.isArray(hc?.test) && hc.test.length > 1]).toEqual([name, true]);
+      }
+      const deps = services[name].depends_on ?? {};
+      expect([name, Array.isArray(deps)]).toEqual([name, false]);
+      for (const [dep, cond] of Object.entries(deps)) {
+        expect([name, dep, cond.condition]).toEqual([name, dep, 'service_healthy']);
+        expect(NO_HEALTHCHECK).not.toContain(dep);
+      }
+    }
+    for (const app of APPS) {
+      expect(Object.keys(services[app].depends_on ?? {}).sort()).toEqual(['postgres', 'redis']);
+      expect(services[app].healthcheck?.test).toEqual([
+        'CMD',
+        'node',
+        'dist/scripts/healthcheck.js',
+        app,
+      ]);
+      expect(services[app].command).toEqual([`dist/apps/${app}/src/main.js`]);
+      expect(environmentOf(services[app]).NODE_ENV).toBe('production');
+    }
+    expect(Object.keys(services.nginx.depends_on ?? {})).toEqual(['gateway']);
+  });
+
+  it('puts cloudflared, and only cloudflared, under the tunnel profile', () => {
+    const profiled = serviceNames.filter((name) => services[name].profiles !== undefined);
+    expect(profiled).toEqual(['cloudflared']);
+    expect(services.cloudflared.profiles).toEqual(['tunnel']);
+    expect(services.cloudflared.env_file).toBe('.env.production');
+  });
+
+  it('holds no secret literal: secrets come only from .env.production', () => {
+    for (const name of serviceNames) {
+      for (const [key, value] of Object.entries(environmentOf(services[name]))) {
+        if (SECRET_NAME.test(key)) expect([name, key, value]).toEqual([name, key, '']);
+      }
+      if (services[name].env_file !== undefined) {
+        expect([name, services[name].env_file]).toEqual([name, '.env.production']);
+      }
+    }
+    expect(composeText).not.toMatch(/\bsk-[A-Za-z0-9_-]{6,}/);
+    expect(composeText).not.toMatch(/\bgk_[A-Za-z0-9]/);
+    expect(composeText).not.toMatch(/\b[0-9a-f]{32,}\b/i);
+    expect(composeText).not.toMatch(/change-me-/);
+    expect(composeText).not.toMatch(/PGPASSWORD=/);
+    // Compose interpolation only for the published port, never for a secret.
+    const interpolated = [...composeText.matchAll(/(?<!\$)\$\{([A-Z_]+)/g)].map((m) => m[1]);
+    expect([...new Set(interpolated)]).toEqual(['HTTP_PORT']);
+  });
+
+  it('gives the private credential keys to proxy-worker alone', () => {
+    const holders = serviceNames.filter(
+      (name) =>
+        services[name].env_file !== undefined &&
+        environmentOf(services[name]).CREDENTIALS_PRIVATE_KEYS !== '',
+    );
+    expect(holders).toEqual(['proxy-worker']);
+    expect(environmentOf(services['proxy-worker']).ADMIN_API_KEY).toBe('');
+    expect(environmentOf(services['proxy-worker']).KEY_PEPPER).toBe('');
+    for (const app of APPS) expect(environmentOf(services[app]).POSTGRES_PASSWORD).toBe('');
+  });
+
+  it('runs redis with a password, AOF and noeviction, probed via REDISCLI_AUTH', () => {
+    const command = services.redis.command;
+    const text = Array.isArray(command) ? command.join(' ') : (command ?? '');
+    expect(text).toContain('--requirepass "$$REDIS_PASSWORD"');
+    expect(text).toContain('--appendonly yes');
+    expect(text).toContain('--maxmemory-policy noeviction');
+    const test = services.redis.healthcheck?.test ?? [];
+    const probe = Array.isArray(test) ? test.join(' ') : test;
+    expect(probe).toContain('REDISCLI_AUTH=');
+    expect(probe).not.toMatch(/redis-cli[^|]*\s-a\s/);
+    expect(services.redis.volumes).toEqual(['redis-data:/data']);
+  });
+
+  it('initialises postgres with the non-superuser application role', () => {
+    expect(services.postgres.image).toBe('postgres:16-alpine');
+    const mount = (services.postgres.volumes ?? []).find((v) => v.includes('init-app-role.sh'));
+    expect(mount).toBe(
+      './deploy/postgres/init-app-role.sh:/docker-entrypoint-initdb.d/10-init-app-role.sh:ro',
+    );
+    accessSync(join(ROOT, 'deploy/postgres/init-app-role.sh'), constants.X_OK);
+    expect(services.postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
+    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['postgres-data', 'redis-data']);
+  });
+});
+
+describe('deploy/postgres/init-app-role.sh against the local Postgres', () => {
+  const suffix = randomBytes(4).toString('hex');
+  const db = `ghinit_${suffix}`;
+  const role = `ghinit_app_${suffix}`;
+  // The same server and superuser the other suites use (test/support/test-database.ts).
+  const admin = new URL(
+    process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  );
+  const server = { PGHOST: admin.hostname, PGPORT: admin.port || '5432' };
+  const pg: Record<string, string> = {
+    ...server,
+    PGUSER: decodeURIComponent(admin.username) || 'postgres',
+    ...(admin.password ? { PGPASSWORD: decodeURIComponent(admin.password) } : {}),
+  };
+  const psql = (sql: string, database = 'postgres') =>
+    run('psql', ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-d', database, '-c', sql], pg);
+
+  beforeAll(async () => {
+    expect((await psql(`CREATE DATABASE ${db}`)).code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await psql(`DROP ROLE IF EXISTS ${role}`);
+  });
+
+  const initEnv = (overrides: Record<string, string>) => ({
+    ...pg,
+    POSTGRES_USER: pg.PGUSER,
+    POSTGRES_DB: db,
+    POSTGRES_PASSWORD: randomBytes(32).toString('hex'),
+    APP_DB_USER: role,
+    APP_DB_PASSWORD: randomBytes(32).toString('hex'),
+    ...overrides,
+  });
+
+  it('refuses placeholder and short passwords', async () => {
+    for (const APP_DB_PASSWORD of ['change-me-app-db-password-openssl-rand-hex-32', 'q7Zx9w']) {
+      const res = await run(
+        'sh',
+        ['deploy/postgres/init-app-role.sh'],
+        initEnv({ APP_DB_PASSWORD }),
+      );
+      expect(res.code).not.toBe(0);
+      expect(res.out).toContain('APP_DB_PASSWORD');
+      expect(res.out).not.toContain(APP_DB_PASSWORD);
+    }
+    expect((await psql(`SELECT count(*) FROM pg_roles WHERE rolname = '${role}'`)).out.trim()).toBe(
+      '0',
+    );
+  });
+
+  it('creates a login role that owns the database and holds no superpower', async () => {
+    // A password with quotes proves the value is never spliced into SQL.
+    const password = `${randomBytes(20).toString('hex')}'"; DROP ROLE postgres; --`;
+    const res = await run(
+      'sh',
+      ['deploy/postgres/init-app-role.sh'],
+      initEnv({ APP_DB_PASSWORD: password }),
+    );
+    expect(res.code).toBe(0);
+    expect(res.out).not.toContain(password);
+    const attrs = await psql(
+      `SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls
+         FROM pg_roles WHERE rolname = '${role}'`,
+    );
+    expect(attrs.out.trim()).toBe('t|f|f|f|f|f');
+    const owner = await psql(
+      `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '${db}'`,
+    );
+    expect(owner.out.trim()).toBe(role);
+    // As the owner it can create tables in public (what migrations need).
+    const asApp = await run(
+      'psql',
+      [
+        '-X',
+        '-At',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-d',
+        db,
+        '-c',
+        'CREATE TABLE t (x int); SELECT current_user',
+      ],
+      {
+        ...server,
+        PGUSER: role,
+        PGPASSWORD: password,
+      },
+    );
+    expect(asApp).toEqual({ code: 0, out: `CREATE TABLE\n${role}\n` });
+  });
+});
+
+describe('.env.production.example', () => {
+  const composeUses = new Set<string>([
+    ...serviceNames.flatMap((name) => Object.keys(environmentOf(services[name]))),
+    ...[...composeText.matchAll(/\$\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]),
+    ...[
+      ...readFileSync(join(ROOT, 'deploy/postgres/init-app-role.sh'), 'utf8').matchAll(
+        /\$\{?([A-Z][A-Z0-9_]*)/g,
+      ),
+    ].map((m) => m[1]),
+  ]);
+  const schemaVariables = Object.keys(configSchema.shape);
+  /** Refused in production, so the example must not offer them. */
+  const TEST_ONLY = ['CF_ACCESS_JWKS_URL'];
+
+  it('names only variables that the config schema or compose uses', () => {
+    const unknown = exampleVariables().filter(
+      (name) => !schemaVariables.includes(name) && !composeUses.has(name),
+    );
+    expect(unknown).toEqual([]);
+    expect(exampleVariables()).toEqual(expect.arrayContaining(['TUNNEL_TOKEN', 'APP_DB_USER']));
+  });
+
+  it('names every variable of the config schema, each after a one-line comment', () => {
+    const named = new Set(exampleVariables());
+    expect(schemaVariables.filter((name) => !named.has(name) && !TEST_ONLY.includes(name))).toEqual(
+      [],
+    );
+    for (const name of TEST_ONLY) expect(named.has(name)).toBe(false);
+    const lines = exampleText.split('\n');
+    lines.forEach((line, i) => {
+      if (/^(?:#\s*)?[A-Z][A-Z0-9_]*=/.test(line)) {
+        const previous = lines[i - 1] ?? '';
+        // Either its own comment or part of a commented group introduced by one.
+        expect([line, previous.startsWith('#')]).toEqual([line, true]);
+      }
+    });
+  });
+
+  it('uses placeholders for every secret, with a way to generate each', () => {
+    const values = exampleValues();
+    const secrets = Object.keys(values).filter((name) => SECRET_NAME.test(name));
+    expect(secrets.sort()).toEqual([
+      'ADMIN_API_KEY',
+      'APP_DB_PASSWORD',
+      'CREDENTIALS_PRIVATE_KEYS',
+      'CREDENTIALS_PUBLIC_KEY',
+      'KEY_PEPPER',
+      'POSTGRES_PASSWORD',
+      'REDIS_PASSWORD',
+      'TUNNEL_TOKEN',
+    ]);
+    for (const name of secrets)
+      expect([name, values[name]]).toEqual([name, expect.stringMatching(/^change-me-/)]);
+    expect(exampleText).toContain('openssl rand -hex 32');
+    expect(exampleText).toContain('npm run keys:generate');
+    const db = new URL(values.DATABASE_URL);
+    expect([db.hostname, db.username, decodeURIComponent(db.password), db.pathname]).toEqual([
+      'postgres',
+      values.APP_DB_USER,
+      values.APP_DB_PASSWORD,
+      '/gatehouse',
+    ]);
+    const redis = new URL(values.REDIS_URL);
+    expect([redis.hostname, decodeURIComponent(redis.password)]).toEqual([
+      'redis',
+      values.REDIS_PASSWORD,
+    ]);
+  });
+
+  it.each(APPS)('cannot start %s as is: exit 78 naming the placeholders', async (app) => {
+    // As compose would: the env file, then the service's own environment over it.
+    const env = { ...exampleValues(), ...environmentOf(services[app]) };
+    const proc = spawnApp(app, env);
+    const code = await Promise.race([
+      proc.exited,
+      new Promise<string>((r) => setTimeout(() => r('still running'), 20_000)),
+    ]);
+    if (code === 'still running') await proc.stop();
+    expect(code).toBe(78);
+    const out = proc.output();
+    const expected =
+      app === 'proxy-worker' ? ['CREDENTIALS_PRIVATE_KEYS'] : ['ADMIN_API_KEY', 'KEY_PEPPER'];
+    for (const name of expected) expect(out).toMatch(new RegExp(`${name} is a placeholder`));
+    for (const value of Object.values(exampleValues()).filter((v) => v.startsWith('change-me-'))) {
+      expect(out).not.toContain(value);
+    }
+  });
+});
+
+describe('Redis as compose runs it, the health check, the heartbeat, and the policy warning', () => {
+  const password = randomBytes(32).toString('hex');
+  let port: number;
+  let dataDir: string;
+  let redis: ChildProcess | undefined;
+  let redisOut = '';
+  let env: TestEnv;
+
+  /** The compose redis command, made runnable here: `$$` unescaped, own port and data dir. */
+  const redisScript = (): string => {
+    const command = services.redis.command as string[];
+    expect(command.slice(0, 2)).toEqual(['sh', '-c']);
+    return command[2]
+      .replaceAll('$$', '$')
+      .replace('--dir /data', `--dir ${dataDir} --port ${port} --bind 127.0.0.1 --save ''`);
+  };
+  const redisProbe = (): string =>
+    (services.redis.healthcheck?.test as string[])[1]
+      .replaceAll('$$', '$')
+      .replace('redis-cli', `redis-cli -p ${port}`);
+  const redisUrl = (): string => `redis://:${password}@127.0.0.1:${port}`;
+
+  beforeAll(async () => {
+    port = await freePort();
+    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-'));
+    env = await createTestEnv();
+  });
+
+  afterAll(async () => {
+    if (redis && redis.exitCode === null) {
+      const exited = new Promise((r) => redis?.once('exit', r));
+      redis.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    await env?.cleanup();
+  });
+
+  it('refuses to start redis with a placeholder or no password', async () => {
+    for (const REDIS_PASSWORD of ['change-me-redis-password-openssl-rand-hex-32', '']) {
+      const res = await run('sh', ['-c', redisScript()], { REDIS_PASSWORD });
+      expect(res.code).toBe(78);
+      expect(res.out).toContain('REDIS_PASSWORD is missing or a placeholder');
+    }
+  });
+
+  it('starts redis that requires the password, persists with AOF and never evicts', async () => {
+    redis = spawn('sh', ['-c', redisScript()], {
+      env: { PATH: process.env.PATH ?? '', REDIS_PASSWORD: password },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    redis.stdout?.on('data', (d: Buffer) => (redisOut += d.toString()));
+    redis.stderr?.on('data', (d: Buffer) => (redisOut += d.toString()));
+    await waitFor(
+      async () => (await run('sh', ['-c', redisProbe()], { REDIS_PASSWORD: password })).code === 0,
+      10_000,
+      () => redisOut,
+    );
+    const anonymous = await run('redis-cli', ['-p', String(port), 'ping'], {});
+    expect(anonymous.out).toContain('NOAUTH');
+    const wrong = await run('sh', ['-c', redisProbe()], { REDIS_PASSWORD: 'wrong' });
+    expect(wrong.code).not.toBe(0);
+    const client = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
+    try {
+      expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+      expect(await client.config('GET', 'maxmemory-policy')).toEqual([
+        'maxmemory-policy',
+        'noeviction',
+      ]);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  describe('a gateway against it', () => {
+    let gw: (SpawnedApp & { url: string }) | undefined;
+
+    afterEach(async () => {
+      await gw?.stop();
+      gw = undefined;
+    });
+
+    it('is healthy by the health check, quiet about noeviction, unhealthy once gone', async () => {
+      gw = await spawnGateway({ ...env.env, REDIS_URL: redisUrl(), LOG_LEVEL: 'debug' });
+      const port = new URL(gw.url).port;
+      const up = await healthcheck(['gateway'], { PORT: port });
+      expect(up).toEqual({ code: 0, out: expect.stringContaining('gateway: healthy') });
+      // Named by GATEHOUSE_APP as well as by argument.
+      expect((await healthcheck([], { PORT: port, GATEHOUSE_APP: 'gateway' })).code).toBe(0);
+      await waitFor(
+        () => Promise.resolve(gw?.output().includes('maxmemory-policy is noeviction') === true),
+        10_000,
+        () => gw?.output() ?? '',
+      );
+      expect(gw.output()).not.toContain('not "noeviction"');
+      await gw.stop();
+      const down = await healthcheck(['gateway'], { PORT: port });
+      expect(down.code).not.toBe(0);
+      expect(down.out).toContain('unhealthy');
+    });
+
+    it('warns, naming the policy, when Redis may evict keys, and starts all the same', async () => {
+      const client = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
+      try {
+        await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+        gw = await spawnGateway({ ...env.env, REDIS_URL: redisUrl(), LOG_LEVEL: 'warn' });
+        const policyLine = () =>
+          gw
+            ?.output()
+            .split('\n')
+            .find((l) => l.includes('"context":"RedisPolicy"'));
+        await waitFor(
+          () => Promise.resolve(policyLine() !== undefined),
+          10_000,
+          () => gw?.output() ?? '',
+        );
+        const line = policyLine();
+        expect(JSON.parse(line ?? '{}')).toMatchObject({
+          level: 'warn',
+          msg: expect.stringContaining('maxmemory-policy is "allkeys-lru", not "noeviction"'),
+        });
+        expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+      } finally {
+        await client.config('SET', 'maxmemory-policy', 'noeviction').catch(() => undefined);
+        client.disconnect();
+      }
+    });
+  });
+
+  it('tells a live standalone app from a stalled or missing one by its heartbeat', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-heartbeat-'));
+    const file = join(dir, 'audit.heartbeat');
+    const app = spawnApp('audit', { ...env.env, REDIS_URL: redisUrl(), HEARTBEAT_FILE: file });
+    try {
+      const missing = await healthcheck(['audit'], { HEARTBEAT_FILE: join(dir, 'missing') });
+      expect(missing.code).not.toBe(0);
+      expect(missing.out).toContain('no heartbeat file');
+      await waitFor(
+        () => Promise.resolve(statSync(file, { throwIfNoEntry: false }) !== undefined),
+        30_000,
+        () => app.output(),
+        app.exited,
+      );
+      const ok = await healthcheck(['audit'], { HEARTBEAT_FILE: file });
+      expect(ok).toEqual({ code: 0, out: expect.stringContaining('audit: healthy') });
+      // Without a name, the heartbeat file identifies the app.
+      expect((await healthcheck([], { HEARTBEAT_FILE: file })).code).toBe(0);
+      // The app keeps touching it.
+      const first = statSync(file).mtimeMs;
+      await waitFor(
+        () => Promise.resolve(statSync(file).mtimeMs > first),
+        10_000,
+        () => app.output(),
+      );
+      await app.stop();
+      await new Promise((r) => setTimeout(r, 1_500));
+      const stale = await healthcheck(['audit'], {
+        HEARTBEAT_FILE: file,
+        HEARTBEAT_MAX_AGE_MS: '1000',
+      });
+      expect(stale.code).not.toBe(0);
+      expect(stale.out).toMatch(/unhealthy: (heartbeat .* old|no heartbeat file)/);
+    } finally {
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
