@@ -15,6 +15,9 @@ const list = z
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
 /** Variables whose values are secrets: never printed, checked for strength in production. */
 export const SECRET_VARIABLES = [
   'ADMIN_API_KEY',
@@ -28,7 +31,7 @@ export type SecretVariable = (typeof SECRET_VARIABLES)[number];
  * Every environment variable Gatehouse reads, with its default. Secrets are optional here;
  * which ones an app needs, and how strong they must be, is decided in load-config.ts.
  */
-export const configSchema = z.object({
+const configShape = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -48,6 +51,8 @@ export const configSchema = z.object({
   KEY_PEPPER: z.string().optional(),
   API_KEY: z.string().optional(),
   DEV_SECRETS_FILE: z.string().default('.gatehouse/dev-secrets.json'),
+  /** Outside production, generate (once) a credential key pair when none is configured. */
+  DEV_CREDENTIAL_KEYS: bool.default(true),
 
   CORS_ORIGINS: list.default([]),
   TRUSTED_PROXIES: list.default([]),
@@ -94,6 +99,64 @@ export const configSchema = z.object({
 
   JOB_RESULT_TTL_HOURS: int(1, 24 * 365).default(24),
   JOB_RESULT_MAX_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+
+  /**
+   * Cloudflare Access team domain (`myteam.cloudflareaccess.com`). Together with CF_ACCESS_AUD it
+   * makes the gateway require a valid `Cf-Access-Jwt-Assertion` on every request but /health
+   * and /ready. Set both or neither.
+   */
+  CF_ACCESS_TEAM_DOMAIN: z
+    .string()
+    .transform((v) =>
+      v
+        .trim()
+        .replace(/^https:\/\//i, '')
+        .replace(/\/+$/, '')
+        .toLowerCase(),
+    )
+    .pipe(z.string().regex(HOSTNAME, 'must be a host name such as myteam.cloudflareaccess.com'))
+    .optional(),
+  /**
+   * The Application Audience (AUD) tag of the Access application in front of this gateway;
+   * comma-separated when several are (one for the API, a stricter one for the admin paths).
+   * A token must be meant for one of them.
+   */
+  CF_ACCESS_AUD: list
+    .pipe(
+      z
+        .array(z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must list Access AUD tags'))
+        .min(1, 'must list at least one Access AUD tag'),
+    )
+    .optional(),
+  /**
+   * Tests only, refused in production: where the Access signing keys are fetched from instead of
+   * `https://<CF_ACCESS_TEAM_DOMAIN>/cdn-cgi/access/certs`.
+   */
+  CF_ACCESS_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+/** The schema plus the rules that span variables. */
+export const configSchema = configShape.superRefine((c, ctx) => {
+  if (Boolean(c.CF_ACCESS_TEAM_DOMAIN) !== Boolean(c.CF_ACCESS_AUD)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [c.CF_ACCESS_TEAM_DOMAIN ? 'CF_ACCESS_AUD' : 'CF_ACCESS_TEAM_DOMAIN'],
+      message: 'CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD are set together or not at all',
+    });
+  }
+  if (c.CF_ACCESS_JWKS_URL !== undefined && c.NODE_ENV === 'production') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['CF_ACCESS_JWKS_URL'],
+      message: 'is for tests only and refused in production',
+    });
+  } else if (c.CF_ACCESS_JWKS_URL !== undefined && !c.CF_ACCESS_TEAM_DOMAIN) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['CF_ACCESS_JWKS_URL'],
+      message: 'has no effect without CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD',
+    });
+  }
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -3,8 +3,8 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 export type CfAccessSettings = {
   /** `myteam.cloudflareaccess.com`: the issuer is `https://<teamDomain>`. */
   teamDomain: string;
-  /** The Access application's AUD tag; the token's `aud` must contain it. */
-  audience: string;
+  /** The Access applications' AUD tags; the token's `aud` must contain one of them. */
+  audience: readonly string[];
   /** Where the signing keys are; `https://<teamDomain>/cdn-cgi/access/certs` unless overridden. */
   jwksUrl?: string;
 };
@@ -38,7 +38,7 @@ export function createCfAccessVerifier(settings: CfAccessSettings) {
       const { payload } = await jwtVerify(token, jwks, {
         algorithms: ['RS256'],
         issuer,
-        audience: settings.audience,
+        audience: [...settings.audience],
         clockTolerance: CF_ACCESS_CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'iat'],
       });
