@@ -13,7 +13,10 @@ import { apiHelmet, noStore } from './http/security-headers.js';
  * Everything between the socket and the controllers, in order. main.ts and the tests both use
  * this, so tests exercise the same edge the real gateway has.
  */
-export async function configureGatewayApp(app: NestExpressApplication, config: AppConfig): Promise<void> {
+export async function configureGatewayApp(
+  app: NestExpressApplication,
+  config: AppConfig,
+): Promise<void> {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -29,8 +32,20 @@ export async function configureGatewayApp(app: NestExpressApplication, config: A
   app.enableCors({
     origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Api-Key', 'X-Request-Id', 'Idempotency-Key'],
-    exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
+    allowedHeaders: [
+      'Authorization',
+      'Content-Type',
+      'X-Api-Key',
+      'X-Request-Id',
+      'Idempotency-Key',
+    ],
+    exposedHeaders: [
+      'X-Request-Id',
+      'X-RateLimit-Limit',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Reset',
+      'Retry-After',
+    ],
     maxAge: 600,
   });
   app.enableShutdownHooks();
