@@ -1,8 +1,13 @@
+import { SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import request from 'supertest';
+import {
+  JwksServer,
+  type SigningKey,
+  signAccessToken,
+  signingKey,
+  type TokenOptions,
+} from './support/cf-access-kit.js';
 import { type SpawnedApp, spawnApp, spawnGateway, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
@@ -12,52 +17,6 @@ import { createTestEnv, type TestEnv } from './support/test-env.js';
  * (refused in production), so everything else is the production path: issuer and audience
  * checks, RS256 only, the remote key set with its cache and refetch on an unknown key id.
  */
-
-type SigningKey = { kid: string; privateKey: CryptoKey; jwk: JWK };
-
-async function signingKey(kid: string): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  return {
-    kid,
-    privateKey,
-    jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
-  };
-}
-
-/** The team's `/cdn-cgi/access/certs`: serves whatever keys it is given and counts fetches. */
-class JwksServer {
-  keys: JWK[] = [];
-  failing = false;
-  fetches = 0;
-  lastFetchAt = 0;
-  private server?: Server;
-
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      if (req.url !== '/cdn-cgi/access/certs') {
-        res.writeHead(404).end();
-        return;
-      }
-      this.fetches += 1;
-      this.lastFetchAt = Date.now();
-      if (this.failing) {
-        res.writeHead(500).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ keys: this.keys }));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}/cdn-cgi/access/certs`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) =>
-      this.server ? this.server.close(() => resolve()) : resolve(),
-    );
-  }
-}
 
 /** The gateway refetches for an unknown key id at most once per this many ms (its cooldown). */
 const JWKS_COOLDOWN_MS = 5_000;
@@ -72,30 +31,8 @@ const AUD = randomBytes(32).toString('hex');
 /** A second Access application (the stricter one on the admin paths) has its own AUD tag. */
 const ADMIN_AUD = randomBytes(32).toString('hex');
 
-type TokenOptions = {
-  aud?: string | string[];
-  iss?: string;
-  expiresIn?: number;
-  issuedAgo?: number;
-};
-
-async function accessToken(key: SigningKey, opts: TokenOptions = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const iat = now - (opts.issuedAgo ?? 0);
-  return new SignJWT({
-    email: 'ops@example.test',
-    type: 'app',
-    identity_nonce: randomBytes(8).toString('hex'),
-  })
-    .setProtectedHeader({ alg: 'RS256', kid: key.kid })
-    .setIssuer(opts.iss ?? `https://${TEAM}`)
-    .setAudience(opts.aud ?? [AUD])
-    .setSubject(randomBytes(8).toString('hex'))
-    .setIssuedAt(iat)
-    .setNotBefore(iat)
-    .setExpirationTime(iat + (opts.expiresIn ?? 3600))
-    .sign(key.privateKey);
-}
+const accessToken = (key: SigningKey, opts: TokenOptions = {}) =>
+  signAccessToken(key, { iss: `https://${TEAM}`, aud: [AUD], ...opts });
 
 function expectDenied(res: request.Response): void {
   expect(res.status).toBe(403);

@@ -1,9 +1,12 @@
+import { REDIS } from '@gatehouse/queue';
 import type { AppConfig } from '@gatehouse/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { requestContext } from './audit-trail/request-context.js';
 import { KeyCache } from './auth/key-cache.js';
 import { cloudflareAccess } from './cf-access/cf-access.middleware.js';
+import { relayedAccessKeys } from './cf-access/relayed-access-keys.js';
+import { BroadcastPublisher } from './events/broadcast.publisher.js';
 import { createBroadcastServer } from './events/broadcast.server.js';
 import { clientIpResolver } from './http/client-ip.js';
 import { requestId } from './http/request-id.js';
@@ -27,7 +30,10 @@ export async function configureGatewayApp(
   app.use(noStore);
   // Before anything that authenticates: with Cloudflare Access configured, no request gets
   // that far without a valid Access token (the refusal still carries the headers above).
-  const access = cloudflareAccess(config);
+  const access = cloudflareAccess(
+    config,
+    relayedAccessKeys(app.get(REDIS), app.get(BroadcastPublisher), config.REDIS_KEY_PREFIX),
+  );
   if (access) app.use(access);
   app.enableCors({
     origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS,

@@ -15,6 +15,7 @@ import { AccountPool } from './accounts/account-pool.service.js';
 import { AccountSelector } from './accounts/account-selector.js';
 import { AccountState } from './accounts/account-state.js';
 import { WorkerAudit } from './audit-trail/worker-audit.service.js';
+import { AccessKeysRelay } from './cf-access/access-keys-relay.service.js';
 import { WorkerBroadcasts } from './events/worker-broadcasts.js';
 import { AsyncJobSinks } from './jobs/async-job-sinks.js';
 import { ProxyRunner } from './proxy/proxy-runner.js';
@@ -43,6 +44,7 @@ export class ProxyWorkerModule {
       ],
       providers: [
         WorkerAudit,
+        AccessKeysRelay,
         AccountPool,
         AccountState,
         AccountSelector,

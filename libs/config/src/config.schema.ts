@@ -131,6 +131,12 @@ const configShape = z.object({
    * `https://<CF_ACCESS_TEAM_DOMAIN>/cdn-cgi/access/certs`.
    */
   CF_ACCESS_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Where the gateway gets Access signing keys: `direct` (it fetches them itself) or `relay`
+   * (proxy-worker, the app with a route out, fetches them and shares them over Redis — for a
+   * gateway on a network with no route to the internet, as in compose).
+   */
+  CF_ACCESS_JWKS_SOURCE: z.enum(['direct', 'relay']).default('direct'),
 });
 
 /** The schema plus the rules that span variables. */

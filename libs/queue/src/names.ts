@@ -20,6 +20,8 @@ export const BroadcastEvent = {
   keyChanged: 'key.changed',
   /** An upstream account was created, changed or deleted: workers reload their pool. */
   accountChanged: 'account.changed',
+  /** A gateway met an unknown Access key id: the relaying worker fetches the keys again. */
+  cfAccessKeysRefresh: 'cf-access.keys-refresh',
   /** A client went away: the worker running this request aborts the upstream call. */
   proxyCancel: 'proxy.cancel',
 } as const;
@@ -29,9 +31,15 @@ export type BroadcastPayloads = {
   [BroadcastEvent.keyChanged]: { keyId: string };
   [BroadcastEvent.accountChanged]: { accountId: string };
   [BroadcastEvent.proxyCancel]: { requestId: string };
+  [BroadcastEvent.cfAccessKeysRefresh]: { kid: string | null };
 };
 
 /** Pub/sub channels are global to a Redis server (not per db), so they carry the prefix. */
 export function broadcastChannel(redisKeyPrefix: string, event: BroadcastEvent): string {
   return `${redisKeyPrefix}:${event}`;
+}
+
+/** Cloudflare Access signing keys (a JWKS document) relayed by proxy-worker to the gateways. */
+export function cfAccessKeysKey(redisKeyPrefix: string): string {
+  return `${redisKeyPrefix}:cf-access:jwks`;
 }

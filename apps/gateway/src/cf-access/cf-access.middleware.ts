@@ -1,6 +1,7 @@
 import type { AppConfig } from '@gatehouse/config';
 import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { JWTVerifyGetKey } from 'jose';
 import type { ErrorBody } from '../http/error-body.js';
 import { createCfAccessVerifier } from './cf-access.verifier.js';
 
@@ -19,13 +20,19 @@ const UNAVAILABLE_MESSAGE = 'Access verification is temporarily unavailable; try
  * request that bypassed the Cloudflare edge (a leaked tunnel token, a port exposed by mistake)
  * is refused before any key is looked at. Off (undefined) when not configured.
  */
-export function cloudflareAccess(config: AppConfig): RequestHandler | undefined {
+export function cloudflareAccess(
+  config: AppConfig,
+  relayedKeys?: JWTVerifyGetKey,
+): RequestHandler | undefined {
   if (!config.CF_ACCESS_TEAM_DOMAIN || !config.CF_ACCESS_AUD) return undefined;
-  const verify = createCfAccessVerifier({
-    teamDomain: config.CF_ACCESS_TEAM_DOMAIN,
-    audience: config.CF_ACCESS_AUD,
-    jwksUrl: config.CF_ACCESS_JWKS_URL,
-  });
+  const verify = createCfAccessVerifier(
+    {
+      teamDomain: config.CF_ACCESS_TEAM_DOMAIN,
+      audience: config.CF_ACCESS_AUD,
+      jwksUrl: config.CF_ACCESS_JWKS_URL,
+    },
+    config.CF_ACCESS_JWKS_SOURCE === 'relay' ? relayedKeys : undefined,
+  );
   const logger = new Logger('CloudflareAccess');
 
   return (req: Request, res: Response, next: NextFunction): void => {

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 export type CfAccessSettings = {
   /** `myteam.cloudflareaccess.com`: the issuer is `https://<teamDomain>`. */
@@ -25,13 +25,16 @@ export const CF_ACCESS_CLOCK_TOLERANCE_SECONDS = 30;
  * hold (Cloudflare rotated its keys), at most once per cooldown so forged key ids cannot make
  * the gateway hammer the endpoint.
  */
-export function createCfAccessVerifier(settings: CfAccessSettings) {
+export function createCfAccessVerifier(settings: CfAccessSettings, keys?: JWTVerifyGetKey) {
   const issuer = `https://${settings.teamDomain}`;
-  const jwks = createRemoteJWKSet(new URL(settings.jwksUrl ?? `${issuer}/cdn-cgi/access/certs`), {
-    cacheMaxAge: 10 * 60_000,
-    cooldownDuration: 5_000,
-    timeoutDuration: 5_000,
-  });
+  // `keys` (relayed over Redis) replaces fetching when the gateway has no route out.
+  const jwks =
+    keys ??
+    createRemoteJWKSet(new URL(settings.jwksUrl ?? `${issuer}/cdn-cgi/access/certs`), {
+      cacheMaxAge: 10 * 60_000,
+      cooldownDuration: 5_000,
+      timeoutDuration: 5_000,
+    });
 
   return async function verify(token: string): Promise<CfAccessVerdict> {
     try {

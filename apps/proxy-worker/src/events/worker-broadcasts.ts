@@ -14,6 +14,7 @@ import {
 } from '@nestjs/common';
 import { ServerRedis } from '@nestjs/microservices';
 import { AccountPool } from '../accounts/account-pool.service.js';
+import { AccessKeysRelay } from '../cf-access/access-keys-relay.service.js';
 import { ProxyWorkerService } from '../proxy/proxy-worker.service.js';
 
 /** Listens for broadcasts (Redis transport): client cancellations and account changes. */
@@ -26,6 +27,7 @@ export class WorkerBroadcasts implements OnApplicationBootstrap, OnApplicationSh
     @Inject(APP_CONFIG) config: AppConfig,
     worker: ProxyWorkerService,
     pool: AccountPool,
+    accessKeys: AccessKeysRelay,
   ) {
     this.server = new ServerRedis({
       ...redisOptionsFromUrl(config.REDIS_URL),
@@ -37,6 +39,14 @@ export class WorkerBroadcasts implements OnApplicationBootstrap, OnApplicationSh
       broadcastChannel(prefix, BroadcastEvent.proxyCancel),
       (payload: BroadcastPayloads[typeof BroadcastEvent.proxyCancel]) => {
         if (typeof payload?.requestId === 'string') worker.cancel(payload.requestId);
+        return Promise.resolve();
+      },
+      true,
+    );
+    this.server.addHandler(
+      broadcastChannel(prefix, BroadcastEvent.cfAccessKeysRefresh),
+      () => {
+        accessKeys.requestRefresh();
         return Promise.resolve();
       },
       true,
