@@ -67,8 +67,11 @@ export class AccessKeysRelay implements OnApplicationBootstrap, OnApplicationShu
       const res = await fetch(this.url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const body = (await res.json()) as { keys?: unknown };
-      if (!Array.isArray(body.keys) || body.keys.length === 0) throw new Error('no keys in the set');
-      const keys = body.keys.filter((k): k is Record<string, unknown> => typeof k === 'object' && k !== null);
+      if (!Array.isArray(body.keys) || body.keys.length === 0)
+        throw new Error('no keys in the set');
+      const keys = body.keys.filter(
+        (k): k is Record<string, unknown> => typeof k === 'object' && k !== null,
+      );
       await this.redis.set(
         cfAccessKeysKey(this.config.REDIS_KEY_PREFIX),
         JSON.stringify({ keys }),
