@@ -3,24 +3,12 @@ import { AUDIT_JOB_NAME, type AuditEvent, redisOptionsFromUrl } from '@gatehouse
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { type SpawnedApp, spawnApp, waitFor } from './spawn-app.js';
+import { type SpawnedApp, spawnStandalone, waitFor } from './spawn-app.js';
 import { TEST_REDIS_URL } from './test-redis.js';
 
 /** Starts an audit process and waits for its "audit started" line. */
-export async function spawnAudit(env: Record<string, string>): Promise<SpawnedApp> {
-  const app = spawnApp('audit', { ...env, LOG_LEVEL: 'info' });
-  try {
-    await waitFor(
-      () => Promise.resolve(app.output().includes('audit started')),
-      30_000,
-      () => app.output(),
-      app.exited,
-    );
-  } catch (err) {
-    await app.stop();
-    throw err;
-  }
-  return app;
+export function spawnAudit(env: Record<string, string>): Promise<SpawnedApp> {
+  return spawnStandalone('audit', { ...env, LOG_LEVEL: 'info' });
 }
 
 /** The `audit` queue as producers see it (BullMQ prefix `{REDIS_KEY_PREFIX}`). */

@@ -96,14 +96,22 @@ export async function waitFor(
 }
 
 /** Starts a proxy-worker process and waits until its log says it is consuming. */
-export async function spawnWorker(env: Record<string, string>): Promise<SpawnedApp> {
-  const app = spawnApp('proxy-worker', {
+export function spawnWorker(env: Record<string, string>): Promise<SpawnedApp> {
+  return spawnStandalone('proxy-worker', env);
+}
+
+/** Starts proxy-worker or audit and waits for its "<app> started" line (logged at info). */
+export async function spawnStandalone(
+  name: 'proxy-worker' | 'audit',
+  env: Record<string, string>,
+): Promise<SpawnedApp> {
+  const app = spawnApp(name, {
     ...env,
     LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info'),
   });
   try {
     await waitFor(
-      () => Promise.resolve(app.output().includes('proxy-worker started')),
+      () => Promise.resolve(app.output().includes(`${name} started`)),
       30_000,
       () => app.output(),
       app.exited,
