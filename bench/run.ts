@@ -5,8 +5,10 @@
  * Knobs (env): BENCH_SECONDS (per measured run, default 10), BENCH_WARMUP_SECONDS (before each,
  * default 2), BENCH_MEMORY_SECONDS (default 60), BENCH_MEMORY_WARMUP_SECONDS (default 20),
  * BENCH_SLOW_MS (default 200), BENCH_WORKER_CONCURRENCY (proxy-worker, default 512),
- * BENCH_CASES (comma list of c1,c32,slow,stream,memory; default all), BENCH_CPU_PROF=1 (profile
- * gateway and worker with --cpu-prof and print where their CPU time went), BENCH_CPU_PROF_DIR.
+ * BENCH_CASES (comma list of c1,c32,slow,stream,memory,audit,audit-lag; default all),
+ * BENCH_AUDIT_EVENTS (events the `audit` case queues, default 50000), BENCH_CPU_PROF=1 (profile
+ * gateway, worker and audit with --cpu-prof and print where their CPU time went),
+ * BENCH_CPU_PROF_DIR.
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -22,9 +24,16 @@ import {
   streamLoad,
   type StreamResult,
 } from './load.js';
+import {
+  type AuditQueue,
+  type AuditTable,
+  fillAuditQueue,
+  openAuditQueue,
+  openAuditTable,
+} from './audit.js';
 import { summarizeProfile } from './profile-summary.js';
-import { median, mib, ms, percent, rate, signedMs } from './stats.js';
-import { type BenchSystem, REDIS_URL, startSystem } from './system.js';
+import { median, mib, ms, percent, rate, signedMs, sleep } from './stats.js';
+import { type BenchSystem, type Child, REDIS_URL, startSystem } from './system.js';
 
 function numberEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -41,8 +50,11 @@ const MEMORY_SECONDS = Math.max(1, numberEnv('BENCH_MEMORY_SECONDS', 60));
 const MEMORY_WARMUP = numberEnv('BENCH_MEMORY_WARMUP_SECONDS', 20);
 const SLOW_MS = numberEnv('BENCH_SLOW_MS', 200);
 const WORKER_CONCURRENCY = numberEnv('BENCH_WORKER_CONCURRENCY', 512);
+const AUDIT_EVENTS = Math.max(1_000, Math.round(numberEnv('BENCH_AUDIT_EVENTS', 50_000)));
 const CASES = new Set(
-  (process.env.BENCH_CASES ?? 'c1,c32,slow,stream,memory').split(',').map((s) => s.trim()),
+  (process.env.BENCH_CASES ?? 'c1,c32,slow,stream,memory,audit,audit-lag')
+    .split(',')
+    .map((s) => s.trim()),
 );
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const STREAM_CHUNKS = 16;
@@ -62,6 +74,10 @@ type Row = {
 
 const rows: Row[] = [];
 let system: BenchSystem | undefined;
+/** Started by the first audit case that needs it, then kept for the next one. */
+let auditApp: Child | undefined;
+/** Gatehouse req/s of the c32 run (no audit app running), for the audit-lag row. */
+let c32Rps: number | undefined;
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -221,6 +237,7 @@ async function caseThroughput(sys: BenchSystem): Promise<void> {
   }
   const gw = await measure('zero latency c=32, Gatehouse', t.gatehouse, 32, gatehousePids(sys));
   const ratio = gw.rps / floor.rps;
+  c32Rps = gw.rps;
   rows.push({
     name: 'zero-latency upstream, 32 clients',
     direct: cell(direct),
@@ -319,6 +336,196 @@ async function caseMemory(sys: BenchSystem): Promise<void> {
   }
 }
 
+/**
+ * Polls the audit table every 200 ms until `target` rows are stored; the rate is taken from the
+ * first poll that sees a new row to the one that sees the last (so the app's start-up is not in
+ * it). Gives up when the count stops moving for 30 s once `started()` says the app is up.
+ */
+async function watchAuditRows(
+  table: AuditTable,
+  base: number,
+  target: number,
+  pid: () => number | undefined,
+  started: () => boolean,
+): Promise<{ events: number; seconds: number; cpuMsPerEvent: number }> {
+  let first: { t: number; n: number; cpu: number } | undefined;
+  let prev = base;
+  let progressAt = performance.now();
+  for (;;) {
+    const n = await table.rows();
+    const t = performance.now();
+    if (first === undefined && n > base) first = { t, n, cpu: cpuMs(pid()) };
+    if (first !== undefined && n >= target) {
+      const events = n - first.n;
+      return {
+        events,
+        seconds: (t - first.t) / 1000,
+        cpuMsPerEvent: (cpuMs(pid()) - first.cpu) / events,
+      };
+    }
+    if (n > prev || !started()) {
+      prev = n;
+      progressAt = t;
+    } else if (t - progressAt > 30_000) {
+      throw new Error(
+        `audit: stuck at ${n - base} of ${target - base} rows, ` +
+          `${await table.deadLetters()} dead letters\n${auditApp?.output() ?? ''}`,
+      );
+    }
+    await sleep(200);
+  }
+}
+
+/**
+ * Events queued by the earlier cases' requests (no audit app ran then) are not part of the audit
+ * measurements: dropped (the bench database is thrown away anyway), so the backlog is exactly
+ * what the case puts there. A request just answered queues its event up to the producer's flush
+ * interval (20 ms) later: wait a little first.
+ */
+async function dropEarlierEvents(queue: AuditQueue): Promise<void> {
+  await sleep(500);
+  const dropped = await queue.backlog();
+  await queue.queue.drain();
+  if (dropped > 0) log(`  dropped ${dropped} audit events queued before this case`);
+}
+
+/**
+ * Sustained write rate of one audit app (redaction and the SHA-256 chain are always on). The
+ * queue is filled first, with the app stopped, and the app is then started on the full queue:
+ * that measures the consumer alone (fetch, validate, redact, hash, insert, complete) at its own
+ * pace. Producing while it runs would measure the slower of producer and consumer instead, and
+ * on 2 shared cores the producer's CPU would be taken from the app being measured.
+ */
+async function caseAuditThroughput(sys: BenchSystem): Promise<void> {
+  if (auditApp) throw new Error('the audit case needs the audit app stopped');
+  const queue = await openAuditQueue(REDIS_URL, sys.prefix);
+  const table = await openAuditTable(sys.databaseUrl);
+  try {
+    await dropEarlierEvents(queue);
+    const base = await table.rows();
+    log(
+      `audit: queueing ${AUDIT_EVENTS} request.completed events with the audit app stopped (load ${load()})`,
+    );
+    const produceS = await fillAuditQueue(queue, AUDIT_EVENTS);
+    log(
+      `  queued in ${produceS.toFixed(1)} s (${rate(AUDIT_EVENTS / produceS)}), backlog ${await queue.backlog()}; starting the audit app`,
+    );
+    const watching = watchAuditRows(
+      table,
+      base,
+      base + AUDIT_EVENTS,
+      () => auditApp?.child.pid,
+      () => auditApp !== undefined,
+    );
+    // Watch from before the start, so the first row written is seen; the start can fail first.
+    watching.catch(() => undefined);
+    auditApp = await sys.startAudit();
+    const r = await watching;
+    const eps = r.events / r.seconds;
+    const unredacted = await table.unredacted();
+    log(
+      `  ${eps.toFixed(0)} events/s (${r.events} rows in ${r.seconds.toFixed(1)} s) · CPU ms/event: audit ${r.cpuMsPerEvent.toFixed(3)} · ` +
+        `${unredacted} rows with a gk_ key left · load ${load()}`,
+    );
+    rows.push({
+      name: `audit writes, 1 audit app, ${AUDIT_EVENTS} queued events`,
+      direct: '',
+      floor: '',
+      gatehouse:
+        `${eps.toFixed(0)} events/s · ${r.events} rows in ${r.seconds.toFixed(1)} s · ` +
+        `CPU ms/event: audit ${r.cpuMsPerEvent.toFixed(3)}`,
+      compared: `${percent(eps / 5_000)} of target; ${unredacted} rows with a client key left unredacted`,
+      target: 'events/s ≥ 5,000, no key left',
+      pass: eps >= 5_000 && unredacted === 0,
+    });
+  } finally {
+    await queue.close();
+    await table.close();
+  }
+}
+
+/** Polls the audit queue every 100 ms until nothing is waiting or active; ms it took. */
+async function untilAuditQueueEmpty(queue: AuditQueue, timeoutMs: number): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    await sleep(100);
+    const backlog = await queue.backlog();
+    const elapsed = performance.now() - start;
+    if (backlog === 0) return elapsed;
+    if (elapsed > timeoutMs) {
+      throw new Error(
+        `audit queue still holds ${backlog} events after ${timeoutMs} ms\n${auditApp?.output() ?? ''}`,
+      );
+    }
+  }
+}
+
+/**
+ * Audit lag under the proxy load: the audit app runs while the zero-latency 32-client load goes
+ * through Gatehouse (proxy-worker queues one request.completed event per request), and the lag
+ * is the time from the load's end until the `audit` queue holds nothing waiting or active, i.e.
+ * every event is written (a job completes only after its batch commits). Polled every 100 ms.
+ */
+async function caseAuditLag(sys: BenchSystem): Promise<void> {
+  const t = targets(sys, MODEL.fast, sys.mockBase(0));
+  const queue = await openAuditQueue(REDIS_URL, sys.prefix);
+  const table = await openAuditTable(sys.databaseUrl);
+  try {
+    if (!auditApp) {
+      await dropEarlierEvents(queue);
+      auditApp = await sys.startAudit();
+    }
+    const app = auditApp;
+    if (WARMUP > 0) await cannon(t.gatehouse, 32, WARMUP, false);
+    await untilAuditQueueEmpty(queue, 60_000); // the measured run starts with nothing queued
+    const rows0 = await table.rows();
+    const auditCpu0 = cpuMs(app.child.pid);
+    log(`audit lag: ${SECONDS} s at 32 connections, audit app running (load ${load()})`);
+    let peak = 0;
+    let loading = true;
+    const sampler = (async () => {
+      while (loading) {
+        peak = Math.max(peak, await queue.backlog().catch(() => 0));
+        await sleep(100);
+      }
+    })();
+    let gw: Measured<LoadResult>;
+    try {
+      gw = await withCpu(
+        gatehousePids(sys),
+        () => cannon(t.gatehouse, 32, SECONDS),
+        (x) => x.rps * SECONDS,
+        true,
+      );
+    } finally {
+      loading = false;
+      await sampler;
+    }
+    const lagMs = await untilAuditQueueEmpty(queue, 60_000);
+    const events = (await table.rows()) - rows0;
+    const cpu = { ...gw.cpu, audit: (cpuMs(app.child.pid) - auditCpu0) / events };
+    const served = Math.round(gw.rps * SECONDS);
+    log(
+      `  ${cell({ ...gw, cpu })} · backlog peak ${peak}, back to zero ${ms(lagMs)} after the load stopped · ` +
+        `${events} events written for ${served} requests answered`,
+    );
+    const vsC32 =
+      c32Rps === undefined ? '' : `req/s ${percent(gw.rps / c32Rps)} of the c32 run without it; `;
+    rows.push({
+      name: 'audit lag, zero-latency upstream, 32 clients, audit app running',
+      direct: '',
+      floor: '',
+      gatehouse: cell({ ...gw, cpu }),
+      compared: `${vsC32}backlog peak ${peak}, back to zero ${ms(lagMs)} after the load stopped`,
+      target: 'audit queue empty ≤ 2 s after the load stops',
+      pass: lagMs <= 2_000,
+    });
+  } finally {
+    await queue.close();
+    await table.close();
+  }
+}
+
 function printTable(): void {
   const header = [
     'case',
@@ -395,6 +602,9 @@ async function main(): Promise<void> {
     if (CASES.has('slow')) await caseSlowUpstream(system);
     if (CASES.has('stream')) await caseStreams(system);
     if (CASES.has('memory')) await caseMemory(system);
+    // Last: the audit app is started here and not stopped, so it does not run during the others.
+    if (CASES.has('audit')) await caseAuditThroughput(system);
+    if (CASES.has('audit-lag')) await caseAuditLag(system);
   } finally {
     await system.cleanup();
   }
@@ -406,7 +616,7 @@ async function main(): Promise<void> {
       `BENCH_WORKER_CONCURRENCY=${WORKER_CONCURRENCY}. Compare ratios, not absolute figures.\n`,
   );
   printTable();
-  if (CPU_PROF) printProfiles(profDir, pids);
+  if (CPU_PROF) printProfiles(profDir, { ...pids, ...(auditApp && { audit: auditApp.child.pid }) });
 }
 
 let interrupted = false;

@@ -1,7 +1,7 @@
 /**
  * Starts and tears down everything the benchmark measures: its own Postgres database and Redis
- * key prefix, the mock upstream, the built gateway and proxy-worker, and the floor's worker, each
- * as a child process. Mirrors test/support (which is not part of the build).
+ * key prefix, the mock upstream, the built gateway and proxy-worker, the floor's worker and (for
+ * the audit cases, on demand) the audit app, each as a child process. Mirrors test/support (which is not part of the build).
  */
 import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -132,9 +132,13 @@ export type BenchSystem = {
   worker: Child;
   mockUrl: string;
   clientKey: string;
+  /** The benchmark's own database (the one every app uses). */
+  databaseUrl: string;
   /** Base URL (…/v1) of the mock with this behaviour; also an account's base_url. */
   mockBase(delayMs: number, chunks?: number, intervalMs?: number): string;
   startFloorWorker(queue: string, concurrency: number): Promise<Child>;
+  /** One audit app (dist/apps/audit), with the gateway's env; resolves once it says it started. */
+  startAudit(): Promise<Child>;
   cleanup(): Promise<void>;
 };
 
@@ -290,6 +294,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       worker,
       mockUrl,
       clientKey,
+      databaseUrl: dbUrl.toString(),
       mockBase,
       startFloorWorker: async (queue, concurrency) => {
         const floor = spawnNode('floor-worker', resolve(DIST, 'bench/floor-worker.js'), {
@@ -306,6 +311,25 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
           floor,
         );
         return floor;
+      },
+      startAudit: async () => {
+        // LOG_LEVEL=info only so that its one start-up line ("audit started") is printed; in
+        // steady state the audit app logs nothing below warn (info is for outage recovery,
+        // migrations and retention runs), so this costs it nothing during the measurement.
+        const audit = spawnNode(
+          'audit',
+          resolve(DIST, 'apps/audit/src/main.js'),
+          { ...env, PORT: '0', LOG_LEVEL: 'info' },
+          opts.nodeArgs,
+        );
+        children.push(audit);
+        await waitFor(
+          'audit app',
+          () => Promise.resolve(audit.output().includes('audit started')),
+          60_000,
+          audit,
+        );
+        return audit;
       },
       cleanup,
     };
