@@ -219,6 +219,44 @@ describe('Bull Board at /admin/queues', () => {
       expect(await queue.isPaused()).toBe(false);
     });
 
+    it('refuses actions another site makes a browser send, even with valid credentials', async () => {
+      const pause = `${BOARD}/api/queues/audit-maintenance/pause`;
+      for (const headers of [
+        { 'Sec-Fetch-Site': 'cross-site' },
+        { 'Sec-Fetch-Site': 'same-site' },
+        { Origin: 'https://attacker.example' },
+      ]) {
+        const res = await request(gw.url)
+          .post(`${BOARD}/api/queues/proxy/add`)
+          .set('Authorization', basic('admin', admin))
+          .set(headers)
+          .expect(403);
+        expect(res.body.error.type).toBe('permission_denied');
+        await request(gw.url)
+          .put(pause)
+          .set('Authorization', basic('admin', admin))
+          .set(headers)
+          .expect(403);
+      }
+      expect(await queue.isPaused()).toBe(false);
+      // The board's own requests (same origin) and reads from anywhere still work.
+      await request(gw.url)
+        .put(pause)
+        .set('Authorization', basic('admin', admin))
+        .set('Sec-Fetch-Site', 'same-origin')
+        .expect(200);
+      expect(await queue.isPaused()).toBe(true);
+      await request(gw.url)
+        .put(`${BOARD}/api/queues/audit-maintenance/resume`)
+        .set('x-api-key', admin)
+        .expect(200);
+      await request(gw.url)
+        .get(`${BOARD}/api/queues`)
+        .set('Authorization', basic('admin', admin))
+        .set('Sec-Fetch-Site', 'cross-site')
+        .expect(200);
+    });
+
     it('accepts a JSON body and refuses a non-JSON one in the gateway error shape', async () => {
       const job = await queue.add('board-test', { n: 1 }, { delay: 60_000 });
       await request(gw.url)

@@ -29,6 +29,12 @@ export class QueuesBoardAuthMiddleware implements NestMiddleware {
   ) {}
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
+    if (isCrossSiteWrite(req)) {
+      // A browser sends cached Basic credentials with any request, even one another site
+      // triggers (a form post): the board's actions only run when the board itself asks.
+      this.audit.record('auth.failed', { reason: 'cross-site request to the queue board' });
+      throw new ForbiddenException('Cross-site requests to the queue board are refused');
+    }
     await this.lockout.assertNotLocked(req, res);
     const presented = presentedCredential(req);
     const principal = presented === undefined ? null : await this.auth.authenticate(presented);
@@ -51,6 +57,25 @@ export class QueuesBoardAuthMiddleware implements NestMiddleware {
     req.principal = principal;
     res.setHeader('Content-Security-Policy', QUEUES_BOARD_CSP);
     next();
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A state-changing request a browser made for another site (`Sec-Fetch-Site`, or an `Origin`
+ * that is not this host). Clients that send neither header (curl, scripts) are not browsers.
+ */
+function isCrossSiteWrite(req: Request): boolean {
+  if (SAFE_METHODS.has(req.method)) return false;
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string') return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
   }
 }
 
