@@ -41,10 +41,6 @@ export class AuditProducer implements OnApplicationShutdown {
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
   }
 
-  get lostCount(): number {
-    return this.lost;
-  }
-
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;

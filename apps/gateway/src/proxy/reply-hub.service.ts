@@ -182,7 +182,10 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
         const result = await this.redis.xread('COUNT', 1000, 'STREAMS', key, from);
         for (const [, entries] of result ?? []) {
           for (const [id, fields] of entries) {
-            waiter.deliver(Number(id.slice(2)), JSON.parse(fields[1] ?? 'null') as ProxyReply);
+            const seq = Number(id.slice(2));
+            // The stream is bounded: a gap in it means replies were trimmed before we read them.
+            if (seq > waiter.seq + 1) throw new Error('replies were trimmed before they were read');
+            waiter.deliver(seq, JSON.parse(fields[1] ?? 'null') as ProxyReply);
           }
         }
       } while (waiter.again && this.waiters.has(requestId));

@@ -2,6 +2,7 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
   InjectRedis,
   type ProxyReply,
+  REPLY_STREAM_MAXLEN,
   REPLY_STREAM_TTL_SECONDS,
   encodeReplyNotice,
   replyEntryId,
@@ -39,7 +40,15 @@ export class ReplyStreams {
         seq++;
         const pipeline = this.redis
           .pipeline()
-          .xadd(key, replyEntryId(seq), 'r', JSON.stringify(reply));
+          .xadd(
+            key,
+            'MAXLEN',
+            '~',
+            REPLY_STREAM_MAXLEN,
+            replyEntryId(seq),
+            'r',
+            JSON.stringify(reply),
+          );
         if (seq === 1) pipeline.expire(key, REPLY_STREAM_TTL_SECONDS);
         pipeline.publish(channel, encodeReplyNotice(requestId, seq, reply));
         const results = await pipeline.exec();
