@@ -3,74 +3,33 @@ import { DatabaseModule } from '@gatehouse/db';
 import { bullPrefix, RedisModule, redisOptionsFromUrl } from '@gatehouse/queue';
 import { BullModule } from '@nestjs/bullmq';
 import { loggerOptions } from '@gatehouse/logging';
-import {
-  type DynamicModule,
-  type MiddlewareConsumer,
-  Module,
-  type NestModule,
-  ValidationPipe,
-} from '@nestjs/common';
+import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import type { Request } from 'express';
 import { LoggerModule } from 'nestjs-pino';
+import { AdmissionGuard } from './admission/admission.guard.js';
+import { AdmissionModule } from './admission/admission.module.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AuditAdminModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
-import { GatewayAuthGuard } from './auth/gateway-auth.guard.js';
 import { HealthModule } from './health/health.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
-import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KeysModule } from './keys/keys.module.js';
 import { ProxyModule } from './proxy/proxy.module.js';
 import { QueuesBoardModule } from './queues-board/queues-board.module.js';
 import { SystemModule } from './system/system.module.js';
-import { GatewayThrottlerGuard } from './throttle/gateway-throttler.guard.js';
 import { ThrottleModule } from './throttle/throttle.module.js';
 import { UsageModule } from './usage/usage.module.js';
 
-function requestFacts(req: Request) {
-  const principal = req.principal;
-  return {
-    client_ip: req.clientIp,
-    key_id: principal?.kind === 'client' ? principal.key.id : undefined,
-    admin: principal?.kind === 'admin' || undefined,
-  };
-}
-
 @Module({})
-export class GatewayModule implements NestModule {
+export class GatewayModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: GatewayModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            ...loggerOptions('gateway', config),
-            genReqId: (req) => (req as Request).id,
-            // Added when the response is done, once auth has told who the caller was.
-            customSuccessObject: (req, _res, val: object) => ({
-              ...val,
-              ...requestFacts(req as Request),
-            }),
-            customErrorObject: (req, _res, _err, val: object) => ({
-              ...val,
-              ...requestFacts(req as Request),
-            }),
-            serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({
-                id: req.id,
-                method: req.method,
-                // The path only: query strings are where careless clients put credentials.
-                path: req.url.split('?')[0],
-              }),
-              res: (res: { raw?: { statusCode: number }; statusCode: number }) => ({
-                status: (res.raw ?? res).statusCode,
-              }),
-            },
-          },
-        }),
+        // App logs only: the one line per request is the edge's (see access-log.ts).
+        LoggerModule.forRoot({ pinoHttp: loggerOptions('gateway', config), forRoutes: [] }),
         DatabaseModule,
         RedisModule,
         BullModule.forRoot({
@@ -84,6 +43,7 @@ export class GatewayModule implements NestModule {
         }),
         ThrottleModule,
         AuthModule,
+        AdmissionModule,
         KeysModule,
         AccountsModule,
         ProxyModule,
@@ -105,15 +65,9 @@ export class GatewayModule implements NestModule {
             stopAtFirstError: false,
           }),
         },
-        // Order matters: limit by IP, authenticate, then limit by key (see the guard).
-        { provide: APP_GUARD, useExisting: GatewayThrottlerGuard },
-        { provide: APP_GUARD, useExisting: GatewayAuthGuard },
-        { provide: APP_GUARD, useExisting: GatewayThrottlerGuard },
+        // The one front door: every route is admitted (or refused) by it, see Admission.
+        { provide: APP_GUARD, useExisting: AdmissionGuard },
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes('{*path}');
   }
 }

@@ -1,41 +1,55 @@
 import { REDIS } from '@gatehouse/queue';
 import type { AppConfig } from '@gatehouse/config';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { requestContext } from './audit-trail/request-context.js';
+import { GatewayModule } from './app.module.js';
 import { KeyCache } from './auth/key-cache.js';
-import { cloudflareAccess } from './cf-access/cf-access.middleware.js';
+import { cloudflareAccess } from './cf-access/cf-access.hook.js';
 import { relayedAccessKeys } from './cf-access/relayed-access-keys.js';
 import { BroadcastPublisher } from './events/broadcast.publisher.js';
 import { createBroadcastServer } from './events/broadcast.server.js';
-import { clientIpResolver } from './http/client-ip.js';
-import { requestId } from './http/request-id.js';
-import { apiHelmet, noStore } from './http/security-headers.js';
+import { installEdgeHooks } from './http/edge.js';
+import { acceptJsonBodiesOnly } from './http/json-body.js';
+import { requestIdOf } from './http/request-id.js';
+import { API_HELMET } from './http/security-headers.js';
+import { QueuesBoard } from './queues-board/queues-board.js';
 
 /**
- * Everything between the socket and the controllers, in order. main.ts and the tests both use
- * this, so tests exercise the same edge the real gateway has.
+ * The gateway on Fastify, with everything between the socket and the controllers in order:
+ * request id, client address and audit context; security headers; Cloudflare Access when
+ * configured; CORS; JSON bodies only; then routing, where one guard (admission) runs before every
+ * handler. main.ts and the tests both use this, so tests exercise the same edge.
  */
-export async function configureGatewayApp(
-  app: NestExpressApplication,
-  config: AppConfig,
-): Promise<void> {
+export async function createGatewayApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.MAX_BODY_BYTES,
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    trustProxy: false, // the client address is resolved by the edge hook, see client-ip.ts
+    logger: false,
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    GatewayModule.forRoot(config),
+    adapter,
+    { bodyParser: false, bufferLogs: true },
+  );
   app.useLogger(app.get(Logger));
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.use(requestId);
-  app.use(clientIpResolver(config.TRUSTED_PROXIES));
-  app.use(requestContext);
-  app.use(apiHelmet);
-  app.use(noStore);
-  // Before anything that authenticates: with Cloudflare Access configured, no request gets
-  // that far without a valid Access token (the refusal still carries the headers above).
+  const instance = app.getHttpAdapter().getInstance();
+  installEdgeHooks(instance, config);
+  await app.register(fastifyHelmet, API_HELMET);
+  // After the headers above, so a refusal still carries them; before anything authenticates.
   const access = cloudflareAccess(
     config,
     relayedAccessKeys(app.get(REDIS), app.get(BroadcastPublisher), config.REDIS_KEY_PREFIX),
   );
-  if (access) app.use(access);
-  app.enableCors({
+  if (access) instance.addHook('onRequest', access);
+  // Registered here rather than by app.enableCors(), whose hook the adapter runs before every
+  // other: a preflight is answered after the request id, the headers and Access, as above.
+  await app.register(fastifyCors, {
     origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: [
@@ -54,7 +68,10 @@ export async function configureGatewayApp(
     ],
     maxAge: 600,
   });
+  acceptJsonBodiesOnly(instance, config.MAX_BODY_BYTES);
+  await app.get(QueuesBoard).mount(app);
   app.enableShutdownHooks();
   app.connectMicroservice({ strategy: createBroadcastServer(config, app.get(KeyCache)) });
   await app.startAllMicroservices();
+  return app;
 }

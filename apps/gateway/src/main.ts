@@ -1,19 +1,12 @@
 import 'reflect-metadata';
 import { announceDevAdminKey, loadConfigOrExit } from '@gatehouse/config';
-import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { GatewayModule } from './app.module.js';
-import { configureGatewayApp } from './configure-app.js';
+import { createGatewayApp } from './configure-app.js';
 
 async function bootstrap(): Promise<void> {
   const { config, generatedAdminKey } = loadConfigOrExit('gateway');
   if (generatedAdminKey) announceDevAdminKey(generatedAdminKey, config.DEV_SECRETS_FILE);
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
-  await configureGatewayApp(app, config);
+  const app = await createGatewayApp(config);
   await app.listen(config.PORT, config.HOST);
   app.get(Logger).log(`gateway listening on http://${config.HOST}:${config.PORT}`);
 }

@@ -10,9 +10,9 @@ export type LoggingConfig = {
 
 /**
  * Structured JSON logs with credentials removed twice over: header paths by pino's redact,
- * and anything secret-looking (or equal to a configured secret) by the redactor. The redactor
- * also runs over each finished line, because child-logger bindings (pino-http's `req`, with
- * its path) and serializer output never pass through `formatters.log`.
+ * and anything secret-looking (or equal to a configured secret) by the redactor, field by field
+ * as code logs them. (The gateway's one line per request is built from fields it controls and
+ * redacts its path itself: see apps/gateway/src/http/access-log.ts.)
  */
 export function loggerOptions(app: string, config: LoggingConfig): LoggerOptions {
   const redactor = createRedactor([config.ADMIN_API_KEY, config.KEY_PEPPER, config.API_KEY]);
@@ -31,16 +31,8 @@ export function loggerOptions(app: string, config: LoggingConfig): LoggerOptions
     },
     formatters: {
       level: (label) => ({ level: label }),
-      // Field-name redaction for what code logs (`{ err }`, `{ headers }`). pino-http's raw
-      // req/res are left out: they are serialized separately and covered by streamWrite.
-      log: (object) => {
-        const { req, res, ...rest } = object;
-        return {
-          ...(req !== undefined && { req }),
-          ...(res !== undefined && { res }),
-          ...redactor.value(rest),
-        };
-      },
+      // Field-name and value redaction for what code logs (`{ err }`, `{ headers }`).
+      log: (object) => redactor.value(object),
     },
     hooks: {
       logMethod(args, method) {
@@ -51,8 +43,6 @@ export function loggerOptions(app: string, config: LoggingConfig): LoggerOptions
           >,
         );
       },
-      // Replacements are `[REDACTED]`, so the line stays valid JSON.
-      streamWrite: (line) => redactor.text(line),
     },
   };
 }

@@ -1,24 +1,29 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AuditActor, AuditRequestContext } from '@gatehouse/queue';
-import type { NextFunction, Request, Response } from 'express';
 
-/** Who did what, for the audit trail: filled in as the request passes the edge and auth. */
+/** Who did what, for the audit trail: filled in as the request passes the edge and admission. */
 export type RequestContext = AuditRequestContext & { actor: AuditActor; key_id?: string };
 
 const storage = new AsyncLocalStorage<RequestContext>();
 
+export function newRequestContext(req: {
+  id: string;
+  clientIp: string;
+  method: string;
+  path: string;
+}): RequestContext {
+  return {
+    request_id: req.id,
+    ip: req.clientIp,
+    method: req.method,
+    path: req.path,
+    actor: 'anonymous',
+  };
+}
+
 /** Runs the rest of the request inside its context, so services can audit without a `req`. */
-export function requestContext(req: Request, _res: Response, next: NextFunction): void {
-  storage.run(
-    {
-      request_id: req.id,
-      ip: req.clientIp,
-      method: req.method,
-      path: req.path,
-      actor: 'anonymous',
-    },
-    next,
-  );
+export function runInRequestContext(context: RequestContext, next: () => void): void {
+  storage.run(context, next);
 }
 
 export function currentRequestContext(): RequestContext | undefined {

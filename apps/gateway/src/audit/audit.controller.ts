@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { clientFacts } from '../http/request-context.js';
 import { AdminOnly } from '../auth/access.decorator.js';
 import {
   type AuditPage,
@@ -47,18 +48,23 @@ export class RetentionController {
   @HttpCode(200)
   async run(
     @Query() query: RunRetentionQuery,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RetentionSummary | { job_id: string; status: 'queued' }> {
     const outcome = await this.retention.run(
       {
         trigger: 'admin',
-        request: { request_id: req.id, ip: req.clientIp, method: req.method, path: req.path },
+        request: auditRequest(req),
       },
       (query.wait_seconds ?? DEFAULT_WAIT_SECONDS) * 1000,
     );
     if (outcome.status === 'completed') return outcome.summary;
-    res.status(202);
+    reply.code(202);
     return { job_id: outcome.job_id, status: 'queued' };
   }
+}
+
+function auditRequest(req: FastifyRequest) {
+  const { requestId, ...facts } = clientFacts(req);
+  return { request_id: requestId, ...facts };
 }

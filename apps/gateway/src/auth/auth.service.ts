@@ -16,6 +16,12 @@ const BOOTSTRAP_KEY: ClientKey = {
   revokedAt: null,
 };
 
+/**
+ * What memory alone can tell of a credential: whose it is (or nobody's), or that the database
+ * must be asked, by the key's hash.
+ */
+export type Identification = { principal: Principal | null } | { lookup: string };
+
 /** Tells who a presented credential belongs to, or that it belongs to nobody. */
 @Injectable()
 export class AuthService {
@@ -25,29 +31,38 @@ export class AuthService {
     private readonly cache: KeyCache,
   ) {}
 
-  async authenticate(presented: string, now = new Date()): Promise<Principal | null> {
-    if (secretsEqual(presented, this.config.ADMIN_API_KEY)) return { kind: 'admin' };
+  /** Without I/O: the admin key, the bootstrap key, a cached client key, or a hash to look up. */
+  identify(presented: string, now = Date.now()): Identification {
+    if (secretsEqual(presented, this.config.ADMIN_API_KEY)) return { principal: { kind: 'admin' } };
     if (looksLikeApiKey(presented)) {
-      const key = await this.lookup(presented);
-      if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= now)) return null;
-      this.keys.touchLastUsed(key.id);
-      return { kind: 'client', key };
+      // Lookup is by keyed hash through a unique index: no secret is compared in application code.
+      const hash = hashApiKey(this.config.KEY_PEPPER, presented);
+      const cached = this.cache.get(hash);
+      return cached ? { principal: this.usable(cached, now) } : { lookup: hash };
     }
     if (this.config.API_KEY && secretsEqual(presented, this.config.API_KEY)) {
-      return { kind: 'client', key: BOOTSTRAP_KEY };
+      return { principal: { kind: 'client', key: BOOTSTRAP_KEY } };
     }
-    return null;
+    return { principal: null };
   }
 
-  private async lookup(presented: string): Promise<ClientKey | null> {
-    // Lookup is by keyed hash through a unique index: no secret is compared in application code.
-    const hash = hashApiKey(this.config.KEY_PEPPER, presented);
-    const cached = this.cache.get(hash);
-    if (cached) return cached;
+  /** The database's answer for a key hash that identify() could not settle. */
+  async lookup(hash: string, now = Date.now()): Promise<Principal | null> {
     const readAt = this.cache.generation;
     const found = await this.keys.findByHash(hash);
     if (!found) return null;
     this.cache.set(hash, found.key, readAt, found.notAfter);
-    return found.key;
+    return this.usable(found.key, now);
+  }
+
+  async authenticate(presented: string): Promise<Principal | null> {
+    const known = this.identify(presented);
+    return 'principal' in known ? known.principal : this.lookup(known.lookup);
+  }
+
+  private usable(key: ClientKey, now: number): Principal | null {
+    if (key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now)) return null;
+    this.keys.touchLastUsed(key.id);
+    return { kind: 'client', key };
   }
 }

@@ -1,11 +1,11 @@
 import { createParamDecorator, type ExecutionContext, UnauthorizedException } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { ClientKey } from './principal.js';
 
-/** The calling client key, on routes the global guard admits only client keys to. */
+/** The calling client key, on routes admission admits only client keys to. */
 export const CurrentKey = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): ClientKey => {
-    const principal = ctx.switchToHttp().getRequest<Request>().principal;
+    const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
     if (principal?.kind !== 'client') throw new UnauthorizedException('A client key is required');
     return principal.key;
   },

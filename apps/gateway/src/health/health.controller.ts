@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/access.decorator.js';
 import { type Readiness, ReadinessService } from './readiness.service.js';
 
@@ -17,9 +17,11 @@ export class HealthController {
   }
 
   @Get('ready')
-  async ready(@Res({ passthrough: true }) res: Response): Promise<Readiness & { status: string }> {
+  async ready(
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Readiness & { status: string }> {
     const result = await this.readiness.check();
-    res.status(result.ready ? 200 : 503);
+    reply.code(result.ready ? 200 : 503);
     return { status: result.ready ? 'ready' : 'unavailable', ...result };
   }
 }

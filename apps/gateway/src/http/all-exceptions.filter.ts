@@ -11,8 +11,10 @@ import {
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RetryLater } from '../admission/limit-state.js';
 import { type ErrorBody, errorTypeFor } from './error-body.js';
+import { bodyErrorFromFastify } from './json-body.js';
 
 const DB_UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable; try again shortly';
 
@@ -32,11 +34,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error({ err: exception }, 'unhandled error outside HTTP');
       return;
     }
-    const req = host.switchToHttp().getRequest<Request>();
-    const res = host.switchToHttp().getResponse<Response>();
+    this.replyTo(
+      exception,
+      host.switchToHttp().getRequest<FastifyRequest>(),
+      host.switchToHttp().getResponse<FastifyReply>(),
+    );
+  }
+
+  /** Answers a request with the error (also for errors raised outside Nest's pipeline). */
+  replyTo(exception: unknown, req: FastifyRequest, reply: FastifyReply): void {
     const dbDown = !(exception instanceof HttpException) && isDatabaseUnavailableError(exception);
     // The response says only "unavailable"; the log keeps the driver's error.
-    const shown = dbDown ? new ServiceUnavailableException(DB_UNAVAILABLE_MESSAGE) : exception;
+    const shown = dbDown
+      ? new ServiceUnavailableException(DB_UNAVAILABLE_MESSAGE)
+      : (bodyErrorFromFastify(exception as { code?: string }) ?? exception);
     const status =
       shown instanceof HttpException ? shown.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
     const message = this.messageFor(shown, status, req);
@@ -46,18 +57,26 @@ export class AllExceptionsFilter implements ExceptionFilter {
         dbDown ? 'request failed: database unavailable' : 'request failed',
       );
     }
-    if (res.headersSent) {
-      res.end();
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.end();
       return;
     }
+    // Fastify closes the connection after a body it refused; a client still sending its body
+    // would then fail on a broken pipe before reading the 413. Node discards the unread rest
+    // of a kept-alive request instead (bounded by the server's request timeout).
+    if (status === 413) reply.removeHeader('connection');
+    if (shown instanceof RetryLater) {
+      req.retryAfter = shown.retryAfterSeconds;
+      if (shown.state) req.limits = shown.state;
+    }
     const body: ErrorBody = { error: { type: errorTypeFor(status), message, request_id: req.id } };
-    res.status(status).json(body);
+    void reply.code(status).send(body);
   }
 
-  private messageFor(exception: unknown, status: number, req: Request): string {
+  private messageFor(exception: unknown, status: number, req: FastifyRequest): string {
     if (
       exception instanceof NotFoundException &&
-      exception.message === `Cannot ${req.method} ${req.originalUrl}`
+      exception.message === `Cannot ${req.method} ${req.raw.url ?? req.url}`
     ) {
       // Nest's unknown-route message echoes the query string, where credentials sometimes end up.
       return `Cannot ${req.method} ${req.path}`;

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { normalizeIp } from '@nestjs/throttler';
-import type { NextFunction, Request, Response } from 'express';
 import proxyaddr from 'proxy-addr';
 
 /**
@@ -8,17 +8,17 @@ import proxyaddr from 'proxy-addr';
  * configured trusted proxy (nginx); from anyone else they are ignored, so spoofing them cannot
  * move a client into another rate-limit bucket.
  */
-export function clientIpResolver(trustedProxies: readonly string[]) {
+export function clientIpResolver(
+  trustedProxies: readonly string[],
+): (raw: IncomingMessage) => string {
   const trust = proxyaddr.compile([...trustedProxies]);
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    const peer = req.socket.remoteAddress ?? '';
-    const cf = req.headers['cf-connecting-ip'];
-    if (typeof cf === 'string' && isIP(cf.trim()) && trust(peer, 0)) {
-      req.clientIp = cf.trim();
-    } else {
-      req.clientIp = proxyaddr(req, trust);
-    }
-    next();
+  const trustsNobody = trustedProxies.length === 0;
+  return (raw) => {
+    const peer = raw.socket.remoteAddress ?? '';
+    if (trustsNobody) return peer;
+    const cf = raw.headers['cf-connecting-ip'];
+    if (typeof cf === 'string' && isIP(cf.trim()) && trust(peer, 0)) return cf.trim();
+    return proxyaddr(raw, trust);
   };
 }
 

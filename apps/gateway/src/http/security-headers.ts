@@ -1,8 +1,7 @@
-import type { NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
+import type { FastifyHelmetOptions } from '@fastify/helmet';
 
 /** API responses are data, never documents: nothing may load, frame or be cached. */
-export const apiHelmet = helmet({
+export const API_HELMET: FastifyHelmetOptions = {
   contentSecurityPolicy: {
     useDefaults: false,
     directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
@@ -11,9 +10,4 @@ export const apiHelmet = helmet({
   referrerPolicy: { policy: 'no-referrer' },
   crossOriginResourcePolicy: { policy: 'same-origin' },
   xFrameOptions: { action: 'deny' },
-});
-
-export function noStore(_req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Cache-Control', 'no-store');
-  next();
-}
+};

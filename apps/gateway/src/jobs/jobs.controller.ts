@@ -10,7 +10,8 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MetersTokens } from '../admission/meters-tokens.decorator.js';
 import { CurrentKey } from '../auth/client-key.decorator.js';
 import type { ClientKey } from '../auth/principal.js';
 import { CreateJobDto } from './dto/create-job.dto.js';
@@ -28,16 +29,17 @@ export class JobsController {
 
   @Post()
   @HttpCode(202)
+  @MetersTokens()
   async submit(
     @CurrentKey() key: ClientKey,
     @Body() dto: CreateJobDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobAccepted> {
-    const job = await this.jobs.submit(key, dto, parseIdempotencyKey(idempotencyKey), req, res);
-    res.setHeader('Location', `/api/v1/jobs/${job.id}`);
-    if (job.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    const job = await this.jobs.submit(key, dto, parseIdempotencyKey(idempotencyKey), req);
+    reply.header('Location', `/api/v1/jobs/${job.id}`);
+    if (job.replayed) reply.header('Idempotent-Replayed', 'true');
     return { id: job.id, status: job.status };
   }
 

@@ -5,8 +5,6 @@ import { PROXY_JOB_VERSION, type ProxyJobData } from '@gatehouse/queue';
 import {
   BadRequestException,
   ConflictException,
-  HttpException,
-  HttpStatus,
   Inject,
   Injectable,
   Logger,
@@ -14,7 +12,9 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
-import type { Request, Response } from 'express';
+import type { FastifyRequest } from 'fastify';
+import { RateLimited, tighter, waitSeconds } from '../admission/limit-state.js';
+import { clientFacts } from '../http/request-context.js';
 import { randomUUID } from 'node:crypto';
 import { QueryFailedError, type Repository } from 'typeorm';
 import type { ClientKey } from '../auth/principal.js';
@@ -70,8 +70,7 @@ export class JobsService {
     key: ClientKey,
     dto: CreateJobDto,
     idempotencyKey: string | undefined,
-    req: Request,
-    res: Response,
+    req: FastifyRequest,
   ): Promise<SubmittedJob> {
     const requestHash = jobRequestHash(dto.endpoint, dto.body);
     if (idempotencyKey !== undefined) {
@@ -84,9 +83,9 @@ export class JobsService {
         'body.stream: async jobs return one result; omit stream or set it to false',
       );
     }
-    const { model, body } = await this.policy.admit(dto.endpoint, key, dto.body, res);
+    const { model, body } = this.policy.admit(dto.endpoint, key, dto.body);
     try {
-      await this.countSubmission(key, res);
+      await this.countSubmission(key, req);
     } catch (err) {
       // Over the limit because a concurrent twin of this request was counted first: replay it.
       const twin =
@@ -94,7 +93,6 @@ export class JobsService {
           ? undefined
           : await this.findByIdempotencyKey(key.id, idempotencyKey);
       if (!twin) throw err;
-      res.removeHeader('Retry-After');
       return replay(twin, requestHash);
     }
 
@@ -131,7 +129,7 @@ export class JobsService {
       reply: { kind: 'async', jobId: job.id },
       // Someone may poll for the outcome until its result would expire.
       deadline: Date.now() + this.config.JOB_RESULT_TTL_HOURS * 3_600_000,
-      client: { requestId: req.id, ip: req.clientIp, method: req.method, path: req.path },
+      client: clientFacts(req),
     };
     try {
       await this.queue.enqueue(data);
@@ -203,7 +201,7 @@ export class JobsService {
   }
 
   /** RATE_LIMIT_JOBS_PER_MIN per key; reported in X-RateLimit-* when it is the tightest limit. */
-  private async countSubmission(key: ClientKey, res: Response): Promise<void> {
+  private async countSubmission(key: ClientKey, req: FastifyRequest): Promise<void> {
     const limit = this.config.RATE_LIMIT_JOBS_PER_MIN;
     const record = await this.limits.increment(
       `jobs:${key.id}`,
@@ -212,20 +210,19 @@ export class JobsService {
       0,
       'jobs',
     );
-    const remaining = record.isBlocked ? 0 : Math.max(0, limit - record.totalHits);
-    const shown = res.getHeader('X-RateLimit-Remaining');
-    if (shown === undefined || remaining <= Number(shown)) {
-      res.setHeader('X-RateLimit-Limit', String(limit));
-      res.setHeader('X-RateLimit-Remaining', String(remaining));
-      res.setHeader('X-RateLimit-Reset', String(record.timeToExpire));
-    }
+    const state = {
+      limit,
+      remaining: record.isBlocked ? 0 : Math.max(0, limit - record.totalHits),
+      resetSeconds: record.timeToExpire,
+    };
     if (record.isBlocked) {
-      res.setHeader('Retry-After', String(Math.max(1, record.timeToBlockExpire)));
-      throw new HttpException(
+      throw new RateLimited(
         `This key may submit ${limit} jobs per minute; retry after the Retry-After delay`,
-        HttpStatus.TOO_MANY_REQUESTS,
+        waitSeconds(record.timeToBlockExpire * 1000),
+        state,
       );
     }
+    req.limits = tighter(state, req.limits);
   }
 }
 

@@ -10,7 +10,6 @@ import { ProxyQueue } from './proxy-queue.service.js';
 import { ProxyRequestPolicy } from './proxy-request-policy.js';
 import { ReplyHub } from './reply-hub.service.js';
 import { SyncProxy } from './sync-proxy.service.js';
-import { TokenBudget } from './token-budget.js';
 
 @Module({
   imports: [
@@ -19,7 +18,7 @@ import { TokenBudget } from './token-budget.js';
     EventsModule,
   ],
   controllers: [ProxyController, ModelsController],
-  providers: [ReplyHub, TokenBudget, ProxyRequestPolicy, ProxyQueue, SyncProxy],
+  providers: [ReplyHub, ProxyRequestPolicy, ProxyQueue, SyncProxy],
   exports: [ProxyRequestPolicy, ProxyQueue],
 })
 export class ProxyModule {}

@@ -9,8 +9,11 @@ import {
   Injectable,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { RetryLater } from '../admission/limit-state.js';
+import { clientFacts } from '../http/request-context.js';
 import type { ClientKey } from '../auth/principal.js';
 import { ProxyQueue } from './proxy-queue.service.js';
 import { ProxyRequestPolicy } from './proxy-request-policy.js';
@@ -33,10 +36,10 @@ export class SyncProxy {
   async handle(
     endpoint: ProxyEndpoint,
     key: ClientKey,
-    req: Request,
-    res: Response,
+    req: FastifyRequest,
+    reply: FastifyReply,
   ): Promise<void> {
-    const { model, stream, body } = await this.policy.admit(endpoint, key, req.body, res);
+    const { model, stream, body } = this.policy.admit(endpoint, key, req.body);
     const requestId = randomUUID();
     const deadline =
       Date.now() +
@@ -53,17 +56,18 @@ export class SyncProxy {
       headers: pickForwardedHeaders(ENDPOINTS[endpoint].provider, req.headers),
       reply: { kind: 'sync', gatewayId: this.hub.gatewayId },
       deadline,
-      client: { requestId: req.id, ip: req.clientIp, method: req.method, path: req.path },
+      client: clientFacts(req),
     };
     const replies = this.hub.open(requestId);
     let settled = false;
+    const res = reply.raw;
     res.on('close', () => {
       replies.close();
       if (!settled) void this.queue.cancel(requestId);
     });
     try {
       await this.queue.enqueue(data);
-      await this.relay(endpoint, replies, deadline, res);
+      await this.relay(endpoint, replies, deadline, reply);
     } catch (err) {
       if (res.destroyed) return; // the client went away: there is nobody left to answer
       throw err;
@@ -77,24 +81,42 @@ export class SyncProxy {
     endpoint: ProxyEndpoint,
     replies: ReplyChannel,
     deadline: number,
-    res: Response,
+    reply: FastifyReply,
   ): Promise<void> {
+    const res = reply.raw;
     const first = await this.nextReply(replies, deadline, res);
     switch (first.type) {
       case 'result':
-        res.status(first.status).type(first.contentType).send(first.body);
+        await reply.code(first.status).type(first.contentType).send(first.body);
         return;
       case 'error':
-        throw errorFrom(first, res);
+        throw errorFrom(first);
       case 'head':
-        res.status(first.status);
-        res.setHeader('Content-Type', first.contentType);
-        res.setHeader('X-Accel-Buffering', 'no'); // nginx: pass chunks through unbuffered
-        res.flushHeaders();
         break;
       default:
         throw new ServiceUnavailableException('Unexpected reply from the worker');
     }
+    // The stream goes out through Fastify (its hooks write the edge's headers), chunks as they come.
+    const out = new PassThrough();
+    void reply
+      .code(first.status)
+      .header('Content-Type', first.contentType)
+      .header('X-Accel-Buffering', 'no') // nginx: pass chunks through unbuffered
+      .send(out);
+    try {
+      await this.relayChunks(endpoint, replies, deadline, out, res);
+    } finally {
+      out.end();
+    }
+  }
+
+  private async relayChunks(
+    endpoint: ProxyEndpoint,
+    replies: ReplyChannel,
+    deadline: number,
+    out: PassThrough,
+    res: FastifyReply['raw'],
+  ): Promise<void> {
     for (;;) {
       if (res.destroyed) return;
       let reply: ProxyReply;
@@ -102,14 +124,13 @@ export class SyncProxy {
         reply = await replies.next(deadline);
       } catch {
         if (res.destroyed) return;
-        res.end(sseErrorEvent(endpoint, 'The gateway stopped receiving the upstream stream'));
+        out.write(sseErrorEvent(endpoint, 'The gateway stopped receiving the upstream stream'));
         return;
       }
       if (reply.type === 'chunk') {
-        res.write(reply.data);
+        out.write(reply.data);
       } else {
-        if (reply.type === 'error') res.write(sseErrorEvent(endpoint, reply.message));
-        res.end();
+        if (reply.type === 'error') out.write(sseErrorEvent(endpoint, reply.message));
         return;
       }
     }
@@ -118,7 +139,7 @@ export class SyncProxy {
   private async nextReply(
     replies: ReplyChannel,
     deadline: number,
-    res: Response,
+    res: FastifyReply['raw'],
   ): Promise<ProxyReply> {
     try {
       return await replies.next(deadline);
@@ -132,7 +153,9 @@ export class SyncProxy {
   }
 }
 
-function errorFrom(reply: Extract<ProxyReply, { type: 'error' }>, res: Response): HttpException {
-  if (reply.retryAfter !== undefined) res.setHeader('Retry-After', String(reply.retryAfter));
+function errorFrom(reply: Extract<ProxyReply, { type: 'error' }>): HttpException {
+  if (reply.retryAfter !== undefined) {
+    return new RetryLater(reply.message, reply.status, reply.retryAfter);
+  }
   return new HttpException(reply.message, reply.status);
 }

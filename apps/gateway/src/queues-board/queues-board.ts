@@ -1,13 +1,14 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import type { AppViewRoute } from '@bull-board/api/typings/app';
-import { ExpressAdapter } from '@bull-board/express';
+import { FastifyAdapter as BoardAdapter } from '@bull-board/fastify';
 import { QueueName } from '@gatehouse/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
-import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { QUEUES_BOARD_PATH } from './queues-board-csp.js';
+import { QueuesBoardAuth } from './queues-board-auth.js';
 
 // Bull Board's index.ejs pulls IBM Plex from Google Fonts: a third-party request from the
 // operator's browser that the board's CSP would have to allow. Without it the UI falls back
@@ -20,49 +21,46 @@ export function selfContainedPage(html: string): string {
 }
 
 /**
- * Bull Board's Express adapter with two changes: its page is served through selfContainedPage,
- * and its express app does not announce itself (`X-Powered-By`), like the gateway's own app.
+ * Bull Board (its Fastify plugin) over the queues the gateway's apps use, at QUEUES_BOARD_PATH,
+ * in a plugin scope of its own: the board's auth runs first on every route of it (page, API,
+ * static files), and its page is served through selfContainedPage.
  */
-class GatehouseBoardAdapter extends ExpressAdapter {
-  constructor() {
-    super();
-    this.app.disable('x-powered-by');
-  }
-
-  override setEntryRoute(routeDef: AppViewRoute): ExpressAdapter {
-    const view = (_req: Request, res: Response, next: NextFunction): void => {
-      const { name, params } = routeDef.handler({
-        basePath: this.basePath,
-        uiConfig: this.uiConfig,
-      });
-      res.render(name, params, (err: Error | null, html?: string) => {
-        if (err || html === undefined)
-          return next(err ?? new Error('Bull Board page did not render'));
-        res.type('html').send(selfContainedPage(html));
-      });
-    };
-    this.app[routeDef.method](routeDef.route, view);
-    return this;
-  }
-}
-
-/** Bull Board over the queues the gateway's apps use, as an Express router. */
 @Injectable()
 export class QueuesBoard {
-  readonly router: RequestHandler;
+  private readonly adapter = new BoardAdapter();
 
   constructor(
     @InjectQueue(QueueName.proxy) proxy: Queue,
     @InjectQueue(QueueName.audit) audit: Queue,
     @InjectQueue(QueueName.auditMaintenance) auditMaintenance: Queue,
+    private readonly auth: QueuesBoardAuth,
   ) {
-    const adapter = new GatehouseBoardAdapter();
-    adapter.setBasePath(QUEUES_BOARD_PATH);
+    this.adapter.setBasePath(QUEUES_BOARD_PATH);
     createBullBoard({
       queues: [proxy, audit, auditMaintenance].map((queue) => new BullMQAdapter(queue)),
-      serverAdapter: adapter,
+      serverAdapter: this.adapter,
       options: { uiConfig: { boardTitle: 'Gatehouse queues' } },
     });
-    this.router = adapter.getRouter() as Express;
+  }
+
+  async mount(app: NestFastifyApplication): Promise<void> {
+    await app.register(async (scope: FastifyInstance) => {
+      scope.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply) =>
+        this.auth.check(req, reply),
+      );
+      scope.addHook(
+        'onSend',
+        (
+          _req: FastifyRequest,
+          reply: FastifyReply,
+          payload: unknown,
+          done: (e: null, p: unknown) => void,
+        ) => {
+          const html = String(reply.getHeader('content-type') ?? '').startsWith('text/html');
+          done(null, html && typeof payload === 'string' ? selfContainedPage(payload) : payload);
+        },
+      );
+      await scope.register(this.adapter.registerPlugin(), { prefix: QUEUES_BOARD_PATH });
+    });
   }
 }

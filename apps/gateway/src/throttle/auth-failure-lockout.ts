@@ -1,14 +1,14 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { rateLimitSubject } from '../http/client-ip.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { RateLimited, waitSeconds } from '../admission/limit-state.js';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 /**
  * Brute-force protection: after AUTH_FAILURE_LIMIT failed authentications from one IP within
  * AUTH_FAILURE_WINDOW_SECONDS, that IP gets 429 on every authenticated route for
- * AUTH_LOCKOUT_SECONDS, whatever key it presents. Counted in Redis, so shared by all replicas.
+ * AUTH_LOCKOUT_SECONDS, whatever key it presents. Counted in Redis, so shared by all replicas;
+ * admission reads the lock in its own script (bucket `auth-failure:<subject>`).
  */
 @Injectable()
 export class AuthFailureLockout {
@@ -18,33 +18,10 @@ export class AuthFailureLockout {
     private readonly audit: GatewayAudit,
   ) {}
 
-  private readonly checks = new WeakMap<Request, Promise<void>>();
-
-  /**
-   * Rejects (429) when the caller's address is locked out. Checked once per request: the
-   * throttler guard starts it alongside its per-IP count (one Redis round trip for both), the
-   * auth guard awaits the same promise.
-   */
-  assertNotLocked(req: Request, res: Response): Promise<void> {
-    let check = this.checks.get(req);
-    if (!check) {
-      check = this.check(req, res);
-      this.checks.set(req, check);
-    }
-    return check;
-  }
-
-  private async check(req: Request, res: Response): Promise<void> {
-    const remainingMs = await this.storage.blockedFor(this.bucket(req));
-    if (remainingMs > 0) {
-      this.audit.record('ratelimit.hit', { throttler: 'auth-failure', locked: true });
-      throw locked(res, remainingMs, this.config.AUTH_FAILURE_LIMIT);
-    }
-  }
-
-  async recordFailure(req: Request, res: Response): Promise<void> {
+  /** Counts a failed authentication; throws once the address is locked out by it. */
+  async recordFailure(subject: string): Promise<void> {
     const record = await this.storage.increment(
-      this.bucket(req),
+      `auth-failure:${subject}`,
       this.config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
       this.config.AUTH_FAILURE_LIMIT,
       this.config.AUTH_LOCKOUT_SECONDS * 1000,
@@ -55,23 +32,17 @@ export class AuthFailureLockout {
         throttler: 'auth-failure',
         limit: this.config.AUTH_FAILURE_LIMIT,
       });
-      throw locked(res, record.timeToBlockExpire * 1000, this.config.AUTH_FAILURE_LIMIT);
+      throw this.locked(record.timeToBlockExpire * 1000);
     }
   }
 
-  private bucket(req: Request): string {
-    return `auth-failure:${rateLimitSubject(req.clientIp)}`;
+  /** The refusal of a locked-out address. */
+  locked(remainingMs: number): RateLimited {
+    const seconds = waitSeconds(remainingMs);
+    return new RateLimited(
+      'Too many failed authentication attempts from this address; try again later',
+      seconds,
+      { limit: this.config.AUTH_FAILURE_LIMIT, remaining: 0, resetSeconds: seconds },
+    );
   }
-}
-
-function locked(res: Response, remainingMs: number, limit: number): HttpException {
-  const seconds = String(Math.max(1, Math.ceil(remainingMs / 1000)));
-  res.setHeader('Retry-After', seconds);
-  res.setHeader('X-RateLimit-Limit', String(limit));
-  res.setHeader('X-RateLimit-Remaining', '0');
-  res.setHeader('X-RateLimit-Reset', seconds);
-  return new HttpException(
-    'Too many failed authentication attempts from this address; try again later',
-    HttpStatus.TOO_MANY_REQUESTS,
-  );
 }

@@ -1,17 +1,17 @@
-import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
 import type { Redis } from 'ioredis';
-import { InjectRedis } from '@gatehouse/queue';
+import { InjectRedis, limitsKey } from '@gatehouse/queue';
+import { RedisScript } from './redis-script.js';
 
 /**
  * Fixed-window counter with an optional block, in one atomic script so concurrent replicas
  * never over-admit. blockDuration 0 means "blocked until the window ends".
  * Returns {hits, windowMsLeft, blocked (0/1), blockMsLeft}.
  */
-const INCREMENT_SCRIPT = `
+const INCREMENT = new RedisScript(`
 local blockLeft = redis.call('PTTL', KEYS[2])
 if blockLeft > 0 then
   local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -36,12 +36,13 @@ if hits > limit then
   return {hits, left, 1, left}
 end
 return {hits, left, 0, 0}
-`;
+`);
 
-const INCREMENT_SHA = createHash('sha1').update(INCREMENT_SCRIPT).digest('hex');
-
-// Not the upstream ThrottlerStorage token's packages: both published Redis storages declare
-// peers up to Nest 11 only, and this is one small script.
+/**
+ * `@nestjs/throttler`'s storage interface on Redis (both published Redis storages declare peers
+ * up to Nest 11 only, and this is one small script). Buckets are named `<throttler>:<subject>`;
+ * admission reads the same keys in its own script (see bucketKeys).
+ */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(
@@ -56,9 +57,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     _throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const [hitsKey, blockKey] = this.keys(key);
+    const [hitsKey, blockKey] = this.bucketKeys(key);
     const [hits, left, blocked, blockLeft] = (await this.run(() =>
-      this.evalIncrement(hitsKey, blockKey, ttl, limit, blockDuration),
+      INCREMENT.run(this.redis, [hitsKey, blockKey], [ttl, limit, blockDuration]),
     )) as [number, number, number, number];
     return {
       totalHits: hits,
@@ -68,31 +69,14 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     };
   }
 
-  /** By hash (EVALSHA): the script's text goes over the wire only when Redis lacks it. */
-  private async evalIncrement(...args: (string | number)[]): Promise<unknown> {
-    try {
-      return await this.redis.evalsha(INCREMENT_SHA, 2, ...args);
-    } catch (err) {
-      if (!(err as Error).message.startsWith('NOSCRIPT')) throw err;
-      return this.redis.eval(INCREMENT_SCRIPT, 2, ...args);
-    }
-  }
-
-  /** Milliseconds a bucket stays blocked, 0 when it is not. Counts nothing. */
-  async blockedFor(key: string): Promise<number> {
-    const [, blockKey] = this.keys(key);
-    const left = await this.run(() => this.redis.pttl(blockKey));
-    return Math.max(0, left);
-  }
-
-  private keys(key: string): [string, string] {
-    // The hash tag keeps both keys of a bucket in one Cluster slot, as the script requires.
-    const base = `${this.config.REDIS_KEY_PREFIX}:throttle:{${key}}`;
+  /** A bucket's counter and block keys, in the admission slot (see limitsKey). */
+  bucketKeys(bucket: string): [hits: string, block: string] {
+    const base = limitsKey(this.config.REDIS_KEY_PREFIX, `throttle:${bucket}`);
     return [`${base}:hits`, `${base}:block`];
   }
 
   /** Without Redis no limit can be enforced: refuse with 503 rather than let traffic through. */
-  private async run<T>(command: () => Promise<T>): Promise<T> {
+  async run<T>(command: () => Promise<T>): Promise<T> {
     try {
       return await command();
     } catch {

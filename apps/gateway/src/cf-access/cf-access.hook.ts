@@ -1,6 +1,6 @@
 import type { AppConfig } from '@gatehouse/config';
 import { Logger } from '@nestjs/common';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
 import type { ErrorBody } from '../http/error-body.js';
 import { createCfAccessVerifier } from './cf-access.verifier.js';
@@ -23,7 +23,7 @@ const UNAVAILABLE_MESSAGE = 'Access verification is temporarily unavailable; try
 export function cloudflareAccess(
   config: AppConfig,
   relayedKeys?: JWTVerifyGetKey,
-): RequestHandler | undefined {
+): ((req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>) | undefined {
   if (!config.CF_ACCESS_TEAM_DOMAIN || !config.CF_ACCESS_AUD) return undefined;
   const verify = createCfAccessVerifier(
     {
@@ -35,41 +35,37 @@ export function cloudflareAccess(
   );
   const logger = new Logger('CloudflareAccess');
 
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (OPEN_PATHS.has(req.path) || isCorsPreflight(req)) return next();
+  // An async onRequest hook: returning nothing lets the request on; returning the sent reply
+  // ends it there.
+  return async (req, reply) => {
+    if (OPEN_PATHS.has(req.path) || isCorsPreflight(req)) return undefined;
     const token = req.headers[CF_ACCESS_HEADER];
     if (typeof token !== 'string' || token.length === 0 || token.length > 16_384) {
       logger.warn({ request_id: req.id, reason: 'ERR_CF_ACCESS_TOKEN_MISSING' }, 'access denied');
-      deny(req, res, 403, DENIED_MESSAGE);
-      return;
+      return deny(req, reply, 403, DENIED_MESSAGE);
     }
-    verify(token).then(
-      (verdict) => {
-        if (verdict.ok) return next();
-        // The reason code (and the claim at fault) only: never the token or its claims.
-        const fields = {
-          request_id: req.id,
-          reason: verdict.code,
-          claim: 'claim' in verdict ? verdict.claim : undefined,
-        };
-        if (verdict.reason === 'unavailable') {
-          logger.error(
-            fields,
-            'access verification unavailable: the signing keys could not be fetched',
-          );
-          deny(req, res, 503, UNAVAILABLE_MESSAGE);
-        } else {
-          logger.warn(fields, 'access denied');
-          deny(req, res, 403, DENIED_MESSAGE);
-        }
-      },
-      (err: unknown) => next(err),
-    );
+    const verdict = await verify(token);
+    if (verdict.ok) return undefined;
+    // The reason code (and the claim at fault) only: never the token or its claims.
+    const fields = {
+      request_id: req.id,
+      reason: verdict.code,
+      claim: 'claim' in verdict ? verdict.claim : undefined,
+    };
+    if (verdict.reason === 'unavailable') {
+      logger.error(
+        fields,
+        'access verification unavailable: the signing keys could not be fetched',
+      );
+      return deny(req, reply, 503, UNAVAILABLE_MESSAGE);
+    }
+    logger.warn(fields, 'access denied');
+    return deny(req, reply, 403, DENIED_MESSAGE);
   };
 }
 
 /** Browsers send preflights without credentials; Access lets them through when told to. */
-function isCorsPreflight(req: Request): boolean {
+function isCorsPreflight(req: FastifyRequest): boolean {
   return (
     req.method === 'OPTIONS' &&
     typeof req.headers.origin === 'string' &&
@@ -77,7 +73,12 @@ function isCorsPreflight(req: Request): boolean {
   );
 }
 
-function deny(req: Request, res: Response, status: 403 | 503, message: string): void {
+function deny(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  status: 403 | 503,
+  message: string,
+): FastifyReply {
   const body: ErrorBody = {
     error: {
       type: status === 403 ? 'permission_denied' : 'service_unavailable',
@@ -85,5 +86,5 @@ function deny(req: Request, res: Response, status: 403 | 503, message: string): 
       request_id: req.id,
     },
   };
-  res.status(status).json(body);
+  return reply.code(status).send(body);
 }

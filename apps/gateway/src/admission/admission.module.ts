@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AuditTrailModule } from '../audit-trail/audit-trail.module.js';
+import { AuthModule } from '../auth/auth.module.js';
+import { ThrottleModule } from '../throttle/throttle.module.js';
+import { AdmissionCounters } from './admission-counters.js';
+import { AdmissionGuard } from './admission.guard.js';
+import { Admission } from './admission.service.js';
+
+@Module({
+  imports: [AuthModule, ThrottleModule, AuditTrailModule],
+  providers: [Admission, AdmissionCounters, AdmissionGuard],
+  exports: [Admission, AdmissionGuard],
+})
+export class AdmissionModule {}

@@ -1,0 +1,180 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  InjectThrottlerOptions,
+  type ThrottlerModuleOptions,
+  type ThrottlerOptions,
+} from '@nestjs/throttler';
+import type { FastifyRequest } from 'fastify';
+import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
+import type { Access } from '../auth/access.decorator.js';
+import { AuthService } from '../auth/auth.service.js';
+import type { Principal } from '../auth/principal.js';
+import { rateLimitSubject } from '../http/client-ip.js';
+import { AuthFailureLockout } from '../throttle/auth-failure-lockout.js';
+import { type AdmissionCount, AdmissionCounters, type Counted } from './admission-counters.js';
+import {
+  type LimitState,
+  RateLimited,
+  secondsToUtcMidnight,
+  tighter,
+  waitSeconds,
+} from './limit-state.js';
+import { type Presented, credentialPrefix } from './presented-credential.js';
+
+/** What a route asks of admission (from its decorators). */
+export type AdmissionPolicy = {
+  access: Access;
+  /** Count the request against the per-IP limit. */
+  limitIp: boolean;
+  /** Count it against the key's limit (client keys). */
+  limitKey: boolean;
+  /** The route spends tokens: refuse a key whose tokens/day are used up. */
+  metered: boolean;
+};
+
+type Limit = { limit: number; windowMs: number };
+
+/**
+ * The front door, in order: the address's lockout and per-IP limit, who the credential belongs
+ * to (in-process cache, else the database), the key's own limit and its token budget, then
+ * whether this principal may use this route. On the common path (a cached key) every Redis check
+ * is one script call; an uncached key costs a second call after the database has answered, so an
+ * unknown key never reaches the database before its address has been counted.
+ */
+@Injectable()
+export class Admission {
+  private readonly ip: Limit;
+  private readonly key: Limit;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectThrottlerOptions() throttlerOptions: ThrottlerModuleOptions,
+    private readonly auth: AuthService,
+    private readonly counters: AdmissionCounters,
+    private readonly lockout: AuthFailureLockout,
+    private readonly audit: GatewayAudit,
+  ) {
+    this.ip = limitNamed(throttlerOptions, 'ip');
+    this.key = limitNamed(throttlerOptions, 'key');
+  }
+
+  /**
+   * Admits the request or throws (401, 403, 429, or 503 when Redis is down). On success the
+   * principal and the tightest limit state are left on the request.
+   */
+  async admit(req: FastifyRequest, policy: AdmissionPolicy, presented: Presented): Promise<void> {
+    const subject = rateLimitSubject(req.clientIp);
+    const ipLimit = policy.limitIp ? this.ip.limit : 0;
+    if (policy.access === 'public') {
+      if (ipLimit > 0)
+        this.enforce(req, await this.count(subject, false, ipLimit, undefined, policy));
+      return;
+    }
+
+    const known = presented ? this.auth.identify(presented.credential) : { principal: null };
+    let principal: Principal | null;
+    if ('principal' in known) {
+      principal = known.principal;
+      this.enforce(req, await this.count(subject, true, ipLimit, principal, policy));
+    } else {
+      this.enforce(req, await this.count(subject, true, ipLimit, undefined, policy));
+      principal = await this.auth.lookup(known.lookup);
+      if (principal?.kind === 'client' && policy.access === 'client') {
+        this.enforce(req, await this.count(subject, false, 0, principal, policy));
+      }
+    }
+
+    if (!principal) {
+      if (presented) {
+        this.audit.record('auth.failed', {
+          reason: 'invalid or unknown key',
+          ...credentialPrefix(presented),
+        });
+        await this.lockout.recordFailure(subject);
+      }
+      throw new UnauthorizedException('Missing or invalid API key');
+    }
+    this.audit.identify(principal.kind, principal.kind === 'client' ? principal.key.id : undefined);
+    if (policy.access === 'admin' && principal.kind !== 'admin') {
+      this.audit.record('auth.failed', { reason: 'client key on an admin route' });
+      throw new ForbiddenException('This route needs the admin key');
+    }
+    if (policy.access === 'client' && principal.kind !== 'client') {
+      this.audit.record('auth.failed', { reason: 'admin key on a client route' });
+      throw new UnauthorizedException('The admin key is not a client key; use a gateway key here');
+    }
+    if (Math.random() < this.config.AUDIT_AUTH_OK_SAMPLE_RATE) this.audit.record('auth.ok');
+    req.principal = principal;
+  }
+
+  private count(
+    subject: string,
+    checkLockout: boolean,
+    ipLimit: number,
+    principal: Principal | null | undefined,
+    policy: AdmissionPolicy,
+  ): Promise<AdmissionCount> {
+    // Only a client key on a client route is counted as a key: anything else is refused below.
+    const key =
+      principal?.kind === 'client' && policy.access === 'client' ? principal.key : undefined;
+    return this.counters.count({
+      subject,
+      checkLockout,
+      windowMs: this.ip.windowMs,
+      ipLimit,
+      keyId: key?.id,
+      keyLimit: key && policy.limitKey ? (key.requestsPerMinute ?? this.key.limit) : 0,
+      tokensPerDay: key && policy.metered ? (key.tokensPerDay ?? 0) : 0,
+    });
+  }
+
+  /** Throws the refusal a count ended in; otherwise notes the tightest limit on the request. */
+  private enforce(req: FastifyRequest, count: AdmissionCount): void {
+    const ip = count.ip && stateOf(count.ip);
+    const key = count.key && stateOf(count.key);
+    switch (count.verdict) {
+      case 'admitted':
+        req.limits = tighter(tighter(req.limits, ip), key);
+        return;
+      case 'locked':
+        this.audit.record('ratelimit.hit', { throttler: 'auth-failure', locked: true });
+        throw this.lockout.locked(count.lockoutMsLeft);
+      case 'ip':
+      case 'key': {
+        const state = count.verdict === 'ip' ? ip : key;
+        if (!state) throw new Error('a refused count carries its state');
+        this.audit.record('ratelimit.hit', { throttler: count.verdict, limit: state.limit });
+        throw new RateLimited(
+          `Rate limit exceeded (${count.verdict}); retry after the Retry-After delay`,
+          state.resetSeconds,
+          { ...state, remaining: 0 },
+        );
+      }
+      case 'budget':
+        req.limits = tighter(tighter(req.limits, ip), key);
+        throw new RateLimited(
+          `This key used its ${count.tokensPerDay} tokens for today (UTC)`,
+          secondsToUtcMidnight(),
+        );
+    }
+  }
+}
+
+function stateOf(counted: Counted): LimitState {
+  return {
+    limit: counted.limit,
+    remaining: Math.max(0, counted.limit - counted.hits),
+    resetSeconds: waitSeconds(counted.msLeft),
+  };
+}
+
+/** A named throttler's limit from @nestjs/throttler's module options (numbers only here). */
+function limitNamed(options: ThrottlerModuleOptions, name: string): Limit {
+  const throttlers: ThrottlerOptions[] = Array.isArray(options) ? options : options.throttlers;
+  const found = throttlers.find((t) => t.name === name);
+  if (!found || typeof found.limit !== 'number' || typeof found.ttl !== 'number') {
+    throw new Error(`throttler "${name}" needs a numeric limit and ttl`);
+  }
+  return { limit: found.limit, windowMs: found.ttl };
+}

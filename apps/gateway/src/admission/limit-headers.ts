@@ -1,0 +1,15 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * The one place `X-RateLimit-*` and `Retry-After` are written: from what admission and the
+ * services left on the request, as the response leaves (errors included).
+ */
+export function writeLimitHeaders(req: FastifyRequest, reply: FastifyReply): void {
+  const limits = req.limits;
+  if (limits) {
+    reply.header('X-RateLimit-Limit', String(limits.limit));
+    reply.header('X-RateLimit-Remaining', String(limits.remaining));
+    reply.header('X-RateLimit-Reset', String(limits.resetSeconds));
+  }
+  if (req.retryAfter !== undefined) reply.header('Retry-After', String(req.retryAfter));
+}

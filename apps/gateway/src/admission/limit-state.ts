@@ -1,0 +1,48 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** Where a counted limit stands after this request: what X-RateLimit-* report. */
+export type LimitState = { limit: number; remaining: number; resetSeconds: number };
+
+/** The tighter of two limit states (the one with fewer requests left; the first on a tie). */
+export function tighter(
+  a: LimitState | undefined,
+  b: LimitState | undefined,
+): LimitState | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return b.remaining < a.remaining ? b : a;
+}
+
+/**
+ * A refusal the client may retry after a delay. It carries the delay (and a rate limit's state)
+ * as data; the edge writes `Retry-After` and `X-RateLimit-*` from it in one place, so no
+ * service touches the response.
+ */
+export class RetryLater extends HttpException {
+  constructor(
+    message: string,
+    status: number,
+    readonly retryAfterSeconds: number,
+    readonly state?: LimitState,
+  ) {
+    super(message, status);
+  }
+}
+
+/** A request refused by a limit: 429 with Retry-After (and the limit's state, when counted). */
+export class RateLimited extends RetryLater {
+  constructor(message: string, retryAfterSeconds: number, state?: LimitState) {
+    super(message, HttpStatus.TOO_MANY_REQUESTS, retryAfterSeconds, state);
+  }
+}
+
+/** Seconds until the next UTC midnight, when daily budgets reset. */
+export function secondsToUtcMidnight(now = new Date()): number {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.max(1, Math.ceil((midnight - now.getTime()) / 1000));
+}
+
+/** Milliseconds as whole seconds of waiting, at least one. */
+export function waitSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}

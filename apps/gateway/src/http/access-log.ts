@@ -1,0 +1,39 @@
+import type { AppConfig } from '@gatehouse/config';
+import { loggerOptions } from '@gatehouse/logging';
+import { createRedactor } from '@gatehouse/redact';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { pino } from 'pino';
+
+/** Longest path logged; the rest of a longer one is cut (it is attacker-chosen text). */
+const MAX_LOGGED_PATH = 1024;
+
+/**
+ * One structured line per request, written when the response is done. Every field but the path
+ * is the gateway's own (a validated id, a status, an address, a key id); the path is the one
+ * that can carry a careless client's credential, so it alone is capped and redacted, once.
+ */
+export function accessLogger(
+  config: AppConfig,
+): (req: FastifyRequest, reply: FastifyReply) => void {
+  const { level, base, timestamp, formatters } = loggerOptions('gateway', config);
+  const log = pino({ level, base, timestamp, formatters: { level: formatters?.level } });
+  const redactor = createRedactor([config.ADMIN_API_KEY, config.KEY_PEPPER, config.API_KEY]);
+  return (req, reply) => {
+    if (!log.isLevelEnabled('info')) return;
+    const principal = req.principal;
+    const status = reply.statusCode;
+    const path =
+      req.path.length > MAX_LOGGED_PATH ? `${req.path.slice(0, MAX_LOGGED_PATH)}…` : req.path;
+    log.info(
+      {
+        req: { id: req.id, method: req.method, path: redactor.text(path) },
+        res: { status },
+        responseTime: Math.round(reply.elapsedTime),
+        client_ip: req.clientIp,
+        key_id: principal?.kind === 'client' ? principal.key.id : undefined,
+        admin: principal?.kind === 'admin' || undefined,
+      },
+      status >= 500 ? 'request errored' : 'request completed',
+    );
+  };
+}
