@@ -4,11 +4,11 @@
  *
  * Knobs (env): BENCH_SECONDS (per measured run, default 10), BENCH_WARMUP_SECONDS (before each,
  * default 2), BENCH_MEMORY_SECONDS (default 60), BENCH_MEMORY_WARMUP_SECONDS (default 20),
- * BENCH_SLOW_MS (default 200), BENCH_WORKER_CONCURRENCY (proxy-worker, default 512),
- * BENCH_CASES (comma list of c1,c32,slow,stream,memory,audit,audit-lag; default all),
+ * BENCH_SLOW_MS (default 200), BENCH_CASES (comma list of c1,c32,slow,stream,memory,audit,audit-lag; default all),
  * BENCH_AUDIT_EVENTS (events the `audit` case queues, default 50000), BENCH_CPU_PROF=1 (profile
  * gateway, worker and audit with --cpu-prof and print where their CPU time went),
- * BENCH_CPU_PROF_DIR.
+ * BENCH_CPU_PROF_DIR. Gateway and proxy-worker run with the product's defaults (no
+ * PROXY_WORKER_CONCURRENCY or other tuning is passed to them).
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -49,7 +49,6 @@ const WARMUP = numberEnv('BENCH_WARMUP_SECONDS', 2);
 const MEMORY_SECONDS = Math.max(1, numberEnv('BENCH_MEMORY_SECONDS', 60));
 const MEMORY_WARMUP = numberEnv('BENCH_MEMORY_WARMUP_SECONDS', 20);
 const SLOW_MS = numberEnv('BENCH_SLOW_MS', 200);
-const WORKER_CONCURRENCY = numberEnv('BENCH_WORKER_CONCURRENCY', 512);
 const AUDIT_EVENTS = Math.max(1_000, Math.round(numberEnv('BENCH_AUDIT_EVENTS', 50_000)));
 const CASES = new Set(
   (process.env.BENCH_CASES ?? 'c1,c32,slow,stream,memory,audit,audit-lag')
@@ -583,7 +582,7 @@ async function main(): Promise<void> {
   log(
     `node ${process.version}, ${cpus().length} CPUs, load average ${loadAtStart}; ` +
       `${SECONDS} s per run (+${WARMUP} s warm-up), memory run ${MEMORY_SECONDS} s, ` +
-      `proxy-worker concurrency ${WORKER_CONCURRENCY}${CPU_PROF ? `, CPU profiles in ${profDir}` : ''}`,
+      `apps with their default settings${CPU_PROF ? `, CPU profiles in ${profDir}` : ''}`,
   );
   system = await startSystem({
     accounts: [
@@ -591,7 +590,6 @@ async function main(): Promise<void> {
       { model: MODEL.slow, delayMs: SLOW_MS, chunks: 0, intervalMs: 0 },
       { model: MODEL.stream, delayMs: 0, chunks: STREAM_CHUNKS, intervalMs: STREAM_INTERVAL_MS },
     ],
-    workerConcurrency: WORKER_CONCURRENCY,
     nodeArgs: CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--import=${importHook}`] : [],
   });
   const pids = { gateway: system.gateway.child.pid, 'proxy-worker': system.worker.child.pid };
@@ -612,8 +610,8 @@ async function main(): Promise<void> {
     `\nGatehouse benchmark, ${new Date().toISOString()}: node ${process.version}, ${cpus().length} CPUs ` +
       `(load generator, mock upstream, Redis, Postgres and every app share them); ` +
       `load average at start ${loadAtStart}, at end ${load()}. ` +
-      `BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP} BENCH_MEMORY_SECONDS=${MEMORY_SECONDS} ` +
-      `BENCH_WORKER_CONCURRENCY=${WORKER_CONCURRENCY}. Compare ratios, not absolute figures.\n`,
+      `BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP} BENCH_MEMORY_SECONDS=${MEMORY_SECONDS}; ` +
+      `gateway and proxy-worker with the product's defaults. Compare ratios, not absolute figures.\n`,
   );
   printTable();
   if (CPU_PROF) printProfiles(profDir, { ...pids, ...(auditApp && { audit: auditApp.child.pid }) });

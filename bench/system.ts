@@ -146,7 +146,6 @@ export type Account = { model: string; delayMs: number; chunks: number; interval
 
 export type SystemOptions = {
   accounts: Account[];
-  workerConcurrency: number;
   /** Extra node flags for gateway and worker (e.g. --cpu-prof, not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
 };
@@ -215,7 +214,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
       RATE_LIMIT_KEY_PER_MIN: '1000000',
       RATE_LIMIT_IP_PER_MIN: '1000000',
-      PROXY_WORKER_CONCURRENCY: String(opts.workerConcurrency),
+      // No PROXY_WORKER_CONCURRENCY: the bench measures proxy-worker with the product's default.
     };
     const gatewayUrl = `http://127.0.0.1:${port}`;
     // The gateway applies migrations first; the worker starts once they are in place.
