@@ -31,15 +31,19 @@ export type Child = {
   stop(): Promise<void>;
 };
 
-/** Runs one of the built entry points as a child process, output captured (last 64 KiB). */
+/**
+ * Runs one of the built entry points (or another Node script, with `args` and its own `cwd`) as a
+ * child process, output captured (last 64 KiB).
+ */
 export function spawnNode(
   name: string,
   script: string,
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  opts: { args?: string[]; cwd?: string } = {},
 ): Child {
-  const child = spawn(process.execPath, [...nodeArgs, script], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [...nodeArgs, script, ...(opts.args ?? [])], {
+    cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
