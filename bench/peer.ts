@@ -145,9 +145,11 @@ export class PortkeyPeer {
       clearTimeout(timer);
       this.installing = undefined;
     });
+    if (this.cleaned) throw new Error('npm install stopped: the bench is ending');
     if (result.code !== 0 || !this.installed()) {
       const lines = out.trim().split('\n');
       for (const line of lines.slice(-12)) this.log(`  npm: ${line}`);
+      if (this.owned) this.log(`  (${this.dir} is removed at exit; BENCH_PEER_DIR keeps it)`);
       const why = result.signal ?? (result.code === null ? 'could not run' : `code ${result.code}`);
       const firstError = lines.find((l) => l.startsWith('npm error')) ?? lines.at(-1) ?? '';
       throw new Error(`npm install ended with ${why}${firstError ? `: ${firstError}` : ''}`);
