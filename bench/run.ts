@@ -1,14 +1,17 @@
 /**
- * `npm run bench`: direct-to-mock vs the bare BullMQ round trip vs Gatehouse, in one run on one
- * machine, printed as one table. A benchmark, not a test: it reports and never fails on timings.
+ * `npm run bench`: direct-to-mock vs the bare BullMQ round trip vs Gatehouse (and, on request, a
+ * peer gateway), in one run on one machine, printed as one table. A benchmark, not a test: it
+ * reports and never fails on timings.
  *
  * Knobs (env): BENCH_SECONDS (per measured run, default 10), BENCH_WARMUP_SECONDS (before each,
  * default 2), BENCH_MEMORY_SECONDS (default 60), BENCH_MEMORY_WARMUP_SECONDS (default 20),
- * BENCH_SLOW_MS (default 200), BENCH_WORKER_CONCURRENCY (proxy-worker, default 512),
- * BENCH_CASES (comma list of c1,c32,slow,stream,memory,audit,audit-lag; default all),
+ * BENCH_SLOW_MS (default 200), BENCH_CASES (comma list of c1,c32,slow,stream,memory,audit,audit-lag; default all),
  * BENCH_AUDIT_EVENTS (events the `audit` case queues, default 50000), BENCH_CPU_PROF=1 (profile
  * gateway, worker and audit with --cpu-prof and print where their CPU time went),
- * BENCH_CPU_PROF_DIR.
+ * BENCH_CPU_PROF_DIR, BENCH_PEERS=portkey (also measure Portkey's open-source gateway in the c1,
+ * c32, slow and stream cases, installed with npm into BENCH_PEER_DIR or a temporary folder; see
+ * peer.ts), BENCH_PEER_DIR. Gateway and proxy-worker run with the product's defaults (no
+ * PROXY_WORKER_CONCURRENCY or other tuning is passed to them).
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -31,8 +34,9 @@ import {
   openAuditQueue,
   openAuditTable,
 } from './audit.js';
+import { type Peer, PortkeyPeer } from './peer.js';
 import { summarizeProfile } from './profile-summary.js';
-import { median, mib, ms, percent, rate, signedMs, sleep } from './stats.js';
+import { median, mib, ms, percent, rate, signedMs, sleep, times } from './stats.js';
 import { type BenchSystem, type Child, REDIS_URL, startSystem } from './system.js';
 
 function numberEnv(name: string, fallback: number): number {
@@ -49,7 +53,6 @@ const WARMUP = numberEnv('BENCH_WARMUP_SECONDS', 2);
 const MEMORY_SECONDS = Math.max(1, numberEnv('BENCH_MEMORY_SECONDS', 60));
 const MEMORY_WARMUP = numberEnv('BENCH_MEMORY_WARMUP_SECONDS', 20);
 const SLOW_MS = numberEnv('BENCH_SLOW_MS', 200);
-const WORKER_CONCURRENCY = numberEnv('BENCH_WORKER_CONCURRENCY', 512);
 const AUDIT_EVENTS = Math.max(1_000, Math.round(numberEnv('BENCH_AUDIT_EVENTS', 50_000)));
 const CASES = new Set(
   (process.env.BENCH_CASES ?? 'c1,c32,slow,stream,memory,audit,audit-lag')
@@ -57,6 +60,19 @@ const CASES = new Set(
     .map((s) => s.trim()),
 );
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+const KNOWN_PEERS = ['portkey'];
+const PEERS = new Set(
+  (process.env.BENCH_PEERS ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== ''),
+);
+for (const p of PEERS) {
+  if (!KNOWN_PEERS.includes(p))
+    throw new Error(`BENCH_PEERS: unknown peer ${p} (known: ${KNOWN_PEERS.join(', ')})`);
+}
+/** Gatehouse req/s at 32 clients vs the peer's, same run. */
+const PEER_TARGET = 1.5;
 const STREAM_CHUNKS = 16;
 const STREAM_INTERVAL_MS = 5;
 
@@ -67,6 +83,9 @@ type Row = {
   direct: string;
   floor: string;
   gatehouse: string;
+  /** The peer's figures and Gatehouse against them; only cases the peer runs in. */
+  peer?: string;
+  vsPeer?: string;
   compared: string;
   target: string;
   pass: boolean | undefined;
@@ -78,6 +97,11 @@ let system: BenchSystem | undefined;
 let auditApp: Child | undefined;
 /** Gatehouse req/s of the c32 run (no audit app running), for the audit-lag row. */
 let c32Rps: number | undefined;
+/** Set up when BENCH_PEERS asks for Portkey; `peer` once it is installed and answering. */
+let portkey: PortkeyPeer | undefined;
+let peer: Peer | undefined;
+/** Why a requested peer is not in the table (said in the report). */
+let peerMissing: string | undefined;
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -91,6 +115,12 @@ function load(): string {
 
 function cell(r: { rps: number; p50: number; p99: number; cpu?: CpuCost }): string {
   return `${rate(r.rps)} · p50 ${ms(r.p50)} · p99 ${ms(r.p99)}${cpuText(r.cpu)}`;
+}
+
+/** A peer's cell, with its failed requests if any (a misrouted peer must not just look slow). */
+function peerCell(r: Measured<LoadResult>): string {
+  const failed = r.errors + r.non2xx;
+  return `${cell(r)}${failed > 0 ? ` · ${r.errors} errors, ${r.non2xx} non-2xx` : ''}`;
 }
 
 function chatBody(model: string, stream = false): string {
@@ -114,7 +144,11 @@ function targets(sys: BenchSystem, model: string, base: string, stream = false) 
     headers: { authorization: `Bearer ${sys.clientKey}` },
     body,
   };
-  return { direct, gatehouse };
+  return { direct, gatehouse, peer: peer?.target(base, body) };
+}
+
+function peerPids(p: Peer): Record<string, number | undefined> {
+  return { [p.name.toLowerCase()]: p.child.child.pid };
 }
 
 /** CPU ms per request (or job) of each watched process during one measured run. */
@@ -158,20 +192,21 @@ function cpuText(cpu: CpuCost | undefined): string {
   return parts.length > 0 ? ` · CPU ms/req: ${parts.join(', ')}` : '';
 }
 
+/** `profiled`: a Gatehouse run, whose window the CPU profile summary reads. */
 async function measure(
   label: string,
   target: HttpTarget,
   connections: number,
   pids: Record<string, number | undefined> = {},
+  profiled = Object.keys(pids).length > 0,
 ): Promise<Measured<LoadResult>> {
   if (WARMUP > 0) await cannon(target, connections, WARMUP, false);
   log(`${label}: ${SECONDS} s at ${connections} connections (load ${load()})`);
-  const gatehouse = Object.keys(pids).length > 0;
   const r = await withCpu(
     pids,
     () => cannon(target, connections, SECONDS),
     (x) => x.rps * SECONDS,
-    gatehouse,
+    profiled,
   );
   log(`  ${cell(r)}${r.errors + r.non2xx > 0 ? ` · ${r.errors} errors, ${r.non2xx} non-2xx` : ''}`);
   return r;
@@ -182,15 +217,15 @@ async function measureStreams(
   target: HttpTarget,
   concurrency: number,
   pids: Record<string, number | undefined> = {},
+  profiled = Object.keys(pids).length > 0,
 ): Promise<Measured<StreamResult>> {
   if (WARMUP > 0) await streamLoad(target, concurrency, WARMUP);
   log(`${label}: ${SECONDS} s at ${concurrency} streams (load ${load()})`);
-  const gatehouse = Object.keys(pids).length > 0;
   const r = await withCpu(
     pids,
     () => streamLoad(target, concurrency, SECONDS),
     (x) => x.streams,
-    gatehouse,
+    profiled,
   );
   log(
     `  ${rate(r.rps)} · first chunk p50 ${ms(r.firstChunkP50)} · last p50 ${ms(r.lastChunkP50)} · ` +
@@ -199,16 +234,31 @@ async function measureStreams(
   return r;
 }
 
+/** The peer's run of a case: same target body and load, its own process's CPU. */
+function measurePeer(
+  label: string,
+  p: Peer,
+  target: HttpTarget,
+  connections: number,
+): Promise<Measured<LoadResult>> {
+  return measure(`${label}, ${p.name}`, target, connections, peerPids(p), false);
+}
+
 async function caseLatency(sys: BenchSystem): Promise<void> {
   const t = targets(sys, MODEL.fast, sys.mockBase(0));
   const direct = await measure('zero latency c=1, direct', t.direct, 1);
   const gw = await measure('zero latency c=1, Gatehouse', t.gatehouse, 1, gatehousePids(sys));
+  const pk = peer && t.peer && (await measurePeer('zero latency c=1', peer, t.peer, 1));
   const added = gw.p50 - direct.p50;
   rows.push({
     name: 'zero-latency upstream, 1 client',
     direct: cell(direct),
     floor: '',
     gatehouse: cell(gw),
+    ...(pk && {
+      peer: peerCell(pk),
+      vsPeer: `${times(gw.rps / pk.rps)} req/s; p50 ${signedMs(gw.p50 - pk.p50)}`,
+    }),
     compared: `added p50 ${signedMs(added)}, p99 ${signedMs(gw.p99 - direct.p99)}`,
     target: 'added p50 ≤ 2 ms',
     pass: added <= 2,
@@ -236,13 +286,22 @@ async function caseThroughput(sys: BenchSystem): Promise<void> {
     await floorWorker.stop();
   }
   const gw = await measure('zero latency c=32, Gatehouse', t.gatehouse, 32, gatehousePids(sys));
+  const pk = peer && t.peer && (await measurePeer('zero latency c=32', peer, t.peer, 32));
   const ratio = gw.rps / floor.rps;
   c32Rps = gw.rps;
+  let vsPeer: string | undefined;
+  if (pk) {
+    const x = gw.rps / pk.rps;
+    vsPeer =
+      `${times(x)} req/s (target ≥ ${times(PEER_TARGET)}: ${x >= PEER_TARGET ? 'PASS' : 'MISS'}); ` +
+      `p50 ${signedMs(gw.p50 - pk.p50)}`;
+  }
   rows.push({
     name: 'zero-latency upstream, 32 clients',
     direct: cell(direct),
     floor: cell(floor),
     gatehouse: cell(gw),
+    ...(pk && { peer: peerCell(pk), vsPeer }),
     compared: `${percent(ratio)} of floor jobs/s (${percent(gw.rps / direct.rps)} of direct)`,
     target: 'req/s ≥ 40% of floor',
     pass: ratio >= 0.4,
@@ -258,6 +317,8 @@ async function caseSlowUpstream(sys: BenchSystem): Promise<void> {
     256,
     gatehousePids(sys),
   );
+  const pk =
+    peer && t.peer && (await measurePeer(`${SLOW_MS} ms upstream c=256`, peer, t.peer, 256));
   const ratio = gw.rps / direct.rps;
   const addedP99 = gw.p99 - direct.p99;
   rows.push({
@@ -265,6 +326,10 @@ async function caseSlowUpstream(sys: BenchSystem): Promise<void> {
     direct: cell(direct),
     floor: '',
     gatehouse: cell(gw),
+    ...(pk && {
+      peer: peerCell(pk),
+      vsPeer: `${times(gw.rps / pk.rps)} req/s; p99 ${signedMs(gw.p99 - pk.p99)}`,
+    }),
     compared: `${percent(ratio)} of direct req/s, added p50 ${signedMs(gw.p50 - direct.p50)}, p99 ${signedMs(addedP99)}`,
     target: 'req/s ≥ 95% of direct, added p99 ≤ 25 ms',
     pass: ratio >= 0.95 && addedP99 <= 25,
@@ -282,6 +347,10 @@ async function caseStreams(sys: BenchSystem): Promise<void> {
   const t = targets(sys, MODEL.stream, sys.mockBase(0, STREAM_CHUNKS, STREAM_INTERVAL_MS), true);
   const direct = await measureStreams('streams c=64, direct', t.direct, 64);
   const gw = await measureStreams('streams c=64, Gatehouse', t.gatehouse, 64, gatehousePids(sys));
+  const pk =
+    peer &&
+    t.peer &&
+    (await measureStreams(`streams c=64, ${peer.name}`, t.peer, 64, peerPids(peer), false));
   const added = gw.firstChunkP50 - direct.firstChunkP50;
   // Unbatched: the first chunk arrives about as long before the last as it does direct.
   const unbatched = gw.spreadP50 >= 0.5 * direct.spreadP50;
@@ -290,6 +359,12 @@ async function caseStreams(sys: BenchSystem): Promise<void> {
     direct: streamCell(direct),
     floor: '',
     gatehouse: streamCell(gw),
+    ...(pk && {
+      peer: `${streamCell(pk)}${pk.errors > 0 ? ` · ${pk.errors} errors` : ''}`,
+      vsPeer:
+        `${times(gw.rps / pk.rps)} streams/s; first chunk p50 ` +
+        `${signedMs(gw.firstChunkP50 - pk.firstChunkP50)}`,
+    }),
     compared:
       `first chunk added p50 ${signedMs(added)}; first→last p50 ${ms(gw.spreadP50)} ` +
       `(direct ${ms(direct.spreadP50)})`,
@@ -527,11 +602,14 @@ async function caseAuditLag(sys: BenchSystem): Promise<void> {
 }
 
 function printTable(): void {
+  // The peer's two columns only when it was measured: a run without it prints the table as before.
+  const withPeer = peer !== undefined;
   const header = [
     'case',
     'direct to mock',
     'bare BullMQ round trip',
     'Gatehouse',
+    ...(peer ? [peer.name, `Gatehouse vs ${peer.name}`] : []),
     'Gatehouse vs reference',
     'target',
     '',
@@ -541,7 +619,16 @@ function printTable(): void {
     `|${header.map(() => ' --- ').join('|')}|`,
     ...rows.map(
       (r) =>
-        `| ${[r.name, r.direct || '–', r.floor || '–', r.gatehouse, r.compared, r.target, r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS'].join(' | ')} |`,
+        `| ${[
+          r.name,
+          r.direct || '–',
+          r.floor || '–',
+          r.gatehouse,
+          ...(withPeer ? [r.peer ?? '–', r.vsPeer ?? '–'] : []),
+          r.compared,
+          r.target,
+          r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS',
+        ].join(' | ')} |`,
     ),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
@@ -549,7 +636,14 @@ function printTable(): void {
     'p50/p99: latency per request as the client sees it; streams: time to the first and last body ' +
       'piece. CPU ms/req: CPU time (user + system, from /proc) the process used during the ' +
       'measured run divided by the requests it completed (idle polling included, so it reads high ' +
-      'at low request rates).\n',
+      'at low request rates).' +
+      (peer
+        ? ` ${peer.label}: the same requests and load, through it to the same mock (provider ` +
+          `openai, custom host = the mock's base URL), one Node process on 127.0.0.1; its CPU ` +
+          `ms/req is that process's. Gatehouse vs ${peer.name}: Gatehouse req/s ÷ its req/s; the ` +
+          `target (≥ ${times(PEER_TARGET)}) is for 32 clients.`
+        : '') +
+      '\n',
   );
 }
 
@@ -574,6 +668,28 @@ function printProfiles(dir: string, pids: Record<string, number | undefined>): v
   }
 }
 
+/** Starts the installed peer; if it cannot be installed or started, says so and runs without it. */
+async function startPeer(
+  p: PortkeyPeer,
+  installed: Promise<string | undefined> | undefined,
+  sys: BenchSystem,
+): Promise<void> {
+  const failed = await installed;
+  try {
+    if (failed !== undefined) throw new Error(`could not be installed (${failed})`);
+    peer = await p.start(sys.mockBase(0));
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    peerMissing = `Portkey is not in the table: ${why.startsWith('could not') ? why : `did not start (${why.split('\n')[0]})`}.`;
+    log(`${peerMissing} Running without it.`);
+    await p.cleanup();
+  }
+}
+
+function cleanupAll(): Promise<unknown> {
+  return Promise.all([system?.cleanup(), portkey?.cleanup()]);
+}
+
 async function main(): Promise<void> {
   const profDir =
     process.env.BENCH_CPU_PROF_DIR ?? join(tmpdir(), `gatehouse-bench-prof-${Date.now()}`);
@@ -583,7 +699,13 @@ async function main(): Promise<void> {
   log(
     `node ${process.version}, ${cpus().length} CPUs, load average ${loadAtStart}; ` +
       `${SECONDS} s per run (+${WARMUP} s warm-up), memory run ${MEMORY_SECONDS} s, ` +
-      `proxy-worker concurrency ${WORKER_CONCURRENCY}${CPU_PROF ? `, CPU profiles in ${profDir}` : ''}`,
+      `apps with their default settings${CPU_PROF ? `, CPU profiles in ${profDir}` : ''}`,
+  );
+  if (PEERS.has('portkey')) portkey = PortkeyPeer.create(log);
+  // Installed while Gatehouse starts (nothing is measured yet); a failure only drops the column.
+  const peerInstall = portkey?.install().then(
+    () => undefined,
+    (err: unknown) => (err instanceof Error ? err.message : String(err)),
   );
   system = await startSystem({
     accounts: [
@@ -591,11 +713,11 @@ async function main(): Promise<void> {
       { model: MODEL.slow, delayMs: SLOW_MS, chunks: 0, intervalMs: 0 },
       { model: MODEL.stream, delayMs: 0, chunks: STREAM_CHUNKS, intervalMs: STREAM_INTERVAL_MS },
     ],
-    workerConcurrency: WORKER_CONCURRENCY,
     nodeArgs: CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--import=${importHook}`] : [],
   });
   const pids = { gateway: system.gateway.child.pid, 'proxy-worker': system.worker.child.pid };
   log(`system up: gateway ${system.gatewayUrl}, mock ${system.mockUrl}, prefix ${system.prefix}`);
+  if (portkey) await startPeer(portkey, peerInstall, system);
   try {
     if (CASES.has('c1')) await caseLatency(system);
     if (CASES.has('c32')) await caseThroughput(system);
@@ -606,15 +728,17 @@ async function main(): Promise<void> {
     if (CASES.has('audit')) await caseAuditThroughput(system);
     if (CASES.has('audit-lag')) await caseAuditLag(system);
   } finally {
-    await system.cleanup();
+    await cleanupAll();
   }
   process.stdout.write(
     `\nGatehouse benchmark, ${new Date().toISOString()}: node ${process.version}, ${cpus().length} CPUs ` +
       `(load generator, mock upstream, Redis, Postgres and every app share them); ` +
       `load average at start ${loadAtStart}, at end ${load()}. ` +
-      `BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP} BENCH_MEMORY_SECONDS=${MEMORY_SECONDS} ` +
-      `BENCH_WORKER_CONCURRENCY=${WORKER_CONCURRENCY}. Compare ratios, not absolute figures.\n`,
+      `BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP} BENCH_MEMORY_SECONDS=${MEMORY_SECONDS}; ` +
+      `gateway and proxy-worker with the product's defaults. Compare ratios, not absolute figures.\n`,
   );
+  if (peer) process.stdout.write(`BENCH_PEERS=portkey: ${peer.label} measured in the same run.\n`);
+  if (peerMissing) process.stdout.write(`BENCH_PEERS=portkey: ${peerMissing}\n`);
   printTable();
   if (CPU_PROF) printProfiles(profDir, { ...pids, ...(auditApp && { audit: auditApp.child.pid }) });
 }
@@ -625,7 +749,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (interrupted) process.exit(130);
     interrupted = true;
     log(`${signal}: cleaning up`);
-    void (system?.cleanup() ?? Promise.resolve()).finally(() => process.exit(130));
+    void cleanupAll().finally(() => process.exit(130));
   });
 }
 
@@ -635,7 +759,7 @@ main().then(
     process.stderr.write(
       `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
     );
-    await system?.cleanup();
+    await cleanupAll();
     process.exit(1);
   },
 );

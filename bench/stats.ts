@@ -30,6 +30,11 @@ export function percent(value: number): string {
   return Number.isFinite(value) ? `${(value * 100).toFixed(0)}%` : 'n/a';
 }
 
+/** A ratio as a factor: 1.53×. */
+export function times(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a';
+}
+
 export function mib(kib: number): string {
   return Number.isFinite(kib) ? `${(kib / 1024).toFixed(1)} MiB` : 'n/a';
 }

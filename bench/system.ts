@@ -31,15 +31,19 @@ export type Child = {
   stop(): Promise<void>;
 };
 
-/** Runs one of the built entry points as a child process, output captured (last 64 KiB). */
+/**
+ * Runs one of the built entry points (or another Node script, with `args` and its own `cwd`) as a
+ * child process, output captured (last 64 KiB).
+ */
 export function spawnNode(
   name: string,
   script: string,
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  opts: { args?: string[]; cwd?: string } = {},
 ): Child {
-  const child = spawn(process.execPath, [...nodeArgs, script], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [...nodeArgs, script, ...(opts.args ?? [])], {
+    cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -146,7 +150,6 @@ export type Account = { model: string; delayMs: number; chunks: number; interval
 
 export type SystemOptions = {
   accounts: Account[];
-  workerConcurrency: number;
   /** Extra node flags for gateway and worker (e.g. --cpu-prof, not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
 };
@@ -215,7 +218,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
       RATE_LIMIT_KEY_PER_MIN: '1000000',
       RATE_LIMIT_IP_PER_MIN: '1000000',
-      PROXY_WORKER_CONCURRENCY: String(opts.workerConcurrency),
+      // No PROXY_WORKER_CONCURRENCY: the bench measures proxy-worker with the product's default.
     };
     const gatewayUrl = `http://127.0.0.1:${port}`;
     // The gateway applies migrations first; the worker starts once they are in place.
