@@ -38,6 +38,10 @@ export class GatewayModule {
             // Producers fail fast while Redis is down; ProxyQueue turns that into a 503.
             enableOfflineQueue: false,
             maxRetriesPerRequest: 1,
+            // The gateway only produces (adds, a cancel's remove, the board's reads): adds of
+            // concurrent requests issued in one tick share one socket write. (Not for workers,
+            // whose blocking commands must not share a pipeline.)
+            enableAutoPipelining: true,
           },
           prefix: bullPrefix(config.REDIS_KEY_PREFIX),
         }),

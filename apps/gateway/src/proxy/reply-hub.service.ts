@@ -42,6 +42,7 @@ class Waiter {
   private readonly buffered: ProxyReply[] = [];
   private pending: { resolve: (r: ProxyReply) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
+  private closed = false;
 
   /** Delivers reply `seq` if it is the next one; anything else is a duplicate or early. */
   deliver(seq: number, reply: ProxyReply): boolean {
@@ -68,10 +69,20 @@ class Waiter {
     this.pending = undefined;
   }
 
+  /**
+   * Nothing more will be delivered. The error for a next() is built only when one waits or
+   * comes: an Error's stack trace is not free, and most channels close with nobody waiting.
+   */
+  close(): void {
+    this.closed = true;
+    if (this.pending) this.fail(new ReplyClosedError('reply channel closed'));
+  }
+
   next(deadline: number): Promise<ProxyReply> {
     const ready = this.buffered.shift();
     if (ready) return Promise.resolve(ready);
     if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new ReplyClosedError('reply channel closed'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => {
@@ -145,7 +156,7 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
       close: () => {
         this.waiters.delete(requestId);
         // Wake a pending next(): nothing would resolve it before the deadline otherwise.
-        waiter.fail(new ReplyClosedError('reply channel closed'));
+        waiter.close();
       },
     };
   }

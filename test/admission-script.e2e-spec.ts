@@ -1,0 +1,116 @@
+import type { AppConfig } from '@gatehouse/config';
+import { tokenUsageKey } from '@gatehouse/queue';
+import { Redis } from 'ioredis';
+import {
+  AdmissionCounters,
+  type AdmissionCheck,
+} from '../apps/gateway/src/admission/admission-counters.js';
+import { RedisThrottlerStorage } from '../apps/gateway/src/throttle/redis-throttler.storage.js';
+import { createRedisNamespace, TEST_REDIS_URL } from './support/test-redis.js';
+
+/**
+ * The admission script against a real Redis: every check of a request in one round trip, in
+ * order (lockout, per-IP, per-key, tokens/day), and a refused check counts nothing after it.
+ */
+describe('admission counters (one Lua script)', () => {
+  const namespace = createRedisNamespace();
+  const config = { REDIS_KEY_PREFIX: namespace.prefix } as AppConfig;
+  let redis: Redis;
+  let storage: RedisThrottlerStorage;
+  let counters: AdmissionCounters;
+  let roundTrips: number;
+  let subjectSeq = 0;
+
+  beforeAll(async () => {
+    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    storage = new RedisThrottlerStorage(redis, config);
+    counters = new AdmissionCounters(redis, config, storage);
+    // Connected, and the script loaded (its first run falls back from EVALSHA to EVAL).
+    expect((await counters.count(check())).verdict).toBe('admitted');
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = (...args: Parameters<typeof send>) => {
+      roundTrips++;
+      return send(...args);
+    };
+  });
+
+  beforeEach(() => {
+    roundTrips = 0;
+  });
+
+  afterAll(async () => {
+    redis.disconnect();
+    await namespace.cleanup();
+  });
+
+  /** A fresh address and key for each test, so counts do not carry over. */
+  function check(overrides: Partial<AdmissionCheck> = {}): AdmissionCheck {
+    subjectSeq++;
+    return {
+      subject: `198.51.100.${subjectSeq}`,
+      checkLockout: true,
+      windowMs: 60_000,
+      ipLimit: 3,
+      keyId: `key-${subjectSeq}`,
+      keyLimit: 2,
+      tokensPerDay: 0,
+      ...overrides,
+    };
+  }
+
+  it('counts the address and the key in one round trip and reports both', async () => {
+    const c = check();
+    const first = await counters.count(c);
+    expect(roundTrips).toBe(1);
+    expect(first.verdict).toBe('admitted');
+    expect(first.ip).toMatchObject({ limit: 3, hits: 1 });
+    expect(first.key).toMatchObject({ limit: 2, hits: 1 });
+    expect(first.ip?.msLeft).toBeGreaterThan(59_000);
+  });
+
+  it('refuses a key over its limit, and an address over its own', async () => {
+    const c = check();
+    await counters.count(c);
+    await counters.count(c);
+    expect((await counters.count(c)).verdict).toBe('key');
+    // The address has 3 hits now; the fourth is refused before the key is counted again.
+    const key = `${namespace.prefix}:{limits}:throttle:key:${c.keyId}:hits`;
+    const before = Number(await redis.get(key));
+    const refused = await counters.count(c);
+    expect(refused.verdict).toBe('ip');
+    expect(Number(await redis.get(key))).toBe(before);
+  });
+
+  it('refuses a locked-out address before counting anything', async () => {
+    const c = check();
+    const [, block] = storage.bucketKeys(`auth-failure:${c.subject}`);
+    await redis.set(block, '1', 'PX', 30_000);
+    const locked = await counters.count(c);
+    expect(locked.verdict).toBe('locked');
+    expect(locked.lockoutMsLeft).toBeGreaterThan(29_000);
+    const [ipHits] = storage.bucketKeys(`ip:${c.subject}`);
+    expect(await redis.exists(ipHits)).toBe(0);
+    // Without the lockout check (the second call of an uncached key) the lock is not read.
+    expect((await counters.count({ ...c, checkLockout: false })).verdict).toBe('admitted');
+  });
+
+  it("refuses a key whose tokens for today are used up, reading the worker's total", async () => {
+    const c = check({ tokensPerDay: 100 });
+    const usage = tokenUsageKey(namespace.prefix, c.keyId ?? '');
+    await redis.set(usage, '99');
+    expect((await counters.count(c)).verdict).toBe('admitted');
+    await redis.set(usage, '100');
+    const spent = await counters.count(c);
+    expect(spent.verdict).toBe('budget');
+    expect(spent.tokensPerDay).toBe(100);
+    expect(roundTrips).toBe(4); // two SETs, two checks
+  });
+
+  it('counts only the address when no key applies', async () => {
+    const c = check({ keyId: undefined });
+    const counted = await counters.count(c);
+    expect(counted.verdict).toBe('admitted');
+    expect(counted.key).toBeUndefined();
+    expect(counted.ip?.hits).toBe(1);
+  });
+});
