@@ -1,7 +1,6 @@
 import { REDIS } from '@gatehouse/queue';
 import type { AppConfig } from '@gatehouse/config';
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -14,7 +13,6 @@ import { createBroadcastServer } from './events/broadcast.server.js';
 import { installEdgeHooks } from './http/edge.js';
 import { acceptJsonBodiesOnly } from './http/json-body.js';
 import { requestIdOf } from './http/request-id.js';
-import { API_HELMET } from './http/security-headers.js';
 import { QueuesBoard } from './queues-board/queues-board.js';
 
 /**
@@ -40,7 +38,6 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   app.useLogger(app.get(Logger));
   const instance = app.getHttpAdapter().getInstance();
   installEdgeHooks(instance, config);
-  await app.register(fastifyHelmet, API_HELMET);
   // After the headers above, so a refusal still carries them; before anything authenticates.
   const access = cloudflareAccess(
     config,

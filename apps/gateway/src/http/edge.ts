@@ -4,16 +4,19 @@ import { writeLimitHeaders } from '../admission/limit-headers.js';
 import { newRequestContext, runInRequestContext } from '../audit-trail/request-context.js';
 import { accessLogger } from './access-log.js';
 import { clientIpResolver } from './client-ip.js';
+import { API_HELMET, helmetHeaders } from './security-headers.js';
 import './request-context.js';
 
 /**
- * What every request gets before routing and as it leaves: its id echoed, no caching, its
- * client address and audit context, the limit headers admission left, and one log line.
+ * What every request gets before routing and as it leaves: its id echoed, helmet's security
+ * headers, no caching, its client address and audit context, the limit headers admission left,
+ * and one log line.
  * (The request id itself is Fastify's genReqId, see requestIdOf.)
  */
 export function installEdgeHooks(instance: FastifyInstance, config: AppConfig): void {
   const resolveIp = clientIpResolver(config.TRUSTED_PROXIES);
   const logRequest = accessLogger(config);
+  const securityHeaders = helmetHeaders(API_HELMET);
   instance.decorateRequest('clientIp', '');
   instance.decorateRequest('path', '');
   instance.decorateRequest('auditContext', null as never);
@@ -23,6 +26,7 @@ export function installEdgeHooks(instance: FastifyInstance, config: AppConfig): 
     const query = req.url.indexOf('?');
     req.path = query === -1 ? req.url : req.url.slice(0, query);
     req.auditContext = newRequestContext(req);
+    reply.headers(securityHeaders);
     reply.header('X-Request-Id', req.id);
     reply.header('Cache-Control', 'no-store');
     done();
