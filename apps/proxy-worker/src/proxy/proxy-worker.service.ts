@@ -43,7 +43,11 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     this.worker = new Worker<ProxyJobData>(QueueName.proxy, (job) => this.process(job), {
       connection: { ...redisOptionsFromUrl(this.config.REDIS_URL), maxRetriesPerRequest: null },
       prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
+      // Sized for I/O (calls wait seconds upstream), bounded by memory: docs/deploy.md.
       concurrency: this.config.PROXY_WORKER_CONCURRENCY,
+      // Lock renewal (one call for all active jobs every lockDuration/2) and the stalled check
+      // (one per stalledInterval) cost per interval, not per job; the stalled check is what
+      // hands a dead worker's job to another, so it stays on (no skipStalledCheck).
       lockDuration: this.config.PROXY_JOB_LOCK_MS,
       stalledInterval: this.config.PROXY_JOB_LOCK_MS,
       maxStalledCount: 2,
