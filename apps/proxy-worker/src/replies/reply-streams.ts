@@ -4,7 +4,7 @@ import {
   type ProxyReply,
   REPLY_STREAM_MAXLEN,
   REPLY_STREAM_TTL_SECONDS,
-  encodeReplyNotice,
+  encodeReplyNoticeJson,
   replyEntryId,
   replyNotifyChannel,
   replyStreamKey,
@@ -45,19 +45,12 @@ export class ReplyStreams {
       recordsUsage: keyId !== undefined,
       send: async (reply: ProxyReply) => {
         seq++;
+        const json = JSON.stringify(reply); // once for both copies
         const pipeline = this.redis
           .pipeline()
-          .xadd(
-            key,
-            'MAXLEN',
-            '~',
-            REPLY_STREAM_MAXLEN,
-            replyEntryId(seq),
-            'r',
-            JSON.stringify(reply),
-          );
+          .xadd(key, 'MAXLEN', '~', REPLY_STREAM_MAXLEN, replyEntryId(seq), 'r', json);
         if (seq === 1) pipeline.expire(key, REPLY_STREAM_TTL_SECONDS);
-        pipeline.publish(channel, encodeReplyNotice(requestId, seq, reply));
+        pipeline.publish(channel, encodeReplyNoticeJson(requestId, seq, json));
         const counted =
           keyId !== undefined &&
           (reply.type === 'result' || reply.type === 'end') &&
