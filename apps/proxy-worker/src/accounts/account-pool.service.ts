@@ -80,7 +80,8 @@ export class AccountPool implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Accounts that speak the endpoint's wire format and serve the model (do not modify). */
   async candidates(endpoint: ProxyEndpoint, model: string): Promise<readonly PoolAccount[]> {
-    if (!this.loaded) await this.reload(); // the first load: a failure reaches the caller
+    // The first load (joined if already running): a failure reaches the caller.
+    if (!this.loaded) await (this.loading ?? this.reload());
     const provider = ENDPOINTS[endpoint].provider;
     const found = this.matching(provider, model);
     if (found.length > 0 || !this.loading) return found;
