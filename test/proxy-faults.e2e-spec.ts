@@ -308,6 +308,36 @@ describe('proxy failure behaviour', () => {
     expect(seenBy(upstream, 'spare')).toHaveLength(3);
   });
 
+  it('uses a replaced credential, and never a deleted account, from the very next request', async () => {
+    const id = await main.addAccount('rekeyed', ['m-rekeyed']);
+    const first = await main.post('m-rekeyed');
+    expect(first.status).toBe(200);
+    await main.text(first);
+    const fresh = `sk-${randomBytes(24).toString('hex')}`;
+    main.secrets.push(fresh);
+    await request(main.gw.url)
+      .patch(`/api/v1/admin/accounts/${id}`)
+      .set('x-api-key', main.env.adminKey)
+      .send({ credential: fresh })
+      .expect(200);
+    const second = await main.post('m-rekeyed');
+    expect(second.status).toBe(200);
+    await main.text(second);
+    const seen = seenBy(upstream, 'rekeyed').map((r) => r.headers.authorization);
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toBe(`Bearer ${fresh}`);
+    expect(seen[0]).not.toBe(seen[1]);
+
+    await request(main.gw.url)
+      .delete(`/api/v1/admin/accounts/${id}`)
+      .set('x-api-key', main.env.adminKey)
+      .expect(204);
+    const gone = await main.post('m-rekeyed');
+    expect(gone.status).toBe(503);
+    await main.text(gone);
+    expect(seenBy(upstream, 'rekeyed')).toHaveLength(2);
+  });
+
   it('never shows an account credential or client key in output or responses', () => {
     expectNoSecrets(main);
   });

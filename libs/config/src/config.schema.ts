@@ -70,7 +70,12 @@ const configShape = z.object({
   /** Comma list of `kid:base64url(PKCS8 DER)`: the keyring that opens them (proxy-worker only). */
   CREDENTIALS_PRIVATE_KEYS: z.string().optional(),
 
-  PROXY_WORKER_CONCURRENCY: int(1, 10_000).default(64),
+  /**
+   * Upstream calls one proxy-worker keeps in flight. Sized for I/O (an LLM call waits seconds),
+   * bounded by memory: an in-flight non-stream call holds its job, its socket and up to
+   * UPSTREAM_MAX_RESPONSE_BYTES of response (docs/deploy.md, "Sizing the proxy-worker").
+   */
+  PROXY_WORKER_CONCURRENCY: int(1, 10_000).default(1024),
   /** How long a worker holds a job before another may take it over (worker crash recovery). */
   PROXY_JOB_LOCK_MS: int(1_000, 600_000).default(30_000),
   UPSTREAM_MAX_ATTEMPTS: int(1, 10).default(3),

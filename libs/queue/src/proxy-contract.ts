@@ -65,7 +65,12 @@ export function replyEntryId(seq: number): string {
 
 /** Pub/sub message carrying one reply: `<requestId> <seq> <json>`. */
 export function encodeReplyNotice(requestId: string, seq: number, reply: ProxyReply): string {
-  return `${requestId} ${seq} ${JSON.stringify(reply)}`;
+  return encodeReplyNoticeJson(requestId, seq, JSON.stringify(reply));
+}
+
+/** The same notice from a reply already serialised (the worker writes that JSON twice). */
+export function encodeReplyNoticeJson(requestId: string, seq: number, replyJson: string): string {
+  return `${requestId} ${seq} ${replyJson}`;
 }
 
 export function decodeReplyNotice(

@@ -16,12 +16,28 @@ export type Selection =
 export class AccountSelector {
   constructor(private readonly state: AccountState) {}
 
-  async select(candidates: PoolAccount[], tried: ReadonlySet<string>): Promise<Selection> {
-    if (candidates.length === 0) return { kind: 'none' };
-    const cooling = await this.state.cooldowns(candidates.map((a) => a.id));
-    const available = candidates.filter((_, i) => cooling[i] === 0);
+  /**
+   * `cancelKey`: also checks the gateway's cancel mark in the same round trip; `cancelled`
+   * says it was set (the client went away before the job started).
+   */
+  async select(
+    candidates: readonly PoolAccount[],
+    tried: ReadonlySet<string>,
+    cancelKey?: string,
+  ): Promise<Selection & { cancelled?: boolean }> {
+    if (candidates.length === 0 && cancelKey === undefined) return { kind: 'none' };
+    const { cooling, cancelled } = await this.state.check(
+      candidates.map((a) => a.id),
+      cancelKey,
+    );
+    if (cancelled) return { kind: 'none', cancelled };
+    // An account dropped (paused, changed, deleted) while we waited is not used any more.
+    const available = candidates.filter((a, i) => cooling[i] === 0 && !a.retired);
     if (available.length === 0) {
-      return { kind: 'cooling', retryAfterMs: Math.min(...cooling) };
+      const waits = cooling.filter((ms, i) => ms > 0 && !candidates[i]?.retired);
+      return waits.length > 0
+        ? { kind: 'cooling', retryAfterMs: Math.min(...waits) }
+        : { kind: 'none' };
     }
     // Prefer accounts not tried yet for this request; with all tried, allow another go.
     const untried = available.filter((a) => !tried.has(a.id));

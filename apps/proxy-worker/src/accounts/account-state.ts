@@ -3,6 +3,8 @@ import { InjectRedis } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 
+export type Check = { cooling: number[]; cancelled: boolean };
+
 /**
  * Per-account state: cooldowns after rate limits, shared by every worker through Redis, and
  * this worker's requests in flight (for least-loaded selection).
@@ -19,13 +21,24 @@ export class AccountState {
     this.prefix = config.REDIS_KEY_PREFIX;
   }
 
-  /** Milliseconds each account still cools down (0 = available), in input order. */
-  async cooldowns(accountIds: string[]): Promise<number[]> {
-    if (accountIds.length === 0) return [];
+  /**
+   * Milliseconds each account still cools down (0 = available), in input order, and whether
+   * `cancelKey` (the gateway's "client went away" mark) exists: one pipeline, one round trip.
+   */
+  async check(accountIds: readonly string[], cancelKey?: string): Promise<Check> {
     const pipeline = this.redis.pipeline();
     for (const id of accountIds) pipeline.pttl(this.cooldownKey(id));
+    if (cancelKey !== undefined) pipeline.exists(cancelKey);
     const results = (await pipeline.exec()) ?? [];
-    return results.map(([, ms]) => Math.max(0, Number(ms)));
+    const cooling = new Array<number>(accountIds.length);
+    for (let i = 0; i < accountIds.length; i++) {
+      const [err, ms] = results[i] ?? [];
+      if (err) throw err;
+      cooling[i] = Math.max(0, Number(ms));
+    }
+    // A failed cancel check goes ahead: a reply nobody reads costs less than a lost one.
+    const mark = cancelKey === undefined ? undefined : results[accountIds.length];
+    return { cooling, cancelled: mark !== undefined && !mark[0] && Number(mark[1]) > 0 };
   }
 
   async coolDown(accountId: string, ms: number): Promise<void> {

@@ -10,5 +10,11 @@ export type PoolAccount = {
   models: string[];
   weight: number;
   priority: number;
-  credential: string;
+  /**
+   * The opened credential (UTF-8). The pool zeroes it when the account is changed, paused,
+   * deleted or re-read with another credential; from then on `retired` is true and the account
+   * must not be used (a request that chose it earlier asks for another one).
+   */
+  credential: Buffer;
+  retired: boolean;
 };

@@ -53,7 +53,9 @@ export class WorkerBroadcasts implements OnApplicationBootstrap, OnApplicationSh
     );
     this.server.addHandler(
       broadcastChannel(prefix, BroadcastEvent.accountChanged),
-      () => pool.reload(),
+      (payload: BroadcastPayloads[typeof BroadcastEvent.accountChanged]) =>
+        // The account is dropped at once; the reload brings it back if it is still active.
+        pool.changed(typeof payload?.accountId === 'string' ? payload.accountId : undefined),
       true,
     );
     // Changes announced while we were disconnected were missed: reload on every (re)connect.

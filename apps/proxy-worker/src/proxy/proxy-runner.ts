@@ -61,20 +61,20 @@ export class ProxyRunner {
 
   /**
    * `cancel` aborts when the client went away: then nothing is sent and nobody is blamed.
-   * Whatever happens, one request.completed audit event says how it ended.
+   * `cancelKey`: the gateway's mark for a client that left before the job started, checked in
+   * the same round trip as the first account choice. Whatever happens, one request.completed
+   * audit event says how it ended.
    */
   async run(
     job: ProxyJobData,
     sink: ReplySink,
     cancel: AbortSignal,
-    stillWanted: Promise<boolean> = Promise.resolve(true),
+    cancelKey?: string,
   ): Promise<void> {
     const started = Date.now();
     const trail: Trail = { attempts: 0, response: '' };
     try {
-      // If the check itself fails, go ahead: a reply nobody reads costs less than a lost one.
-      const wanted = stillWanted.catch(() => true);
-      await this.route(job, this.tracked(sink, trail), cancel, trail, wanted);
+      await this.route(job, this.tracked(sink, trail), cancel, trail, cancelKey);
     } finally {
       this.audit.record(
         'request.completed',
@@ -104,6 +104,7 @@ export class ProxyRunner {
         trail.response += text.slice(0, limit - trail.response.length);
     };
     return {
+      recordsUsage: sink.recordsUsage,
       send: (reply) => {
         if (reply.type === 'result' || reply.type === 'head') trail.status = reply.status;
         if (reply.type === 'error') trail.status ??= reply.status;
@@ -120,19 +121,11 @@ export class ProxyRunner {
     sink: ReplySink,
     cancel: AbortSignal,
     trail: Trail,
-    stillWanted: Promise<boolean>,
+    cancelKey: string | undefined,
   ): Promise<void> {
-    const candidates = await this.pool.candidates(job.endpoint, job.model);
-    if (candidates.length === 0) {
-      await sink.send(
-        errorReply(
-          503,
-          'service_unavailable',
-          `No upstream account serves model "${job.model}" on this endpoint`,
-        ),
-      );
-      return;
-    }
+    let candidates = await this.pool.candidates(job.endpoint, job.model);
+    if (candidates.length === 0) return this.noAccount(job, sink);
+    const body = JSON.stringify(job.body); // once, whatever the number of attempts
     const tried = new Set<string>();
     let lastFailure: ProxyReply | undefined;
     const maxFailures = this.config.UPSTREAM_MAX_ATTEMPTS;
@@ -145,11 +138,17 @@ export class ProxyRunner {
       round++
     ) {
       if (cancel.aborted) return;
-      const [selection, wanted] = await Promise.all([
-        this.selector.select(candidates, tried),
-        stillWanted,
-      ]);
-      if (!wanted) {
+      if (candidates.some((a) => a.retired)) {
+        // An account was changed or paused since this request began: ask the pool again.
+        candidates = await this.pool.candidates(job.endpoint, job.model);
+        if (candidates.length === 0) return this.noAccount(job, sink);
+      }
+      const selection = await this.selector.select(
+        candidates,
+        tried,
+        round === 0 ? cancelKey : undefined,
+      );
+      if (selection.cancelled) {
         trail.status = 499; // the client left before we started: nothing to send
         return;
       }
@@ -157,7 +156,7 @@ export class ProxyRunner {
       tried.add(selection.account.id);
       trail.accountId = selection.account.id;
       trail.attempts++;
-      const outcome = await this.attempt(job, selection.account, sink, cancel);
+      const outcome = await this.attempt(job, body, selection.account, sink, cancel);
       if (outcome.kind === 'done' || outcome.kind === 'cancelled') return;
       if (outcome.kind === 'rate-limited') {
         await this.state.coolDown(selection.account.id, outcome.cooldownMs);
@@ -195,21 +194,40 @@ export class ProxyRunner {
     );
   }
 
+  private async noAccount(job: ProxyJobData, sink: ReplySink): Promise<void> {
+    await sink.send(
+      errorReply(
+        503,
+        'service_unavailable',
+        `No upstream account serves model "${job.model}" on this endpoint`,
+      ),
+    );
+  }
+
   private async attempt(
     job: ProxyJobData,
+    body: string,
     account: PoolAccount,
     sink: ReplySink,
     cancel: AbortSignal,
   ): Promise<Outcome> {
-    const timeout = AbortSignal.timeout(this.config.UPSTREAM_TOTAL_TIMEOUT_MS);
-    const signal = AbortSignal.any([cancel, timeout]);
+    // One controller and one plain timer per attempt: AbortSignal.timeout + AbortSignal.any
+    // cost several times more per call (weak references, finalization registry).
+    const upstream = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      upstream.abort();
+    }, this.config.UPSTREAM_TOTAL_TIMEOUT_MS);
+    const onCancel = () => upstream.abort();
+    cancel.addEventListener('abort', onCancel, { once: true });
     this.state.acquire(account.id);
     try {
       const res = await this.http.post({
         url: upstreamUrl(account.baseUrl, job.endpoint),
         headers: this.headersFor(job, account),
-        body: JSON.stringify(job.body),
-        signal,
+        body,
+        signal: upstream.signal,
       });
       if (isRateLimitStatus(res.status)) {
         await res.body.dump();
@@ -224,17 +242,20 @@ export class ProxyRunner {
       if (job.stream && res.status < 300 && contentType.includes('text/event-stream')) {
         return await this.relayStream(job, res, contentType, sink, cancel);
       }
-      const body = await readCapped(res, this.config.UPSTREAM_MAX_RESPONSE_BYTES);
-      const result: ProxyReply = { type: 'result', status: res.status, contentType, body };
+      const text = await readCapped(res, this.config.UPSTREAM_MAX_RESPONSE_BYTES);
+      const result: ProxyReply = { type: 'result', status: res.status, contentType, body: text };
       if (isRetryableStatus(res.status)) return { kind: 'retryable', reply: result };
-      const usage = res.status < 300 ? parseUsage(job, body) : undefined;
-      void this.usage.record(job.keyId, usage); // off the client's path; failures are logged
+      const usage = res.status < 300 ? parseUsage(job, text) : undefined;
+      // A sync reply stream adds the tokens in the same round trip as the reply.
+      if (!sink.recordsUsage) void this.usage.record(job.keyId, usage); // failures are logged
       await sink.send({ ...result, usage });
       return { kind: 'done' };
     } catch (err) {
       if (cancel.aborted) return { kind: 'cancelled' };
-      return { kind: 'retryable', reply: this.failureReply(err, timeout.aborted, account) };
+      return { kind: 'retryable', reply: this.failureReply(err, timedOut, account) };
     } finally {
+      clearTimeout(timer);
+      cancel.removeEventListener('abort', onCancel);
       this.state.release(account.id);
     }
   }
@@ -269,7 +290,7 @@ export class ProxyRunner {
       return { kind: 'done' };
     }
     const usage = tracker.usage();
-    void this.usage.record(job.keyId, usage);
+    if (!sink.recordsUsage) void this.usage.record(job.keyId, usage);
     await sink.send({ type: 'end', usage });
     return { kind: 'done' };
   }
@@ -280,7 +301,8 @@ export class ProxyRunner {
       'content-type': 'application/json',
       accept: job.stream ? 'text/event-stream' : 'application/json',
       'user-agent': 'gatehouse',
-      ...upstreamAuthHeaders(account.provider, account.credential),
+      // A short-lived string (headers are strings); the long-lived copy is the zeroable Buffer.
+      ...upstreamAuthHeaders(account.provider, account.credential.toString('utf8')),
     };
     if (ENDPOINTS[job.endpoint].provider === 'anthropic') {
       headers['anthropic-version'] ??= DEFAULT_ANTHROPIC_VERSION;

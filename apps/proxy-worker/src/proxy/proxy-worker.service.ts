@@ -1,6 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
-  InjectRedis,
   PROXY_JOB_VERSION,
   type ProxyJobData,
   QueueName,
@@ -16,7 +15,6 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { WorkerAudit } from '../audit-trail/worker-audit.service.js';
 import { AsyncJobSinks } from '../jobs/async-job-sinks.js';
 import { ReplyStreams } from '../replies/reply-streams.js';
@@ -35,7 +33,6 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectRedis() private readonly redis: Redis,
     private readonly runner: ProxyRunner,
     private readonly replies: ReplyStreams,
     private readonly asyncJobs: AsyncJobSinks,
@@ -46,7 +43,11 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     this.worker = new Worker<ProxyJobData>(QueueName.proxy, (job) => this.process(job), {
       connection: { ...redisOptionsFromUrl(this.config.REDIS_URL), maxRetriesPerRequest: null },
       prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
+      // Sized for I/O (calls wait seconds upstream), bounded by memory: docs/deploy.md.
       concurrency: this.config.PROXY_WORKER_CONCURRENCY,
+      // Lock renewal (one call for all active jobs every lockDuration/2) and the stalled check
+      // (one per stalledInterval) cost per interval, not per job; the stalled check is what
+      // hands a dead worker's job to another, so it stays on (no skipStalledCheck).
       lockDuration: this.config.PROXY_JOB_LOCK_MS,
       stalledInterval: this.config.PROXY_JOB_LOCK_MS,
       maxStalledCount: 2,
@@ -79,8 +80,12 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     try {
       const sink = await this.sinkFor(job);
       if (!sink || controller.signal.aborted) return;
-      // Checked while the first account is being chosen: one Redis round trip for both.
-      await this.runner.run(data, sink, controller.signal, this.stillWanted(data));
+      // The cancel mark is checked while the first account is chosen: one round trip for both.
+      const mark =
+        data.reply.kind === 'sync'
+          ? cancelKey(this.config.REDIS_KEY_PREFIX, data.requestId)
+          : undefined;
+      await this.runner.run(data, sink, controller.signal, mark);
     } finally {
       this.running.delete(data.requestId);
     }
@@ -119,12 +124,6 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     };
   }
 
-  /** False when the client went away before the job started (the gateway left a mark). */
-  private async stillWanted(data: ProxyJobData): Promise<boolean> {
-    if (data.reply.kind === 'async') return true;
-    return !(await this.redis.exists(cancelKey(this.config.REDIS_KEY_PREFIX, data.requestId)));
-  }
-
   /** Where the outcome goes, or undefined when nobody is waiting for it any more. */
   private async sinkFor(job: Job<ProxyJobData>): Promise<ReplySink | undefined> {
     const data = job.data;
@@ -136,7 +135,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     // Picked up again after a worker died: whatever already reached the client is not redone.
     // A JSON answer was delivered whole; a stream partly sent cannot be replayed.
     const sent = (job.attemptsStarted ?? 1) > 1 ? await this.replies.sentCount(data.requestId) : 0;
-    const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId, sent);
+    const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId, sent, data.keyId);
     if (sent > 0) {
       if (data.stream) {
         await sink.send({

@@ -30,7 +30,9 @@ export class UpstreamHttp implements OnApplicationShutdown {
       connect: { timeout: config.UPSTREAM_CONNECT_TIMEOUT_MS },
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 120_000,
-      connections: 256,
+      // Per origin, one request per connection: as many as the jobs this worker runs at once,
+      // so a busy upstream never makes a job wait for a socket.
+      connections: config.PROXY_WORKER_CONCURRENCY,
       pipelining: 1,
     });
   }
