@@ -6,7 +6,7 @@ import {
   tokenUsageKey,
 } from '@gatehouse/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /** Adds a request's tokens to its key's daily total, which the gateway checks against tokens/day. */
 @Injectable()
@@ -21,21 +21,18 @@ export class UsageRecorder {
     this.prefix = config.REDIS_KEY_PREFIX;
   }
 
+  /** On the auto-pipelined connection: it shares a socket write with the reply it goes with. */
   async record(keyId: string, usage: TokenUsage | undefined): Promise<void> {
+    const total = usage ? usage.input + usage.output : 0;
+    if (total <= 0) return;
+    const key = tokenUsageKey(this.prefix, keyId);
     try {
-      const pipeline = this.redis.multi();
-      if (this.appendTo(pipeline, keyId, usage)) await pipeline.exec();
+      await Promise.all([
+        this.redis.incrby(key, total),
+        this.redis.expire(key, TOKEN_USAGE_TTL_SECONDS),
+      ]);
     } catch (err) {
       this.logger.warn(`could not record token usage: ${(err as Error).message}`);
     }
-  }
-
-  /** Queues the usage write on a pipeline the caller sends anyway; false when there is none. */
-  appendTo(pipeline: ChainableCommander, keyId: string, usage: TokenUsage | undefined): boolean {
-    const total = usage ? usage.input + usage.output : 0;
-    if (total <= 0) return false;
-    const key = tokenUsageKey(this.prefix, keyId);
-    pipeline.incrby(key, total).expire(key, TOKEN_USAGE_TTL_SECONDS);
-    return true;
   }
 }

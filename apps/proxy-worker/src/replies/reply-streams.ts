@@ -9,7 +9,7 @@ import {
   replyNotifyChannel,
   replyStreamKey,
 } from '@gatehouse/queue';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { UsageRecorder } from '../proxy/usage-recorder.js';
 import type { ReplySink } from './reply-sink.js';
@@ -17,12 +17,11 @@ import type { ReplySink } from './reply-sink.js';
 /**
  * Writes a sync request's replies to its Redis Stream (ordered, expiring; entry n is `0-n`) and
  * publishes each one to the waiting gateway instance, in one round trip per reply (the final one
- * also carries the token usage write), so chunks leave as they arrive. The gateway normally takes the published copy; the stream is what it
- * reads when a message was missed.
+ * also carries the token usage write), so chunks leave as they arrive. The gateway normally
+ * takes the published copy; the stream is what it reads when a message was missed.
  */
 @Injectable()
 export class ReplyStreams {
-  private readonly logger = new Logger(ReplyStreams.name);
   private readonly prefix: string;
 
   constructor(
@@ -46,23 +45,18 @@ export class ReplyStreams {
       send: async (reply: ProxyReply) => {
         seq++;
         const json = JSON.stringify(reply); // once for both copies
-        const pipeline = this.redis
-          .pipeline()
-          .xadd(key, 'MAXLEN', '~', REPLY_STREAM_MAXLEN, replyEntryId(seq), 'r', json);
-        if (seq === 1) pipeline.expire(key, REPLY_STREAM_TTL_SECONDS);
-        pipeline.publish(channel, encodeReplyNoticeJson(requestId, seq, json));
-        const counted =
-          keyId !== undefined &&
-          (reply.type === 'result' || reply.type === 'end') &&
-          this.usage.appendTo(pipeline, keyId, reply.usage);
-        const results = (await pipeline.exec()) ?? [];
-        const replyWrites = counted ? results.length - 2 : results.length;
-        for (let i = 0; i < results.length; i++) {
-          const err = results[i]?.[0];
-          if (!err) continue;
-          if (i < replyWrites) throw err;
-          this.logger.warn(`could not record token usage: ${err.message}`);
+        // Separate commands on the auto-pipelined connection, not a pipeline of our own: the
+        // replies of every request sent in one tick (chunks of concurrent streams) then leave
+        // in one socket write, where a pipeline per reply costs a write each.
+        const writes: Promise<unknown>[] = [
+          this.redis.xadd(key, 'MAXLEN', '~', REPLY_STREAM_MAXLEN, replyEntryId(seq), 'r', json),
+        ];
+        if (seq === 1) writes.push(this.redis.expire(key, REPLY_STREAM_TTL_SECONDS));
+        writes.push(this.redis.publish(channel, encodeReplyNoticeJson(requestId, seq, json)));
+        if (keyId !== undefined && (reply.type === 'result' || reply.type === 'end')) {
+          void this.usage.record(keyId, reply.usage); // logs its own failure
         }
+        await Promise.all(writes);
       },
     };
   }
