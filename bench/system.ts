@@ -47,17 +47,23 @@ export function spawnNode(
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
+  // The last 64 KiB or so, kept as chunks: the apps log a line per request at the product's
+  // default level, and re-slicing one string per chunk would load the bench's own core.
+  const chunks: Buffer[] = [];
+  let kept = 0;
   const keep = (d: Buffer) => {
-    out = (out + d.toString()).slice(-65_536);
+    chunks.push(d);
+    kept += d.length;
+    while (kept - (chunks[0]?.length ?? 0) >= 65_536) kept -= chunks.shift()?.length ?? 0;
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  const out = () => Buffer.concat(chunks).toString();
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   return {
     name,
     child,
-    output: () => out,
+    output: out,
     exited,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -206,7 +212,8 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
     const port = await freePort();
     const env: Record<string, string> = {
       NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
+      // The product's default: one access-log line per request is part of what is measured.
+      LOG_LEVEL: 'info',
       HOST: '127.0.0.1',
       PORT: String(port),
       DATABASE_URL: dbUrl.toString(),
