@@ -67,8 +67,9 @@ export class Admission {
     const subject = rateLimitSubject(req.clientIp);
     const ipLimit = policy.limitIp ? this.ip.limit : 0;
     if (policy.access === 'public') {
-      if (ipLimit > 0)
+      if (ipLimit > 0) {
         this.enforce(req, await this.count(subject, false, ipLimit, undefined, policy));
+      }
       return;
     }
 
