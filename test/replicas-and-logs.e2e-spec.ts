@@ -273,4 +273,25 @@ describe.each(['info', 'debug'])('logs at LOG_LEVEL=%s hold no key material', (l
     },
     TIMEOUT_MS,
   );
+
+  it(
+    'logs an attacker-sized path capped, so redaction scans a bounded string',
+    async () => {
+      // 12 KB of `eyJ-` once cost tens of milliseconds of redaction per log line.
+      const path = `/v1/${'eyJ-'.repeat(3_000)}`;
+      const res = await request(gw.url).get(path);
+      expect(res.status).toBe(404);
+      const id = String(res.headers['x-request-id']);
+      await new Promise((r) => setTimeout(r, 300));
+      const line = gw
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { req?: { id?: string; path?: string } })
+        .find((l) => l.req?.id === id);
+      expect(line?.req?.path?.startsWith('/v1/eyJ-eyJ-')).toBe(true);
+      expect(line?.req?.path?.length).toBeLessThanOrEqual(1025);
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -54,3 +54,43 @@ describe('createRedactor', () => {
     expect(() => redact.value(a)).not.toThrow();
   });
 });
+
+/**
+ * Redaction runs on attacker-chosen text (a keyless request's path is logged and audited), so
+ * it must be linear in its input. A quadratic pattern takes minutes on a MiB of its worst case
+ * (16 KiB of `eyJ-` took 110 ms); a linear one takes milliseconds. The bound leaves room for a
+ * busy machine without letting a quadratic pattern through.
+ */
+describe('createRedactor on adversarial input', () => {
+  const redact = createRedactor([randomBytes(20).toString('hex')]);
+  const MiB = 1024 * 1024;
+  const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+
+  it.each([
+    ['JWT prefixes in one run', fill('eyJ-')],
+    ['JWT-like parts', fill('eyJaaaaaaaa.')],
+    ['two-part JWTs', fill('eyJaaaaaaaaa.bbbbbbbbb-')],
+    ['gateway key prefixes', fill('gk_')],
+    ['gateway key heads', fill('gk_0123abcd_')],
+    ['admin key prefixes', fill('gha_')],
+    ['upstream key prefixes', fill('sk-')],
+    ['anthropic key prefixes', fill('sk-ant-')],
+    ['bearer words', fill('Bearer ')],
+    ['bearer and spaces', `Bearer${' '.repeat(MiB)}`],
+    ['basic words', fill('Basic ')],
+    ['one long run', fill('a')],
+  ])('redacts a MiB of %s in linear time', (_name, input) => {
+    const started = performance.now();
+    redact.text(input);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('still finds a JWT that follows a dash inside a longer run, and only from its start', () => {
+    const jwt = `eyJ${'h'.repeat(10)}.${'p'.repeat(10)}.${'s'.repeat(10)}`;
+    expect(redact.text(`token-${jwt} rest`)).toBe(`token-${REDACTED} rest`);
+    expect(redact.text(`xeyJ${'h'.repeat(10)}.${'p'.repeat(10)}.${'s'.repeat(10)}`)).not.toContain(
+      REDACTED,
+    );
+    expect(redact.text(`eyJshort.${'p'.repeat(10)}.${'s'.repeat(10)}`)).not.toContain(REDACTED);
+  });
+});

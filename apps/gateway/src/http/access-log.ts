@@ -4,13 +4,11 @@ import { createRedactor } from '@gatehouse/redact';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { pino } from 'pino';
 
-/** Longest path logged; the rest of a longer one is cut (it is attacker-chosen text). */
-const MAX_LOGGED_PATH = 1024;
-
 /**
  * One structured line per request, written when the response is done. Every field but the path
  * is the gateway's own (a validated id, a status, an address, a key id); the path is the one
- * that can carry a careless client's credential, so it alone is capped and redacted, once.
+ * that can carry a careless client's credential, so it alone is redacted, once (it arrives
+ * capped: see recordedPath).
  */
 export function accessLogger(
   config: AppConfig,
@@ -22,11 +20,9 @@ export function accessLogger(
     if (!log.isLevelEnabled('info')) return;
     const principal = req.principal;
     const status = reply.statusCode;
-    const path =
-      req.path.length > MAX_LOGGED_PATH ? `${req.path.slice(0, MAX_LOGGED_PATH)}…` : req.path;
     log.info(
       {
-        req: { id: req.id, method: req.method, path: redactor.text(path) },
+        req: { id: req.id, method: req.method, path: redactor.text(req.path) },
         res: { status },
         responseTime: Math.round(reply.elapsedTime),
         client_ip: req.clientIp,

@@ -13,6 +13,20 @@ import './request-context.js';
  * and one log line.
  * (The request id itself is Fastify's genReqId, see requestIdOf.)
  */
+/** Longest path recorded (logs, audit, job data); the rest of a longer one is cut. */
+export const MAX_RECORDED_PATH = 1024;
+
+/**
+ * The path as logs, audit records and job data carry it: without the query string (where
+ * careless clients put credentials) and capped, since it is attacker-chosen text that every
+ * later redaction would otherwise scan in full.
+ */
+export function recordedPath(url: string): string {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  return path.length > MAX_RECORDED_PATH ? `${path.slice(0, MAX_RECORDED_PATH)}…` : path;
+}
+
 export function installEdgeHooks(instance: FastifyInstance, config: AppConfig): void {
   const resolveIp = clientIpResolver(config.TRUSTED_PROXIES);
   const logRequest = accessLogger(config);
@@ -23,8 +37,7 @@ export function installEdgeHooks(instance: FastifyInstance, config: AppConfig): 
 
   instance.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     req.clientIp = resolveIp(req.raw);
-    const query = req.url.indexOf('?');
-    req.path = query === -1 ? req.url : req.url.slice(0, query);
+    req.path = recordedPath(req.url);
     req.auditContext = newRequestContext(req);
     reply.headers(securityHeaders);
     reply.header('X-Request-Id', req.id);

@@ -6,7 +6,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The client's address, from forwarding headers only when the hop is trusted. */
     clientIp: string;
-    /** The path without its query string (where careless clients put credentials). */
+    /** The path without its query string, capped (see recordedPath in edge.ts). */
     path: string;
     /** Who made the request, once admitted. */
     principal?: Principal;
