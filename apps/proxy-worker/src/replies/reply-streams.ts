@@ -51,7 +51,9 @@ export class ReplyStreams {
         const writes: Promise<unknown>[] = [
           this.redis.xadd(key, 'MAXLEN', '~', REPLY_STREAM_MAXLEN, replyEntryId(seq), 'r', json),
         ];
-        if (seq === 1) writes.push(this.redis.expire(key, REPLY_STREAM_TTL_SECONDS));
+        // On every write, not the first only: a stream that expired mid-request (a long one, or
+        // a retaken job) would otherwise be recreated with no TTL and never leave Redis.
+        writes.push(this.redis.expire(key, REPLY_STREAM_TTL_SECONDS));
         writes.push(this.redis.publish(channel, encodeReplyNoticeJson(requestId, seq, json)));
         if (keyId !== undefined && (reply.type === 'result' || reply.type === 'end')) {
           void this.usage.record(keyId, reply.usage); // logs its own failure
