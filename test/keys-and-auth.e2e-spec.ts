@@ -63,6 +63,30 @@ describe('admin keys API and client authentication', () => {
     expect(viaBearer.body.key_id).toBe(id);
   });
 
+  it('refuses two different credentials in one request with 400, a wrong one beside a right one included', async () => {
+    const { key } = await createKey(gw.url, admin);
+    const wrong = `gk_00000000_${'x'.repeat(40)}`;
+    // A valid Bearer key beside a wrong x-api-key used to pass, the wrong key never counted.
+    const both = await request(gw.url)
+      .get('/api/v1/me')
+      .set('x-api-key', wrong)
+      .set('Authorization', `Bearer ${key}`);
+    expect(both.status).toBe(400);
+    expect(both.body.error.type).toBe('invalid_request');
+    expect(JSON.stringify(both.body)).not.toContain(key);
+    await request(gw.url)
+      .get('/api/v1/me')
+      .set('x-api-key', key)
+      .set('Authorization', `Bearer ${wrong}`)
+      .expect(400);
+    // The same key in both headers is one credential.
+    await request(gw.url)
+      .get('/api/v1/me')
+      .set('x-api-key', key)
+      .set('Authorization', `Bearer ${key}`)
+      .expect(200);
+  });
+
   it('keeps client and admin keys strictly apart', async () => {
     const { key } = await createKey(gw.url, admin);
     const noKey = await request(gw.url).get('/api/v1/admin/keys').expect(401);

@@ -1,5 +1,11 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import {
   InjectThrottlerOptions,
   type ThrottlerModuleOptions,
@@ -73,6 +79,12 @@ export class Admission {
       return;
     }
 
+    if (presented?.conflicting) {
+      this.enforce(req, await this.count(subject, true, ipLimit, undefined, policy));
+      throw new BadRequestException(
+        'Send one credential: x-api-key and Authorization carry different keys',
+      );
+    }
     const known = presented ? this.auth.identify(presented.credential) : { principal: null };
     let principal: Principal | null;
     if ('principal' in known) {

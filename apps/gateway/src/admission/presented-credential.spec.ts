@@ -7,13 +7,26 @@ describe('presentedCredential', () => {
   it('reads x-api-key, then Authorization: Bearer', () => {
     expect(presentedCredential({ 'x-api-key': 'k1' })).toEqual({ credential: 'k1' });
     expect(presentedCredential({ authorization: 'Bearer k2' })).toEqual({ credential: 'k2' });
-    expect(presentedCredential({ 'x-api-key': 'k1', authorization: 'Bearer k2' })).toEqual({
+    expect(presentedCredential({ 'x-api-key': 'k1', authorization: 'Bearer k1' })).toEqual({
       credential: 'k1',
     });
     // An empty x-api-key is no credential: the Bearer one counts.
     expect(presentedCredential({ 'x-api-key': '', authorization: 'Bearer k2' })).toEqual({
       credential: 'k2',
     });
+  });
+
+  it('marks two different credentials as conflicting, whichever forms they take', () => {
+    const conflicting = { credential: '', conflicting: true };
+    expect(presentedCredential({ 'x-api-key': 'k1', authorization: 'Bearer k2' })).toEqual(
+      conflicting,
+    );
+    expect(presentedCredential({ 'x-api-key': 'k1', authorization: 'Token k1' })).toEqual(
+      conflicting,
+    );
+    expect(
+      presentedCredential({ 'x-api-key': 'k1', authorization: basic('u', 'k2') }, { basic: true }),
+    ).toEqual(conflicting);
   });
 
   it('is undefined when nothing is presented', () => {

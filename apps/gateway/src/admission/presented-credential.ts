@@ -1,8 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
 
-/** What a request presents: the credential, or '' for one in a form nobody's key can take. */
-export type Presented = { credential: string } | undefined;
+/**
+ * What a request presents: the credential ('' for one in a form nobody's key can take), and
+ * whether it named two different ones (x-api-key and Authorization), which admission refuses.
+ */
+export type Presented = { credential: string; conflicting?: true } | undefined;
 
 /** The strategy as used here: its declared types name Express's request, which we do not use. */
 type HeaderStrategy = { authenticate(req: { headers: IncomingHttpHeaders }): void };
@@ -41,15 +44,28 @@ export function presentedCredential(
   options: { basic?: boolean } = {},
 ): Presented {
   const apiKey = fromApiKeyHeader(headers);
+  const authorization = fromAuthorization(headers, options);
+  if (apiKey && authorization !== undefined && authorization !== apiKey) {
+    // Which one to believe is no choice to make silently: a wrong key beside a right one
+    // would otherwise never count as a failed attempt.
+    return { credential: '', conflicting: true };
+  }
   if (apiKey) return { credential: apiKey };
+  return authorization === undefined ? undefined : { credential: authorization };
+}
+
+function fromAuthorization(
+  headers: IncomingHttpHeaders,
+  options: { basic?: boolean },
+): string | undefined {
   if (headers.authorization === undefined) return undefined;
   const bearer = fromBearer(headers);
-  if (bearer !== undefined) return { credential: bearer };
+  if (bearer !== undefined) return bearer;
   if (options.basic) {
     const basic = basicPassword(headers.authorization);
-    if (basic !== undefined) return { credential: basic };
+    if (basic !== undefined) return basic;
   }
-  return { credential: '' };
+  return '';
 }
 
 function basicPassword(authorization: string): string | undefined {
