@@ -56,7 +56,12 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     env = await createTestEnv({
       AUDIT_BATCH_SIZE: '64',
       AUDIT_BATCH_WAIT_MS: '30',
-      AUDIT_REDACT_PATTERNS: 'corp-[0-9]{6}, internal-ticket-[a-z]+',
+      // A JSON array: `{24,}` keeps its comma (a comma-separated list split it in two).
+      AUDIT_REDACT_PATTERNS: JSON.stringify([
+        'corp-[0-9]{6}',
+        'internal-ticket-[a-z]+',
+        'tok_[A-Za-z0-9]{24,}',
+      ]),
       API_KEY: randomSecret(),
     });
     replicas = await Promise.all([spawnAudit(env.env), spawnAudit(env.env)]);
@@ -226,6 +231,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     const sk = `sk-ant-${randomBytes(20).toString('hex')}`;
     const password = `pw-${randomBytes(8).toString('hex')}`;
     const ticket = `internal-ticket-${'abcdefgh'.slice(0, 3 + (randomBytes(1)[0] % 5))}`;
+    const token = `tok_${randomBytes(24).toString('hex')}`;
     const event = makeEvent({
       type: 'key.updated',
       key_id: KEYS[0],
@@ -240,7 +246,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
         after: { name: 'new', header: `Authorization: Bearer ${bearer}` },
         upstream: { message: `invalid key ${sk}` },
         login: { user: 'ops', password },
-        remark: `see ${customSecret} and ${ticket}`,
+        remark: `see ${customSecret} and ${ticket}, then ${token}`,
         pasted: `admin=${env.adminKey};`,
         pepper: env.env.KEY_PEPPER,
         api: [`x${env.env.API_KEY}x`],
@@ -263,6 +269,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
       password,
       customSecret,
       ticket,
+      token.slice(4),
       env.adminKey,
       env.env.KEY_PEPPER,
       env.env.API_KEY,

@@ -220,4 +220,31 @@ describe('configuration at start-up', () => {
       SLOW,
     );
   });
+
+  describe('AUDIT_REDACT_PATTERNS', () => {
+    let env: TestEnv;
+
+    beforeAll(async () => {
+      env = await createTestEnv({ LOG_LEVEL: 'warn' });
+    }, SLOW);
+
+    afterAll(async () => {
+      await env?.cleanup();
+    }, SLOW);
+
+    it.each([
+      ['a comma-separated list', 'corp-[0-9]{6}, internal-[a-z]+', /JSON array/],
+      ['a pattern that backtracks catastrophically', '["(a+)+$"]', /entry 1 backtracks too much/],
+    ])(
+      'refuses %s at start, naming the variable',
+      async (_name, value, reason) => {
+        const { code, output } = await startAndExit({ ...env.env, AUDIT_REDACT_PATTERNS: value });
+        expect(code).toBe(78);
+        expect(output).toContain('AUDIT_REDACT_PATTERNS');
+        expect(output).toMatch(reason);
+        expect(output).not.toMatch(/\n\s+at /); // no stack trace
+      },
+      SLOW,
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redactPatterns } from './redact-patterns.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -91,8 +92,8 @@ const configShape = z.object({
   AUDIT_BODY_MAX_BYTES: int(256, 10 * 1024 * 1024).default(16 * 1024),
   AUDIT_RETENTION_DAYS: int(1, 36_500).default(90),
   AUDIT_BODY_RETENTION_DAYS: int(1, 36_500).default(7),
-  /** Extra secret patterns (comma-separated regular expressions) redacted from audit records. */
-  AUDIT_REDACT_PATTERNS: list.default([]),
+  /** Extra secret patterns (a JSON array of regular expressions) redacted from audit records. */
+  AUDIT_REDACT_PATTERNS: redactPatterns.default([]),
   /** Share of successful authentications recorded as auth.ok (0 = none, 1 = all). */
   AUDIT_AUTH_OK_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
   AUDIT_BATCH_SIZE: int(1, 10_000).default(500),

@@ -22,6 +22,7 @@ export class AuditRedaction {
       try {
         return new RegExp(source, 'g');
       } catch {
+        // Checked at config load already (redact-patterns.ts); kept for a config built by hand.
         // Name the position, not the pattern: an operator may have pasted a secret into it.
         throw new Error(`AUDIT_REDACT_PATTERNS: entry ${i + 1} is not a valid regular expression`);
       }
