@@ -13,6 +13,7 @@ import { AuditAdminModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
+import { StorableStringsPipe } from './http/storable-strings.pipe.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KeysModule } from './keys/keys.module.js';
 import { ProxyModule } from './proxy/proxy.module.js';
@@ -60,6 +61,8 @@ export class GatewayModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        // In order: strings Postgres can store, then the DTOs' own rules.
+        { provide: APP_PIPE, useClass: StorableStringsPipe },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({

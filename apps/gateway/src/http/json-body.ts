@@ -9,6 +9,29 @@ const JSON_TYPES = ['application/json', /^application\/[\w.-]+\+json(?:;|$)/i] a
 const CHARSET = /;\s*charset\s*=\s*"?([\w-]+)"?/i;
 
 /**
+ * Deeper than any real request (a chat body with tool schemas is a few dozen levels at most).
+ * Validation, serialisation and redaction all recurse: without a cap, 10,000 levels of `[`
+ * turned a request into a 500.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether a parsed value nests objects or arrays deeper than `max`; iterative, no recursion. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: { node: object; depth: number }[] = [];
+  if (value !== null && typeof value === 'object') pending.push({ node: value, depth: 1 });
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    if (next.depth > max) return true;
+    const children: unknown[] = Array.isArray(next.node) ? next.node : Object.values(next.node);
+    for (const child of children) {
+      if (child !== null && typeof child === 'object') {
+        pending.push({ node: child, depth: next.depth + 1 });
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * JSON is the only body the gateway accepts (415 otherwise), in UTF-8, unencoded, within
  * MAX_BODY_BYTES (413, counted as it arrives, chunked bodies too), and an object or array (400).
  * Errors are HttpExceptions, so they leave through the global filter in the gateway's shape.
@@ -32,6 +55,11 @@ export function acceptJsonBodiesOnly(instance: FastifyInstance, maxBytes: number
     }
     if (typeof parsed !== 'object' || parsed === null) {
       return done(new BadRequestException('Request body must be a JSON object or array'));
+    }
+    if (nestedDeeperThan(parsed, MAX_JSON_DEPTH)) {
+      return done(
+        new BadRequestException(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels`),
+      );
     }
     done(null, parsed);
   };
