@@ -188,15 +188,28 @@ describe('proxy failure behaviour', () => {
     expect(seenBy(upstream, 'err-b')).toHaveLength(1);
   });
 
-  it('gives up after UPSTREAM_MAX_ATTEMPTS and relays the last upstream 5xx', async () => {
+  it("gives up after UPSTREAM_MAX_ATTEMPTS with the gateway's 502, never the upstream's 5xx body", async () => {
     await main.addAccount('err-only', ['m-500']);
-    const upstreamError = { error: { message: 'upstream exploded', type: 'server_error' } };
+    // Provider internals that must not reach the client.
+    const upstreamError = {
+      error: { message: 'exploded in /srv/provider/models/router.py:412', type: 'server_error' },
+    };
     upstream.setBehaviour('err-only', { kind: 'status', status: 500, body: upstreamError });
 
     const res = await main.post('m-500');
-    expect(res.status).toBe(500);
-    expect(JSON.parse(await main.text(res))).toEqual(upstreamError);
+    expect(res.status).toBe(502);
+    const text = await main.text(res);
+    const body = JSON.parse(text) as ErrorBody;
+    expect(body.error.type).toBe('upstream_error');
+    expect(body.error.message).toMatch(/HTTP 500/);
+    expect(typeof body.error.request_id).toBe('string');
+    expect(text).not.toContain('/srv/provider');
     expect(seenBy(upstream, 'err-only')).toHaveLength(2);
+
+    // A stream that fails the same way gets the same answer.
+    const streamed = await main.post('m-500', { stream: true });
+    expect(streamed.status).toBe(502);
+    expect(await main.text(streamed)).not.toContain('/srv/provider');
   });
 
   it('aborts the upstream stream when the client disconnects, without cooling the account', async () => {

@@ -189,9 +189,7 @@ export class ProxyRunner {
       });
       return;
     }
-    await sink.send(
-      lastFailure ?? errorReply(502, 'upstream_error', 'The upstream provider did not answer'),
-    );
+    await sink.send(gaveUp(lastFailure));
   }
 
   private async noAccount(job: ProxyJobData, sink: ReplySink): Promise<void> {
@@ -330,6 +328,25 @@ type ErrorReply = Extract<ProxyReply, { type: 'error' }>;
 
 function errorReply(status: number, errorType: string, message: string): ErrorReply {
   return { type: 'error', status, errorType, message };
+}
+
+/**
+ * What the client gets once every attempt failed: the gateway's own error, never the upstream's
+ * 5xx body (it can carry the provider's internals, file paths and the like). A timeout or a
+ * connection failure is already the gateway's error (504, 502).
+ */
+function gaveUp(lastFailure: ProxyReply | undefined): ProxyReply {
+  if (lastFailure === undefined) {
+    return errorReply(502, 'upstream_error', 'The upstream provider did not answer');
+  }
+  if (lastFailure.type === 'result') {
+    return errorReply(
+      502,
+      'upstream_error',
+      `The upstream provider failed (HTTP ${lastFailure.status}) on every attempt`,
+    );
+  }
+  return lastFailure;
 }
 
 function parseUsage(job: ProxyJobData, body: string): TokenUsage | undefined {
