@@ -69,6 +69,13 @@ describe('liveness, readiness and dependency outages', () => {
 
     const ready = await request(gw.url).get('/ready').expect(200);
     expect(ready.body).toMatchObject({ checks: { postgres: 'up', redis: 'up' } });
+    // Keyless, so it must be cheap: probes within a second share one check of Postgres and Redis.
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, () => request(gw.url).get('/ready').expect(200)),
+    );
+    const checkedAt = new Set(burst.map((r) => (r.body as { checked_at?: string }).checked_at));
+    expect(checkedAt.size).toBeLessThanOrEqual(2); // the burst may straddle one renewal
+    expect([...checkedAt].every((t) => typeof t === 'string')).toBe(true);
     expect(ready.headers['x-ratelimit-limit']).toBeUndefined();
 
     // A protected route is throttled, so the absence above means something.
