@@ -84,6 +84,8 @@ describe('async jobs API', () => {
       CREDENTIALS_PUBLIC_KEY: pair.publicKey,
       CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
       RATE_LIMIT_JOBS_PER_MIN: String(JOBS_PER_MIN),
+      // This suite submits from one address with many keys; the per-IP limit has its own suite.
+      RATE_LIMIT_JOBS_PER_IP_PER_MIN: '1000',
       PROXY_JOB_LOCK_MS: '2000',
     });
     gw = await spawnGateway(env.env);
@@ -419,4 +421,47 @@ describe('async jobs API', () => {
     // The upstream saw the interrupted attempt and the one that finished.
     expect(upstream.requests.filter((r) => r.account === 'slow').length - before).toBe(2);
   }, 60_000);
+});
+
+describe('async job submissions per client address', () => {
+  let env: TestEnv;
+  let gw: SpawnedApp & { url: string };
+
+  beforeAll(async () => {
+    env = await createTestEnv({
+      RATE_LIMIT_JOBS_PER_MIN: '5',
+      RATE_LIMIT_JOBS_PER_IP_PER_MIN: '3',
+    });
+    gw = await spawnGateway(env.env);
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await env?.cleanup();
+  });
+
+  it('limits one address across its keys, with 429, Retry-After and X-RateLimit-*', async () => {
+    const submit = (key: string) =>
+      request(gw.url)
+        .post('/api/v1/jobs')
+        .set('x-api-key', key)
+        .send({
+          endpoint: 'chat.completions',
+          body: { model: 'gpt-any', messages: [{ role: 'user', content: 'hi' }] },
+        });
+    const a = (await createKey(gw.url, env.adminKey)).key;
+    const b = (await createKey(gw.url, env.adminKey)).key;
+    await submit(a).expect(202);
+    await submit(a).expect(202);
+    const third = await submit(b).expect(202);
+    // The address's limit is now the tightest: it is the one reported.
+    expect(third.headers['x-ratelimit-limit']).toBe('3');
+    expect(third.headers['x-ratelimit-remaining']).toBe('0');
+    // Key b has used one of its five, yet the address has no submission left.
+    const limited = await submit(b).expect(429);
+    expect(limited.body.error.type).toBe('rate_limited');
+    expect(limited.body.error.message).toMatch(/address may submit 3 jobs per minute/);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+  });
 });

@@ -65,6 +65,8 @@ const configShape = z.object({
   /** How long a verified key stays cached; revocations also invalidate it over pub/sub. */
   AUTH_CACHE_TTL_MS: int(0, 300_000).default(10_000),
   RATE_LIMIT_JOBS_PER_MIN: int(1, 1_000_000).default(10),
+  /** Async job submissions per client IP per minute, whatever keys it uses. */
+  RATE_LIMIT_JOBS_PER_IP_PER_MIN: int(1, 1_000_000).default(60),
 
   /** `kid:base64url(SPKI DER)` of the X25519 key that seals upstream credentials (gateway). */
   CREDENTIALS_PUBLIC_KEY: z.string().optional(),

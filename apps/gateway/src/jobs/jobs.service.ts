@@ -14,6 +14,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import type { FastifyRequest } from 'fastify';
 import { RateLimited, tighter, waitSeconds } from '../admission/limit-state.js';
+import { rateLimitSubject } from '../http/client-ip.js';
 import { clientFacts } from '../http/request-context.js';
 import { randomUUID } from 'node:crypto';
 import { QueryFailedError, type Repository } from 'typeorm';
@@ -200,29 +201,41 @@ export class JobsService {
     return job;
   }
 
-  /** RATE_LIMIT_JOBS_PER_MIN per key; reported in X-RateLimit-* when it is the tightest limit. */
+  /**
+   * RATE_LIMIT_JOBS_PER_MIN per key and RATE_LIMIT_JOBS_PER_IP_PER_MIN per client address (one
+   * client holding many keys), counted together; the tighter one is reported in X-RateLimit-*.
+   */
   private async countSubmission(key: ClientKey, req: FastifyRequest): Promise<void> {
-    const limit = this.config.RATE_LIMIT_JOBS_PER_MIN;
-    const record = await this.limits.increment(
-      `jobs:${key.id}`,
-      SUBMISSION_WINDOW_MS,
-      limit,
-      0,
-      'jobs',
-    );
-    const state = {
-      limit,
-      remaining: record.isBlocked ? 0 : Math.max(0, limit - record.totalHits),
-      resetSeconds: record.timeToExpire,
-    };
-    if (record.isBlocked) {
-      throw new RateLimited(
-        `This key may submit ${limit} jobs per minute; retry after the Retry-After delay`,
-        waitSeconds(record.timeToBlockExpire * 1000),
-        state,
-      );
+    const byKey = this.config.RATE_LIMIT_JOBS_PER_MIN;
+    const byIp = this.config.RATE_LIMIT_JOBS_PER_IP_PER_MIN;
+    const [keyRecord, ipRecord] = await Promise.all([
+      this.limits.increment(`jobs:${key.id}`, SUBMISSION_WINDOW_MS, byKey, 0, 'jobs'),
+      this.limits.increment(
+        `jobs-ip:${rateLimitSubject(req.clientIp)}`,
+        SUBMISSION_WINDOW_MS,
+        byIp,
+        0,
+        'jobs-ip',
+      ),
+    ]);
+    for (const [limit, record, per] of [
+      [byKey, keyRecord, 'key'],
+      [byIp, ipRecord, 'address'],
+    ] as const) {
+      const state = {
+        limit,
+        remaining: record.isBlocked ? 0 : Math.max(0, limit - record.totalHits),
+        resetSeconds: record.timeToExpire,
+      };
+      if (record.isBlocked) {
+        throw new RateLimited(
+          `This ${per} may submit ${limit} jobs per minute; retry after the Retry-After delay`,
+          waitSeconds(record.timeToBlockExpire * 1000),
+          state,
+        );
+      }
+      req.limits = tighter(state, req.limits);
     }
-    req.limits = tighter(state, req.limits);
   }
 }
 
