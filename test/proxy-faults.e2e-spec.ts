@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
 import { createKey } from './support/admin-client.js';
@@ -211,6 +212,41 @@ describe('proxy failure behaviour', () => {
     expect(streamed.status).toBe(502);
     expect(await main.text(streamed)).not.toContain('/srv/provider');
   });
+
+  it('ends a stream whose client stops reading once STREAM_CLIENT_BUFFER_BYTES are held, and cancels upstream', async () => {
+    await main.addAccount('flood', ['m-flood']);
+    // About 12 MB: more than the kernel's socket buffers absorb for a client that reads nothing,
+    // less than the worker's own response cap (so only the gateway's cap can stop it early).
+    upstream.setBehaviour('flood', { kind: 'ok', chunks: 750, chunkPadding: 16 * 1024 });
+    const body = JSON.stringify({
+      model: 'm-flood',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const url = new URL(main.gw.url);
+    const socket = connect(Number(url.port), url.hostname);
+    socket.pause(); // a reader that never reads
+    socket.on('error', () => undefined);
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${url.host}\r\n` +
+        `Authorization: Bearer ${main.clientKey}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    try {
+      await waitFor(
+        () => Promise.resolve(seenBy(upstream, 'flood')[0]?.aborted === true),
+        20_000,
+        () => main.gw.output(),
+      );
+      expect(seenBy(upstream, 'flood')[0]?.finished).toBe(false);
+    } finally {
+      socket.destroy();
+    }
+    // The gateway goes on serving.
+    const after = await main.post('m-flood', {});
+    expect(after.status).toBe(200);
+    await main.text(after);
+  }, 40_000);
 
   it('aborts the upstream stream when the client disconnects, without cooling the account', async () => {
     await main.addAccount('cancel', ['m-cancel']);

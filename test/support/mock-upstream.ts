@@ -12,7 +12,14 @@ export type RecordedRequest = {
 };
 
 export type Behaviour =
-  | { kind: 'ok'; delayMs?: number; chunks?: number; chunkIntervalMs?: number }
+  | {
+      kind: 'ok';
+      delayMs?: number;
+      chunks?: number;
+      chunkIntervalMs?: number;
+      /** Padding added to each streamed chunk's content, to move many bytes in few chunks. */
+      chunkPadding?: number;
+    }
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown }
   | { kind: 'hang' };
 
@@ -73,7 +80,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const events = anthropic
         ? anthropicStream(model, behaviour.chunks ?? 4)
-        : openaiStream(model, behaviour.chunks ?? 4);
+        : openaiStream(model, behaviour.chunks ?? 4, behaviour.chunkPadding ?? 0);
       for (const event of events) {
         if (res.destroyed) return;
         res.write(event);
@@ -143,7 +150,7 @@ export function anthropicMessage(model: string, account: string) {
 }
 
 /** The exact SSE events an OpenAI-style streaming answer of `n` chunks is made of, in order. */
-export function openaiStream(model: string, n: number): string[] {
+export function openaiStream(model: string, n: number, padding = 0): string[] {
   const base = {
     id: 'chatcmpl-mock',
     object: 'chat.completion.chunk',
@@ -154,7 +161,9 @@ export function openaiStream(model: string, n: number): string[] {
   for (let i = 0; i < n; i++) {
     const chunk = {
       ...base,
-      choices: [{ index: 0, delta: { content: `tok${i} ` }, finish_reason: null }],
+      choices: [
+        { index: 0, delta: { content: `tok${i} ${'x'.repeat(padding)}` }, finish_reason: null },
+      ],
     };
     events.push(`data: ${JSON.stringify(chunk)}\n\n`);
   }

@@ -56,6 +56,11 @@ const configShape = z.object({
   CORS_ORIGINS: list.default([]),
   TRUSTED_PROXIES: list.default([]),
   MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  /**
+   * Bytes of a stream the gateway holds for one client that reads slower than the upstream
+   * sends; beyond them the stream is ended and its upstream call cancelled.
+   */
+  STREAM_CLIENT_BUFFER_BYTES: int(64 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
 
   RATE_LIMIT_KEY_PER_MIN: int(1, 1_000_000).default(600),
   RATE_LIMIT_IP_PER_MIN: int(1, 1_000_000).default(1200),

@@ -67,7 +67,10 @@ export class SyncProxy {
     });
     try {
       await this.queue.enqueue(data);
-      await this.relay(endpoint, replies, deadline, reply);
+      await this.relay(endpoint, replies, deadline, reply, () => {
+        settled = true;
+        void this.queue.cancel(requestId);
+      });
     } catch (err) {
       if (res.destroyed) return; // the client went away: there is nobody left to answer
       throw err;
@@ -82,6 +85,7 @@ export class SyncProxy {
     replies: ReplyChannel,
     deadline: number,
     reply: FastifyReply,
+    cancelUpstream: () => void,
   ): Promise<void> {
     const res = reply.raw;
     const first = await this.nextReply(replies, deadline, res);
@@ -104,7 +108,7 @@ export class SyncProxy {
       .header('X-Accel-Buffering', 'no') // nginx: pass chunks through unbuffered
       .send(out);
     try {
-      await this.relayChunks(endpoint, replies, deadline, out, res);
+      await this.relayChunks(endpoint, replies, deadline, out, res, cancelUpstream);
     } finally {
       out.end();
     }
@@ -116,6 +120,7 @@ export class SyncProxy {
     deadline: number,
     out: PassThrough,
     res: FastifyReply['raw'],
+    cancelUpstream: () => void,
   ): Promise<void> {
     for (;;) {
       if (res.destroyed) return;
@@ -129,6 +134,13 @@ export class SyncProxy {
       }
       if (reply.type === 'chunk') {
         out.write(reply.data);
+        if (out.writableLength + res.writableLength > this.config.STREAM_CLIENT_BUFFER_BYTES) {
+          // A client reading slower than the upstream sends: what it has not taken is held
+          // here, so past the cap the stream ends and the upstream call is cancelled.
+          cancelUpstream();
+          res.destroy();
+          return;
+        }
       } else {
         if (reply.type === 'error') out.write(sseErrorEvent(endpoint, reply.message));
         return;
