@@ -445,4 +445,38 @@ describe('proxy failure behaviour', () => {
       expectNoSecrets(quick);
     });
   });
+
+  describe('with one total deadline across attempts', () => {
+    let bounded: Stack;
+
+    beforeAll(async () => {
+      bounded = await startStack(upstream, {
+        UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '1000',
+        UPSTREAM_TOTAL_TIMEOUT_MS: '1500',
+        UPSTREAM_MAX_ATTEMPTS: '3',
+      });
+    }, 45_000);
+
+    afterAll(async () => {
+      await bounded?.stop();
+    }, 30_000);
+
+    it('answers 504 within UPSTREAM_TOTAL_TIMEOUT_MS when every account hangs, not a first-byte timeout per attempt', async () => {
+      for (const name of ['hang-1', 'hang-2', 'hang-3']) {
+        await bounded.addAccount(name, ['m-hangs']);
+        upstream.setBehaviour(name, { kind: 'hang' });
+      }
+      const started = Date.now();
+      const res = await bounded.post('m-hangs');
+      const elapsed = Date.now() - started;
+      expect(res.status).toBe(504);
+      const body = JSON.parse(await bounded.text(res)) as ErrorBody;
+      expect(body.error.type).toBe('upstream_error');
+      // Three attempts of a 1 s first-byte timeout each took over 3 s; the budget is 1.5 s.
+      expect(elapsed).toBeGreaterThanOrEqual(1_400);
+      expect(elapsed).toBeLessThan(2_800);
+      const asked = ['hang-1', 'hang-2', 'hang-3'].flatMap((n) => seenBy(upstream, n));
+      expect(asked.length).toBeLessThanOrEqual(2);
+    });
+  });
 });

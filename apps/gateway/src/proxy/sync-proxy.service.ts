@@ -20,6 +20,9 @@ import { ProxyRequestPolicy } from './proxy-request-policy.js';
 import { type ReplyChannel, ReplyHub, ReplyTimeoutError } from './reply-hub.service.js';
 import { sseErrorEvent } from './sse-error-event.js';
 
+/** How long past the upstream budget a client waits for the queue hop and the reply. */
+const QUEUE_GRACE_MS = 5_000;
+
 /**
  * The synchronous path: queue the request, wait for the worker's replies and relay them in the
  * provider's own wire format: one JSON body, or SSE chunks written as they arrive.
@@ -41,10 +44,9 @@ export class SyncProxy {
   ): Promise<void> {
     const { model, stream, body } = this.policy.admit(endpoint, key, req.body);
     const requestId = randomUUID();
-    const deadline =
-      Date.now() +
-      this.config.UPSTREAM_TOTAL_TIMEOUT_MS * this.config.UPSTREAM_MAX_ATTEMPTS +
-      5_000;
+    // The worker spends at most UPSTREAM_TOTAL_TIMEOUT_MS on all attempts together; the rest
+    // is for the queue hop.
+    const deadline = Date.now() + this.config.UPSTREAM_TOTAL_TIMEOUT_MS + QUEUE_GRACE_MS;
     const data: ProxyJobData = {
       v: PROXY_JOB_VERSION,
       requestId,

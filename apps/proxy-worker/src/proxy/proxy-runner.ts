@@ -123,6 +123,9 @@ export class ProxyRunner {
     trail: Trail,
     cancelKey: string | undefined,
   ): Promise<void> {
+    // One budget for every attempt on every account, not one per attempt: a hanging upstream
+    // must not cost the client (first-byte timeout × attempts). Never past the client's wait.
+    const budgetEnds = Math.min(Date.now() + this.config.UPSTREAM_TOTAL_TIMEOUT_MS, job.deadline);
     let candidates = await this.pool.candidates(job.endpoint, job.model);
     if (candidates.length === 0) return this.noAccount(job, sink);
     const body = JSON.stringify(job.body); // once, whatever the number of attempts
@@ -138,6 +141,10 @@ export class ProxyRunner {
       round++
     ) {
       if (cancel.aborted) return;
+      if (Date.now() >= budgetEnds) {
+        lastFailure ??= errorReply(504, 'upstream_error', 'The upstream provider timed out');
+        break;
+      }
       if (candidates.some((a) => a.retired)) {
         // An account was changed or paused since this request began: ask the pool again.
         candidates = await this.pool.candidates(job.endpoint, job.model);
@@ -156,7 +163,7 @@ export class ProxyRunner {
       tried.add(selection.account.id);
       trail.accountId = selection.account.id;
       trail.attempts++;
-      const outcome = await this.attempt(job, body, selection.account, sink, cancel);
+      const outcome = await this.attempt(job, body, selection.account, sink, cancel, budgetEnds);
       if (outcome.kind === 'done' || outcome.kind === 'cancelled') return;
       if (outcome.kind === 'rate-limited') {
         await this.state.coolDown(selection.account.id, outcome.cooldownMs);
@@ -178,7 +185,9 @@ export class ProxyRunner {
       });
       lastFailure = outcome.reply;
       failures++;
-      if (failures < maxFailures) await sleep(backoffMs(failures), cancel);
+      if (failures < maxFailures) {
+        await sleep(Math.min(backoffMs(failures), budgetEnds - Date.now()), cancel);
+      }
     }
     if (cancel.aborted) return;
     const now = await this.selector.select(candidates, new Set());
@@ -208,15 +217,19 @@ export class ProxyRunner {
     account: PoolAccount,
     sink: ReplySink,
     cancel: AbortSignal,
+    budgetEnds: number,
   ): Promise<Outcome> {
     // One controller and one plain timer per attempt: AbortSignal.timeout + AbortSignal.any
     // cost several times more per call (weak references, finalization registry).
     const upstream = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      upstream.abort();
-    }, this.config.UPSTREAM_TOTAL_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        upstream.abort();
+      },
+      Math.max(0, budgetEnds - Date.now()),
+    );
     const onCancel = () => upstream.abort();
     cancel.addEventListener('abort', onCancel, { once: true });
     this.state.acquire(account.id);
