@@ -248,6 +248,28 @@ describe('proxy failure behaviour', () => {
     await main.text(after);
   }, 40_000);
 
+  it("relays a provider's 4xx in its own format without any part of the account's key", async () => {
+    await main.addAccount('echoes-key', ['m-echo']);
+    const credential = main.secrets.at(-1) ?? '';
+    expect(credential).toMatch(/^sk-/);
+    // What providers answer to a wrong key: the key, half masked.
+    const masked = `${credential.slice(0, 8)}${'*'.repeat(20)}${credential.slice(-6)}`;
+    upstream.setBehaviour('echoes-key', {
+      kind: 'status',
+      status: 401,
+      body: { error: { message: `Incorrect API key provided: ${masked}`, type: 'invalid_key' } },
+    });
+
+    const res = await main.post('m-echo');
+    expect(res.status).toBe(401);
+    const text = await main.text(res);
+    const body = JSON.parse(text) as { error: { message: string; type: string } };
+    expect(body.error.type).toBe('invalid_key'); // the provider's own shape, for its SDKs
+    expect(body.error.message).toContain('Incorrect API key provided: ');
+    expect(text).not.toContain(credential.slice(0, 8));
+    expect(text).not.toContain(credential.slice(-6));
+  });
+
   it('aborts the upstream stream when the client disconnects, without cooling the account', async () => {
     await main.addAccount('cancel', ['m-cancel']);
     upstream.setBehaviour('cancel', { kind: 'ok', chunks: 50, chunkIntervalMs: 100 });

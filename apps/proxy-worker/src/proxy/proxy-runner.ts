@@ -12,6 +12,8 @@ import {
   usageFromJson,
 } from '@gatehouse/providers';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createRedactor } from '@gatehouse/redact';
+import { scrubCredential } from '../upstream/scrub-credential.js';
 import { AccountSelector } from '../accounts/account-selector.js';
 import { AccountPool } from '../accounts/account-pool.service.js';
 import { AccountState } from '../accounts/account-state.js';
@@ -47,6 +49,7 @@ class ResponseTooLarge extends Error {}
  */
 @Injectable()
 export class ProxyRunner {
+  private readonly redactor = createRedactor();
   private readonly logger = new Logger(ProxyRunner.name);
 
   constructor(
@@ -253,7 +256,12 @@ export class ProxyRunner {
       if (job.stream && res.status < 300 && contentType.includes('text/event-stream')) {
         return await this.relayStream(job, res, contentType, sink, cancel);
       }
-      const text = await readCapped(res, this.config.UPSTREAM_MAX_RESPONSE_BYTES);
+      const read = await readCapped(res, this.config.UPSTREAM_MAX_RESPONSE_BYTES);
+      // An error is relayed in the provider's format, but never with (part of) the key in it.
+      const text =
+        res.status >= 400
+          ? scrubCredential(read, account.credential.toString('utf8'), this.redactor)
+          : read;
       const result: ProxyReply = { type: 'result', status: res.status, contentType, body: text };
       if (isRetryableStatus(res.status)) return { kind: 'retryable', reply: result };
       const usage = res.status < 300 ? parseUsage(job, text) : undefined;
