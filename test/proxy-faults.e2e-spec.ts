@@ -270,6 +270,37 @@ describe('proxy failure behaviour', () => {
     expect(text).not.toContain(credential.slice(-6));
   });
 
+  it('ends an open stream within a second when its key is revoked, and cancels upstream', async () => {
+    await main.addAccount('long', ['m-long']);
+    upstream.setBehaviour('long', { kind: 'ok', chunks: 100, chunkIntervalMs: 100 });
+    const { key, id } = await createKey(main.gw.url, main.env.adminKey);
+    const res = await fetch(`${main.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'm-long',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('tok0');
+
+    const revokedAt = Date.now();
+    await request(main.gw.url)
+      .post(`/api/v1/admin/keys/${id}/revoke`)
+      .set('x-api-key', main.env.adminKey)
+      .expect(200);
+    // The stream ends (closed or cut) long before its ten seconds are up.
+    for (;;) {
+      const next = await reader.read().catch(() => ({ done: true }) as const);
+      if (next.done) break;
+    }
+    expect(Date.now() - revokedAt).toBeLessThan(1_500);
+    await waitFor(() => Promise.resolve(seenBy(upstream, 'long')[0]?.aborted === true), 2_000);
+  });
+
   it('aborts the upstream stream when the client disconnects, without cooling the account', async () => {
     await main.addAccount('cancel', ['m-cancel']);
     upstream.setBehaviour('cancel', { kind: 'ok', chunks: 50, chunkIntervalMs: 100 });

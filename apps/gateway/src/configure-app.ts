@@ -13,6 +13,7 @@ import { createBroadcastServer } from './events/broadcast.server.js';
 import { installEdgeHooks } from './http/edge.js';
 import { acceptJsonBodiesOnly } from './http/json-body.js';
 import { requestIdOf } from './http/request-id.js';
+import { InFlightRequests } from './proxy/in-flight-requests.js';
 import { QueuesBoard } from './queues-board/queues-board.js';
 
 /**
@@ -68,7 +69,9 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   acceptJsonBodiesOnly(instance, config.MAX_BODY_BYTES);
   await app.get(QueuesBoard).mount(app);
   app.enableShutdownHooks();
-  app.connectMicroservice({ strategy: createBroadcastServer(config, app.get(KeyCache)) });
+  app.connectMicroservice({
+    strategy: createBroadcastServer(config, app.get(KeyCache), app.get(InFlightRequests)),
+  });
   await app.startAllMicroservices();
   return app;
 }

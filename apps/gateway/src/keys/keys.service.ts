@@ -120,6 +120,15 @@ export class KeysService {
     return this.get(id);
   }
 
+  /** Whether a key still exists, unrevoked and unexpired (for work already admitted). */
+  async isUsable(id: string, now = new Date()): Promise<boolean> {
+    const key = await this.keys.findOne({
+      where: { id },
+      select: { revokedAt: true, expiresAt: true },
+    });
+    return key !== null && !key.revokedAt && !(key.expiresAt && key.expiresAt <= now);
+  }
+
   /**
    * The key whose current secret, or previous secret still in its grace period, hashes to
    * `hash`; with `notAfter` set when it matched the previous secret.

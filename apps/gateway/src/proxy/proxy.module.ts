@@ -4,6 +4,8 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventsModule } from '../events/events.module.js';
+import { KeysModule } from '../keys/keys.module.js';
+import { InFlightRequests } from './in-flight-requests.js';
 import { ModelsController } from './models.controller.js';
 import { ProxyController } from './proxy.controller.js';
 import { ProxyQueue } from './proxy-queue.service.js';
@@ -16,9 +18,10 @@ import { SyncProxy } from './sync-proxy.service.js';
     BullModule.registerQueue({ name: QueueName.proxy }),
     TypeOrmModule.forFeature([UpstreamAccount]),
     EventsModule,
+    KeysModule,
   ],
   controllers: [ProxyController, ModelsController],
-  providers: [ReplyHub, ProxyRequestPolicy, ProxyQueue, SyncProxy],
-  exports: [ProxyRequestPolicy, ProxyQueue],
+  providers: [ReplyHub, ProxyRequestPolicy, ProxyQueue, SyncProxy, InFlightRequests],
+  exports: [ProxyRequestPolicy, ProxyQueue, InFlightRequests],
 })
 export class ProxyModule {}

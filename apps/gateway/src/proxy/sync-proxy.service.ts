@@ -15,6 +15,7 @@ import { PassThrough } from 'node:stream';
 import { RetryLater } from '../admission/limit-state.js';
 import { clientFacts } from '../http/request-context.js';
 import type { ClientKey } from '../auth/principal.js';
+import { InFlightRequests } from './in-flight-requests.js';
 import { ProxyQueue } from './proxy-queue.service.js';
 import { ProxyRequestPolicy } from './proxy-request-policy.js';
 import { type ReplyChannel, ReplyHub, ReplyTimeoutError } from './reply-hub.service.js';
@@ -34,6 +35,7 @@ export class SyncProxy {
     private readonly policy: ProxyRequestPolicy,
     private readonly queue: ProxyQueue,
     private readonly hub: ReplyHub,
+    private readonly inFlight: InFlightRequests,
   ) {}
 
   async handle(
@@ -63,6 +65,8 @@ export class SyncProxy {
     const replies = this.hub.open(requestId);
     let settled = false;
     const res = reply.raw;
+    // Revoking the key ends this request too (see InFlightRequests): its close cancels the job.
+    const untrack = this.inFlight.track(key.id, requestId, () => res.destroy());
     res.on('close', () => {
       replies.close();
       if (!settled) void this.queue.cancel(requestId);
@@ -78,6 +82,7 @@ export class SyncProxy {
       throw err;
     } finally {
       settled = true;
+      untrack();
       replies.close();
     }
   }
