@@ -304,6 +304,40 @@ describe('async jobs API', () => {
     ).toHaveLength(1);
   });
 
+  it("fails a revoked key's unfinished jobs and aborts the one running upstream", async () => {
+    const created = await createKey(gw.url, env.adminKey);
+    const running = await submit(created.key, chat('gpt-slow', 'revoke me running')).expect(202);
+    const runningId = (running.body as { id: string }).id;
+    // Started upstream (the slow account answers after 3 s) before the key goes.
+    await waitFor(
+      () =>
+        Promise.resolve(
+          upstream.requests.some((r) => JSON.stringify(r.body).includes('revoke me running')),
+        ),
+      10_000,
+    );
+    await request(gw.url)
+      .post(`/api/v1/admin/keys/${created.id}/revoke`)
+      .set('x-api-key', env.adminKey)
+      .expect(200);
+
+    const row = await db.query<{ status: string; error: { type?: string } | null }>(
+      'SELECT status, error FROM jobs WHERE id = $1',
+      [runningId],
+    );
+    expect(row.rows[0]).toMatchObject({ status: 'failed', error: { type: 'key_revoked' } });
+    const call = upstream.requests.find((r) =>
+      JSON.stringify(r.body).includes('revoke me running'),
+    );
+    await waitFor(() => Promise.resolve(call?.aborted === true), 2_000);
+    // Nothing the worker finishes later overwrites it.
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await db.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [
+      runningId,
+    ]);
+    expect(after.rows[0]?.status).toBe('failed');
+  });
+
   it('limits submissions per key per minute with X-RateLimit-* and a 429 with Retry-After', async () => {
     const created = await createKey(gw.url, env.adminKey);
     for (let i = 1; i <= JOBS_PER_MIN; i++) {

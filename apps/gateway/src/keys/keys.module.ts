@@ -1,4 +1,6 @@
-import { ApiKey } from '@gatehouse/db';
+import { ApiKey, AsyncJob } from '@gatehouse/db';
+import { QueueName } from '@gatehouse/queue';
+import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditTrailModule } from '../audit-trail/audit-trail.module.js';
@@ -6,11 +8,17 @@ import { EventsModule } from '../events/events.module.js';
 import { KeysController } from './keys.controller.js';
 import { MeController } from './me.controller.js';
 import { KeysService } from './keys.service.js';
+import { RevokedKeyJobs } from './revoked-key-jobs.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey]), EventsModule, AuditTrailModule],
+  imports: [
+    TypeOrmModule.forFeature([ApiKey, AsyncJob]),
+    BullModule.registerQueue({ name: QueueName.proxy }),
+    EventsModule,
+    AuditTrailModule,
+  ],
   controllers: [KeysController, MeController],
-  providers: [KeysService],
+  providers: [KeysService, RevokedKeyJobs],
   exports: [KeysService],
 })
 export class KeysModule {}

@@ -13,6 +13,7 @@ import type { KeyFields } from './dto/key-fields.js';
 import type { RotateKeyDto } from './dto/rotate-key.dto.js';
 import type { UpdateKeyDto } from './dto/update-key.dto.js';
 import { type KeyView, toKeyView } from './key-view.js';
+import { RevokedKeyJobs } from './revoked-key-jobs.js';
 import { decodeTimeCursor, encodeTimeCursor } from '../pagination/cursor.js';
 
 export type KeyWithSecret = KeyView & { key: string };
@@ -31,6 +32,7 @@ export class KeysService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly broadcast: BroadcastPublisher,
     private readonly audit: GatewayAudit,
+    private readonly revokedJobs: RevokedKeyJobs,
   ) {}
 
   async create(dto: CreateKeyDto): Promise<KeyWithSecret> {
@@ -117,6 +119,9 @@ export class KeysService {
       );
     }
     await this.changed(id);
+    // Its work in progress stops too: open requests by the broadcast above (every replica),
+    // async jobs here.
+    await this.revokedJobs.cancelUnfinished(id);
     return this.get(id);
   }
 
