@@ -1,9 +1,7 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { toStorableText } from '@gatehouse/db';
 import { createRedactor, REDACTED, type Redactor } from '@gatehouse/redact';
 import { Inject, Injectable } from '@nestjs/common';
-
-/** Lone UTF-16 surrogates: valid in a JS string, refused by Postgres jsonb and text. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * Everything stored by the audit app passes through here first: the shared redactor (credential
@@ -43,8 +41,7 @@ export class AuditRedaction {
       pattern.lastIndex = 0;
       out = out.replace(pattern, REDACTED);
     }
-    if (out.includes('\u0000')) out = out.replaceAll('\u0000', '');
-    return out.replace(LONE_SURROGATE, '\uFFFD');
+    return toStorableText(out);
   }
 
   private walk(input: unknown): unknown {

@@ -1,17 +1,10 @@
+import { isStorableText } from '@gatehouse/db';
 import {
   type ArgumentMetadata,
   BadRequestException,
   Injectable,
   type PipeTransform,
 } from '@nestjs/common';
-
-/** A UTF-16 surrogate without its pair: valid in a JS string, not storable in Postgres. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** NUL or a lone surrogate: text Postgres refuses or silently changes. */
-function unstorable(text: string): boolean {
-  return text.includes('\u0000') || LONE_SURROGATE.test(text);
-}
 
 /**
  * Refuses (400) route input whose strings Postgres cannot store, before any service sees it:
@@ -39,13 +32,13 @@ export function unstorableAt(value: unknown, root: string): string | undefined {
   for (let next = pending.pop(); next; next = pending.pop()) {
     const current = next.value;
     if (typeof current === 'string') {
-      if (unstorable(current)) return next.path;
+      if (!isStorableText(current)) return next.path;
     } else if (Array.isArray(current)) {
       current.forEach((item, i) => pending.push({ value: item, path: `${next.path}[${i}]` }));
     } else if (current !== null && typeof current === 'object') {
       for (const [key, item] of Object.entries(current)) {
         // A key is named by position only: it is the unstorable text itself.
-        if (unstorable(key)) return `a field name in ${next.path}`;
+        if (!isStorableText(key)) return `a field name in ${next.path}`;
         pending.push({ value: item, path: `${next.path}.${key}` });
       }
     }
