@@ -7,12 +7,6 @@ import { clientIpResolver } from './client-ip.js';
 import { API_HELMET, helmetHeaders } from './security-headers.js';
 import './request-context.js';
 
-/**
- * What every request gets before routing and as it leaves: its id echoed, helmet's security
- * headers, no caching, its client address and audit context, the limit headers admission left,
- * and one log line.
- * (The request id itself is Fastify's genReqId, see requestIdOf.)
- */
 /** Longest path recorded (logs, audit, job data); the rest of a longer one is cut. */
 export const MAX_RECORDED_PATH = 1024;
 
@@ -27,6 +21,12 @@ export function recordedPath(url: string): string {
   return path.length > MAX_RECORDED_PATH ? `${path.slice(0, MAX_RECORDED_PATH)}…` : path;
 }
 
+/**
+ * What every request gets before routing and as it leaves: its id echoed, helmet's security
+ * headers, no caching, its client address and audit context, the limit headers admission left,
+ * and one log line.
+ * (The request id itself is Fastify's genReqId, see requestIdOf.)
+ */
 export function installEdgeHooks(instance: FastifyInstance, config: AppConfig): void {
   const resolveIp = clientIpResolver(config.TRUSTED_PROXIES);
   const logRequest = accessLogger(config);

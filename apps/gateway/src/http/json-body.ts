@@ -5,8 +5,23 @@ import {
 } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
+/** `application/json` and `application/<anything>+json`, with or without parameters. */
 const JSON_TYPES = ['application/json', /^application\/[\w.-]+\+json(?:;|$)/i] as const;
 const CHARSET = /;\s*charset\s*=\s*"?([\w-]+)"?/i;
+
+const notJson = () =>
+  new UnsupportedMediaTypeException('Request bodies must be JSON (Content-Type: application/json)');
+const badEncoding = () => new UnsupportedMediaTypeException('Unsupported body encoding or charset');
+const tooLarge = () =>
+  new PayloadTooLargeException('Request body is larger than the configured limit');
+const invalidJson = () => new BadRequestException('Request body is not valid JSON');
+
+/** Whether a Content-Type header names JSON, as the parsers registered below match it. */
+function isJsonType(contentType: string): boolean {
+  const [json, plusJson] = JSON_TYPES;
+  const essence = contentType.split(';')[0]?.trim().toLowerCase();
+  return essence === json || plusJson.test(contentType.trim());
+}
 
 /**
  * Deeper than any real request (a chat body with tool schemas is a few dozen levels at most).
@@ -51,7 +66,7 @@ export function acceptJsonBodiesOnly(instance: FastifyInstance, maxBytes: number
     try {
       parsed = JSON.parse(text);
     } catch {
-      return done(new BadRequestException('Request body is not valid JSON'));
+      return done(invalidJson());
     }
     if (typeof parsed !== 'object' || parsed === null) {
       return done(new BadRequestException('Request body must be a JSON object or array'));
@@ -70,13 +85,9 @@ export function acceptJsonBodiesOnly(instance: FastifyInstance, maxBytes: number
 
 function refusal(req: FastifyRequest): Error | undefined {
   const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-    return new UnsupportedMediaTypeException('Unsupported body encoding or charset');
-  }
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return badEncoding();
   const charset = CHARSET.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    return new UnsupportedMediaTypeException('Unsupported body encoding or charset');
-  }
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return badEncoding();
   return undefined;
 }
 
@@ -89,15 +100,8 @@ export function bodyRefusalFromHeaders(req: FastifyRequest, maxBytes: number): E
   const hasBody =
     req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
   if (!hasBody) return undefined;
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type !== 'application/json' && !/^application\/[\w.-]+\+json$/.test(type)) {
-    return new UnsupportedMediaTypeException(
-      'Request bodies must be JSON (Content-Type: application/json)',
-    );
-  }
-  if (length !== undefined && Number(length) > maxBytes) {
-    return new PayloadTooLargeException('Request body is larger than the configured limit');
-  }
+  if (!isJsonType(req.headers['content-type'] ?? '')) return notJson();
+  if (length !== undefined && Number(length) > maxBytes) return tooLarge();
   return refusal(req);
 }
 
@@ -105,17 +109,14 @@ export function bodyRefusalFromHeaders(req: FastifyRequest, maxBytes: number): E
 export function bodyErrorFromFastify(err: { code?: string }): Error | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new PayloadTooLargeException('Request body is larger than the configured limit');
+      return tooLarge();
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return notJson();
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? new UnsupportedMediaTypeException(
-            'Request bodies must be JSON (Content-Type: application/json)',
-          )
-        : new BadRequestException('Request body length does not match Content-Length');
+      return new BadRequestException('Request body length does not match Content-Length');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new BadRequestException('Request body is not valid JSON');
+      return invalidJson();
     default:
       return undefined;
   }
