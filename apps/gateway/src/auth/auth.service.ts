@@ -3,7 +3,7 @@ import { hashApiKey, looksLikeApiKey, secretsEqual } from '@gatehouse/crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { KeysService } from '../keys/keys.service.js';
 import { KeyCache } from './key-cache.js';
-import { BOOTSTRAP_KEY_ID, type ClientKey, type Principal } from './principal.js';
+import { BOOTSTRAP_KEY_ID, type ClientKey, isKeyUsable, type Principal } from './principal.js';
 
 const BOOTSTRAP_KEY: ClientKey = {
   id: BOOTSTRAP_KEY_ID,
@@ -61,7 +61,7 @@ export class AuthService {
   }
 
   private usable(key: ClientKey, now: number): Principal | null {
-    if (key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now)) return null;
+    if (!isKeyUsable(key, now)) return null;
     this.keys.touchLastUsed(key.id);
     return { kind: 'client', key };
   }

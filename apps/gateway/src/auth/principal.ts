@@ -14,3 +14,11 @@ export type Principal = { kind: 'admin' } | { kind: 'client'; key: ClientKey };
 
 /** The bootstrap client key from API_KEY (env) has a fixed identity and no stored limits. */
 export const BOOTSTRAP_KEY_ID = '00000000-0000-0000-0000-000000000000';
+
+/** A key may be used while it is neither revoked nor past its expiry. */
+export function isKeyUsable(
+  key: Pick<ClientKey, 'revokedAt' | 'expiresAt'>,
+  now: number = Date.now(),
+): boolean {
+  return !key.revokedAt && !(key.expiresAt && key.expiresAt.getTime() <= now);
+}

@@ -5,7 +5,7 @@ import { BroadcastEvent } from '@gatehouse/queue';
 import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import type { ClientKey } from '../auth/principal.js';
+import { type ClientKey, isKeyUsable } from '../auth/principal.js';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import { BroadcastPublisher } from '../events/broadcast.publisher.js';
 import type { CreateKeyDto } from './dto/create-key.dto.js';
@@ -126,12 +126,12 @@ export class KeysService {
   }
 
   /** Whether a key still exists, unrevoked and unexpired (for work already admitted). */
-  async isUsable(id: string, now = new Date()): Promise<boolean> {
+  async isUsable(id: string): Promise<boolean> {
     const key = await this.keys.findOne({
       where: { id },
       select: { revokedAt: true, expiresAt: true },
     });
-    return key !== null && !key.revokedAt && !(key.expiresAt && key.expiresAt <= now);
+    return key !== null && isKeyUsable(key);
   }
 
   /**
