@@ -63,6 +63,10 @@ export class Admission {
   ) {
     this.ip = limitNamed(throttlerOptions, 'ip');
     this.key = limitNamed(throttlerOptions, 'key');
+    // The admission script counts both in one call, with one window.
+    if (this.key.windowMs !== this.ip.windowMs) {
+      throw new Error('the ip and key throttlers must share one window (ttl)');
+    }
   }
 
   /**
