@@ -69,7 +69,6 @@ describe('configuration at start-up', () => {
         'placeholder',
       ],
       ['a your-… KEY_PEPPER', 'KEY_PEPPER', () => `your-pepper-${randomSecret()}`, 'placeholder'],
-      ['an example… API_KEY', 'API_KEY', () => `example-${randomSecret()}`, 'placeholder'],
     ];
 
     it.each(cases)(
@@ -86,7 +85,20 @@ describe('configuration at start-up', () => {
       SLOW,
     );
 
-    it.each(['KEY_PEPPER', 'API_KEY'])(
+    it(
+      'refuses the removed bootstrap API_KEY instead of accepting an unlimited, unrevocable key',
+      async () => {
+        const value = randomSecret();
+        const { code, output } = await startAndExit({ ...prod, API_KEY: value });
+        expect(code).toBe(78);
+        expect(output).toContain('API_KEY was removed');
+        expect(output).toContain('POST /api/v1/admin/keys');
+        expect(output).not.toContain(value);
+      },
+      SLOW,
+    );
+
+    it.each(['KEY_PEPPER'])(
       'refuses ADMIN_API_KEY reused as %s',
       async (name) => {
         const shared = randomSecret();
@@ -140,7 +152,6 @@ describe('configuration at start-up', () => {
         try {
           gw = await spawnGateway({
             ...prod,
-            API_KEY: randomSecret(),
             CORS_ORIGINS: 'https://app.example',
           });
           await request(gw.url).get('/health').expect(200);

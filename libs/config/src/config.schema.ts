@@ -21,7 +21,6 @@ const HOSTNAME =
 export const SECRET_VARIABLES = [
   'ADMIN_API_KEY',
   'KEY_PEPPER',
-  'API_KEY',
   'CREDENTIALS_PRIVATE_KEYS',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
@@ -48,7 +47,6 @@ const configShape = z.object({
 
   ADMIN_API_KEY: z.string().optional(),
   KEY_PEPPER: z.string().optional(),
-  API_KEY: z.string().optional(),
   DEV_SECRETS_FILE: z.string().default('.gatehouse/dev-secrets.json'),
   /** Outside production, generate (once) a credential key pair when none is configured. */
   DEV_CREDENTIAL_KEYS: bool.default(true),

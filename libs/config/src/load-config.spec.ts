@@ -109,7 +109,7 @@ describe('loadConfig', () => {
       expect(existsSync(secretsFile)).toBe(false);
     });
 
-    it.each(['ADMIN_API_KEY', 'KEY_PEPPER', 'API_KEY'])(
+    it.each(['ADMIN_API_KEY', 'KEY_PEPPER'])(
       'refuses a short %s without showing it',
       (name) => {
         const value = randomBytes(15).toString('hex'); // 30 characters
@@ -124,7 +124,6 @@ describe('loadConfig', () => {
       ['ADMIN_API_KEY', 'changeme_'],
       ['KEY_PEPPER', 'your-pepper-here-'],
       ['KEY_PEPPER', 'example-'],
-      ['API_KEY', 'CHANGE_ME-'],
     ])('refuses a placeholder %s (%s…) without showing it', (name, start) => {
       const value = `${start}${randomBytes(20).toString('hex')}`;
       const err = configErrorFor({ ...good(), [name]: value });
@@ -139,17 +138,19 @@ describe('loadConfig', () => {
       expect(err.message).toContain('KEY_PEPPER is a placeholder value');
     });
 
-    it.each(['KEY_PEPPER', 'API_KEY'])('refuses ADMIN_API_KEY reused as %s', (name) => {
+    it.each(['KEY_PEPPER'])('refuses ADMIN_API_KEY reused as %s', (name) => {
       const env = good();
       const err = configErrorFor({ ...env, [name]: env.ADMIN_API_KEY });
       expect(err.message).toContain(`${name} must differ from ADMIN_API_KEY`);
       expect(err.message).not.toContain(env.ADMIN_API_KEY);
     });
 
-    it('refuses API_KEY equal to KEY_PEPPER', () => {
-      const env = good();
-      const err = configErrorFor({ ...env, API_KEY: env.KEY_PEPPER });
-      expect(err.message).toContain('API_KEY must differ from KEY_PEPPER');
+    it('refuses the removed bootstrap API_KEY, saying what to use instead', () => {
+      const value = randomBytes(32).toString('hex');
+      const err = configErrorFor({ ...good(), API_KEY: value });
+      expect(err.problems).toEqual([expect.stringMatching(/^API_KEY was removed/)]);
+      expect(err.message).toContain('POST /api/v1/admin/keys');
+      expect(err.message).not.toContain(value);
     });
 
     it.each(['*', 'https://a.example,*', ' * '])('refuses CORS_ORIGINS=%j', (origins) => {

@@ -8,6 +8,7 @@ import {
   type SecretVariable,
 } from './config.schema.js';
 import { loadOrCreateDevCredentialKeys, loadOrCreateDevSecrets } from './dev-secrets.js';
+import { removedVariableProblems } from './removed-variables.js';
 import { weakSecretReason } from './secret-rules.js';
 
 /** Secrets each app cannot run without. */
@@ -26,7 +27,10 @@ export type LoadedConfig = {
 
 /** Validates the environment once. Throws ConfigError naming variables, never values. */
 export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const parsed = configSchema.safeParse(withoutEmptyValues(env));
+  const set = withoutEmptyValues(env);
+  const removed = removedVariableProblems(set);
+  if (removed.length > 0) throw new ConfigError(removed);
+  const parsed = configSchema.safeParse(set);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),

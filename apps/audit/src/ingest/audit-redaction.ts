@@ -62,7 +62,6 @@ function exactSecrets(config: AppConfig): string[] {
   const values = [
     config.ADMIN_API_KEY,
     config.KEY_PEPPER,
-    config.API_KEY,
     config.CREDENTIALS_PRIVATE_KEYS,
   ];
   for (const entry of (config.CREDENTIALS_PRIVATE_KEYS ?? '').split(',')) {

@@ -3,18 +3,7 @@ import { hashApiKey, looksLikeApiKey, secretsEqual } from '@gatehouse/crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { KeysService } from '../keys/keys.service.js';
 import { KeyCache } from './key-cache.js';
-import { BOOTSTRAP_KEY_ID, type ClientKey, isKeyUsable, type Principal } from './principal.js';
-
-const BOOTSTRAP_KEY: ClientKey = {
-  id: BOOTSTRAP_KEY_ID,
-  name: 'API_KEY (bootstrap)',
-  prefix: 'env',
-  allowedModels: [],
-  requestsPerMinute: null,
-  tokensPerDay: null,
-  expiresAt: null,
-  revokedAt: null,
-};
+import { type ClientKey, isKeyUsable, type Principal } from './principal.js';
 
 /**
  * What memory alone can tell of a credential: whose it is (or nobody's), or that the database
@@ -31,7 +20,7 @@ export class AuthService {
     private readonly cache: KeyCache,
   ) {}
 
-  /** Without I/O: the admin key, the bootstrap key, a cached client key, or a hash to look up. */
+  /** Without I/O: the admin key, a cached client key, or a hash to look up. */
   identify(presented: string, now = Date.now()): Identification {
     if (secretsEqual(presented, this.config.ADMIN_API_KEY)) return { principal: { kind: 'admin' } };
     if (looksLikeApiKey(presented)) {
@@ -39,9 +28,6 @@ export class AuthService {
       const hash = hashApiKey(this.config.KEY_PEPPER, presented);
       const cached = this.cache.get(hash);
       return cached ? { principal: this.usable(cached, now) } : { lookup: hash };
-    }
-    if (this.config.API_KEY && secretsEqual(presented, this.config.API_KEY)) {
-      return { principal: { kind: 'client', key: BOOTSTRAP_KEY } };
     }
     return { principal: null };
   }

@@ -12,9 +12,6 @@ export type ClientKey = {
 
 export type Principal = { kind: 'admin' } | { kind: 'client'; key: ClientKey };
 
-/** The bootstrap client key from API_KEY (env) has a fixed identity and no stored limits. */
-export const BOOTSTRAP_KEY_ID = '00000000-0000-0000-0000-000000000000';
-
 /** A key may be used while it is neither revoked nor past its expiry. */
 export function isKeyUsable(
   key: Pick<ClientKey, 'revokedAt' | 'expiresAt'>,

@@ -15,7 +15,7 @@ export function accessLogger(
 ): (req: FastifyRequest, reply: FastifyReply) => void {
   const { level, base, timestamp, formatters } = loggerOptions('gateway', config);
   const log = pino({ level, base, timestamp, formatters: { level: formatters?.level } });
-  const redactor = createRedactor([config.ADMIN_API_KEY, config.KEY_PEPPER, config.API_KEY]);
+  const redactor = createRedactor([config.ADMIN_API_KEY, config.KEY_PEPPER]);
   return (req, reply) => {
     if (!log.isLevelEnabled('info')) return;
     const principal = req.principal;
