@@ -1,2 +1,3 @@
 export * from './canonical-json.js';
 export * from './chain.js';
+export * from './bounded-json.js';

@@ -1,4 +1,10 @@
-import { bodiesHash, type ChainedFields } from '@gatehouse/audit';
+import {
+  bodiesHash,
+  boundJson,
+  boundText,
+  type ChainedFields,
+  REDACTION_MARGIN_CHARS,
+} from '@gatehouse/audit';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditRedaction } from './audit-redaction.js';
@@ -9,6 +15,12 @@ export type PreparedEvent = {
   fields: Omit<ChainedFields, 'data'> & { data: Record<string, unknown> };
   bodies: Record<string, unknown> | null;
 };
+
+/**
+ * Characters of strings kept of an event's `data` and of a dead letter's payload. Events from
+ * Gatehouse's own apps are far smaller; the bound is for a payload put on the queue by hand.
+ */
+export const DATA_MAX_CHARS = 64 * 1024;
 
 /** A payload that cannot enter the chain: kept (redacted) with the reason. */
 export type DeadLetter = { job_id: string | null; reason: string; payload: unknown };
@@ -30,9 +42,9 @@ export class AuditEventPreparer {
 
   deadLetter(raw: unknown, jobId: string | null, reason: string): DeadLetter {
     return {
-      job_id: jobId === null ? null : this.redaction.text(jobId).slice(0, 200),
-      reason: this.redaction.text(reason).slice(0, 500),
-      payload: this.redaction.value(raw ?? null),
+      job_id: jobId === null ? null : this.redaction.text(boundText(jobId, 200)).slice(0, 200),
+      reason: this.redaction.text(boundText(reason, 500)).slice(0, 500),
+      payload: this.redaction.value(boundJson(raw ?? null, DATA_MAX_CHARS).value),
     };
   }
 
@@ -40,7 +52,9 @@ export class AuditEventPreparer {
     const request = event.request;
     const field = (name: keyof typeof REQUEST_FIELD_MAX): string | null => {
       const value = request?.[name];
-      return value == null ? null : this.redaction.text(value).slice(0, REQUEST_FIELD_MAX[name]);
+      if (value == null) return null;
+      const max = REQUEST_FIELD_MAX[name];
+      return this.redaction.text(boundText(value, max)).slice(0, max);
     };
     const bodies = this.bodies(event.bodies);
     return {
@@ -54,14 +68,19 @@ export class AuditEventPreparer {
         ip: field('ip'),
         method: field('method'),
         path: field('path'),
-        data: this.redaction.value(event.data),
+        data: this.redaction.value(
+          boundJson(event.data, DATA_MAX_CHARS).value as Record<string, unknown>,
+        ),
         bodies_hash: bodiesHash(bodies),
       },
       bodies,
     };
   }
 
-  /** Bodies only with AUDIT_CAPTURE_BODIES, redacted, and at most AUDIT_BODY_MAX_BYTES of JSON. */
+  /**
+   * Bodies only with AUDIT_CAPTURE_BODIES, and at most AUDIT_BODY_MAX_BYTES of JSON: cut to the
+   * cap (plus the redactor's margin) first, then redacted, then cut to the cap exactly.
+   */
   private bodies(raw: unknown): Record<string, unknown> | null {
     if (
       !this.config.AUDIT_CAPTURE_BODIES ||
@@ -77,19 +96,27 @@ export class AuditEventPreparer {
       if (value !== undefined) picked[part] = value;
     }
     if (Object.keys(picked).length === 0) return null;
-    const redacted = this.redaction.value(picked);
-    return capJson(redacted, this.config.AUDIT_BODY_MAX_BYTES);
+    const max = this.config.AUDIT_BODY_MAX_BYTES;
+    const originalBytes = Buffer.byteLength(JSON.stringify(picked));
+    const bounded = boundJson(picked, max + REDACTION_MARGIN_CHARS).value;
+    const redacted = this.redaction.value(bounded as Record<string, unknown>);
+    return capJson(redacted, max, originalBytes);
   }
 }
 
 /**
- * Returns `value` if its JSON fits in `maxBytes`, else a marker holding a prefix of that JSON
- * (the text was redacted before it was cut, so a cut cannot expose a secret).
+ * Returns `value` if it is whole (`originalBytes`, the size before any bounding, fits) and its
+ * JSON fits in `maxBytes`; else a marker holding a prefix of that JSON (the text was redacted
+ * before it was cut, so a cut cannot expose a secret).
  */
-export function capJson(value: Record<string, unknown>, maxBytes: number): Record<string, unknown> {
+export function capJson(
+  value: Record<string, unknown>,
+  maxBytes: number,
+  originalBytes?: number,
+): Record<string, unknown> {
   const json = JSON.stringify(value);
-  const bytes = Buffer.byteLength(json);
-  if (bytes <= maxBytes) return value;
+  const bytes = originalBytes ?? Buffer.byteLength(json);
+  if (bytes <= maxBytes && Buffer.byteLength(json) <= maxBytes) return value;
   let budget = maxBytes - 96;
   for (;;) {
     const preview = truncateUtf8(json, Math.max(0, budget));

@@ -59,11 +59,7 @@ export class AuditRedaction {
 
 /** The configured secrets' exact values (and each entry of the private keyring). */
 function exactSecrets(config: AppConfig): string[] {
-  const values = [
-    config.ADMIN_API_KEY,
-    config.KEY_PEPPER,
-    config.CREDENTIALS_PRIVATE_KEYS,
-  ];
+  const values = [config.ADMIN_API_KEY, config.KEY_PEPPER, config.CREDENTIALS_PRIVATE_KEYS];
   for (const entry of (config.CREDENTIALS_PRIVATE_KEYS ?? '').split(',')) {
     const trimmed = entry.trim();
     values.push(trimmed, trimmed.slice(trimmed.indexOf(':') + 1));

@@ -1,6 +1,9 @@
+import { boundJson, REDACTION_MARGIN_CHARS } from '@gatehouse/audit';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { AuditProducer, type AuditEventType, type ProxyJobData } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
+
+type Bodies = { request?: unknown; response?: unknown };
 
 /** The worker's audit events, carrying the originating request's context from the job. */
 @Injectable()
@@ -23,7 +26,7 @@ export class WorkerAudit {
     type: AuditEventType,
     job: ProxyJobData,
     data: Record<string, unknown>,
-    bodies?: { request?: unknown; response?: unknown },
+    bodies?: Bodies,
   ): void {
     this.producer.emit({
       type,
@@ -36,7 +39,16 @@ export class WorkerAudit {
         path: job.client.path,
       },
       data,
-      ...(bodies && this.config.AUDIT_CAPTURE_BODIES ? { bodies } : {}),
+      ...(bodies && this.config.AUDIT_CAPTURE_BODIES ? { bodies: this.bounded(bodies) } : {}),
     });
+  }
+
+  /**
+   * Only what the audit app can keep goes on the queue (the cap, plus the margin it redacts
+   * across), so a 1 MiB prompt costs neither Redis memory nor audit CPU beyond the cap.
+   */
+  private bounded(bodies: Bodies): Bodies {
+    return boundJson(bodies, this.config.AUDIT_BODY_MAX_BYTES + REDACTION_MARGIN_CHARS)
+      .value as Bodies;
   }
 }
