@@ -532,4 +532,97 @@ describe('proxy failure behaviour', () => {
       expect(asked.length).toBeLessThanOrEqual(2);
     });
   });
+
+  describe('with caps on what is open at once', () => {
+    let capped: Stack;
+
+    beforeAll(async () => {
+      capped = await startStack(upstream, { KEY_MAX_CONCURRENT: '2', STREAMS_MAX_PER_IP: '2' });
+    }, 45_000);
+
+    afterAll(async () => {
+      await capped?.stop();
+    }, 30_000);
+
+    /** Posts as `key`, from this test's one address. */
+    const postAs = (key: string, model: string, extra: Record<string, unknown> = {}) =>
+      fetch(`${capped.gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], ...extra }),
+      });
+
+    async function expectRefused(res: Response, limit: RegExp): Promise<void> {
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('1');
+      const body = JSON.parse(await capped.text(res)) as ErrorBody;
+      expect(body.error.type).toBe('rate_limited');
+      expect(body.error.message).toMatch(limit);
+    }
+
+    it('refuses a key its requests beyond KEY_MAX_CONCURRENT in flight, and admits again after', async () => {
+      await capped.addAccount('cc-slow', ['m-cc']);
+      upstream.setBehaviour('cc-slow', { kind: 'ok', delayMs: 1_500 });
+      const held = [capped.post('m-cc'), capped.post('m-cc')];
+      await waitFor(() => Promise.resolve(seenBy(upstream, 'cc-slow').length === 2), 10_000);
+
+      await expectRefused(await capped.post('m-cc'), /2 requests in flight/);
+      // Another key is not held back by this one.
+      const other = (await createKey(capped.gw.url, capped.env.adminKey)).key;
+      const beside = postAs(other, 'm-cc');
+
+      for (const res of await Promise.all([...held, beside])) {
+        expect(res.status).toBe(200);
+        await capped.text(res);
+      }
+      expect(seenBy(upstream, 'cc-slow')).toHaveLength(3);
+      upstream.setBehaviour('cc-slow', { kind: 'ok' });
+      expect((await capped.post('m-cc')).status).toBe(200);
+    });
+
+    it('holds a key to its own max_concurrent, which the admin API sets and shows', async () => {
+      const admin = capped.env.adminKey;
+      await request(capped.gw.url)
+        .post('/api/v1/admin/keys')
+        .set('x-api-key', admin)
+        .send({ max_concurrent: 0 })
+        .expect(400);
+      const one = await createKey(capped.gw.url, admin, { max_concurrent: 1 });
+      expect(one.max_concurrent).toBe(1);
+      await capped.addAccount('cc-one', ['m-one']);
+      upstream.setBehaviour('cc-one', { kind: 'ok', delayMs: 1_000 });
+
+      const first = postAs(one.key, 'm-one');
+      await waitFor(() => Promise.resolve(seenBy(upstream, 'cc-one').length === 1), 10_000);
+      await expectRefused(await postAs(one.key, 'm-one'), /1 requests in flight/);
+      expect((await first).status).toBe(200);
+    });
+
+    it('refuses an address its streams beyond STREAMS_MAX_PER_IP, whatever keys it uses', async () => {
+      await capped.addAccount('cc-stream', ['m-stream']);
+      upstream.setBehaviour('cc-stream', { kind: 'ok', chunks: 15, chunkIntervalMs: 100 });
+      const keys = await Promise.all(
+        [1, 2, 3].map(async () => (await createKey(capped.gw.url, capped.env.adminKey)).key),
+      );
+      const [a, b, c] = keys as [string, string, string];
+      const open = [
+        postAs(a, 'm-stream', { stream: true }),
+        postAs(b, 'm-stream', { stream: true }),
+      ];
+      await waitFor(() => Promise.resolve(seenBy(upstream, 'cc-stream').length === 2), 10_000);
+
+      await expectRefused(await postAs(c, 'm-stream', { stream: true }), /2 streams open/);
+      // A JSON request from the same address is not a stream.
+      const json = await postAs(c, 'm-stream');
+      expect(json.status).toBe(200);
+      await capped.text(json);
+      for (const res of await Promise.all(open)) {
+        expect(res.status).toBe(200);
+        expect(await capped.text(res)).toContain('[DONE]');
+      }
+      const again = await postAs(c, 'm-stream', { stream: true });
+      expect(again.status).toBe(200);
+      await capped.text(again);
+    });
+  });
 });

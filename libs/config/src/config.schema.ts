@@ -70,6 +70,10 @@ const configShape = z.object({
   RATE_LIMIT_JOBS_PER_MIN: int(1, 1_000_000).default(10),
   /** Async job submissions per client IP per minute, whatever keys it uses. */
   RATE_LIMIT_JOBS_PER_IP_PER_MIN: int(1, 1_000_000).default(60),
+  /** Proxied requests one key may have in flight at once (all replicas); a key may set its own. */
+  KEY_MAX_CONCURRENT: int(1, 100_000).default(256),
+  /** Proxied streams open at once from one client address (IPv6: its /64), all replicas. */
+  STREAMS_MAX_PER_IP: int(1, 100_000).default(128),
 
   /** `kid:base64url(SPKI DER)` of the X25519 key that seals upstream credentials (gateway). */
   CREDENTIALS_PUBLIC_KEY: z.string().optional(),

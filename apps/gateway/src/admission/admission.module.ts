@@ -4,11 +4,12 @@ import { AuthModule } from '../auth/auth.module.js';
 import { ThrottleModule } from '../throttle/throttle.module.js';
 import { AdmissionCounters } from './admission-counters.js';
 import { AdmissionGuard } from './admission.guard.js';
+import { ConcurrencySlots } from './concurrency-slots.js';
 import { Admission } from './admission.service.js';
 
 @Module({
   imports: [AuthModule, ThrottleModule, AuditTrailModule],
-  providers: [Admission, AdmissionCounters, AdmissionGuard],
-  exports: [Admission, AdmissionGuard],
+  providers: [Admission, AdmissionCounters, AdmissionGuard, ConcurrencySlots],
+  exports: [Admission, AdmissionGuard, ConcurrencySlots],
 })
 export class AdmissionModule {}

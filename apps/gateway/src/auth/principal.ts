@@ -6,6 +6,8 @@ export type ClientKey = {
   allowedModels: string[];
   requestsPerMinute: number | null;
   tokensPerDay: number | null;
+  /** Requests in flight at once; null: the configured default. */
+  maxConcurrent: number | null;
   expiresAt: Date | null;
   revokedAt: Date | null;
 };

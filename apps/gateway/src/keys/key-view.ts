@@ -8,6 +8,7 @@ export type KeyView = {
   allowed_models: string[];
   requests_per_minute: number | null;
   tokens_per_day: number | null;
+  max_concurrent: number | null;
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
@@ -25,6 +26,7 @@ export function toKeyView(key: ApiKey, now = new Date()): KeyView {
     allowed_models: key.allowedModels,
     requests_per_minute: key.requestsPerMinute,
     tokens_per_day: key.tokensPerDay,
+    max_concurrent: key.maxConcurrent,
     expires_at: iso(key.expiresAt),
     revoked_at: iso(key.revokedAt),
     last_used_at: iso(key.lastUsedAt),

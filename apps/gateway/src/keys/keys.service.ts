@@ -156,6 +156,7 @@ export class KeysService {
       allowedModels: entity.allowedModels,
       requestsPerMinute: entity.requestsPerMinute,
       tokensPerDay: entity.tokensPerDay,
+      maxConcurrent: entity.maxConcurrent,
       expiresAt: entity.expiresAt,
       revokedAt: entity.revokedAt,
     };
@@ -188,6 +189,7 @@ export class KeysService {
     if (dto.allowed_models !== undefined) fields.allowedModels = [...new Set(dto.allowed_models)];
     if (dto.requests_per_minute !== undefined) fields.requestsPerMinute = dto.requests_per_minute;
     if (dto.tokens_per_day !== undefined) fields.tokensPerDay = dto.tokens_per_day;
+    if (dto.max_concurrent !== undefined) fields.maxConcurrent = dto.max_concurrent;
     if (dto.expires_at !== undefined) fields.expiresAt = dto.expires_at;
     return fields;
   }

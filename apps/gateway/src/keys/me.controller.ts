@@ -9,6 +9,7 @@ export type MeView = {
   allowed_models: string[];
   requests_per_minute: number | null;
   tokens_per_day: number | null;
+  max_concurrent: number | null;
   expires_at: string | null;
 };
 
@@ -24,6 +25,7 @@ export class MeController {
       allowed_models: key.allowedModels,
       requests_per_minute: key.requestsPerMinute,
       tokens_per_day: key.tokensPerDay,
+      max_concurrent: key.maxConcurrent,
       expires_at: key.expiresAt ? key.expiresAt.toISOString() : null,
     };
   }

@@ -3,6 +3,7 @@ import { UpstreamAccount } from '@gatehouse/db';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdmissionModule } from '../admission/admission.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { InFlightRequests } from './in-flight-requests.js';
@@ -17,6 +18,7 @@ import { SyncProxy } from './sync-proxy.service.js';
   imports: [
     BullModule.registerQueue({ name: QueueName.proxy }),
     TypeOrmModule.forFeature([UpstreamAccount]),
+    AdmissionModule,
     EventsModule,
     KeysModule,
   ],

@@ -12,7 +12,9 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import { ConcurrencySlots } from '../admission/concurrency-slots.js';
 import { RetryLater } from '../admission/limit-state.js';
+import { rateLimitSubject } from '../http/client-ip.js';
 import { clientFacts } from '../http/request-context.js';
 import type { ClientKey } from '../auth/principal.js';
 import { InFlightRequests } from './in-flight-requests.js';
@@ -36,6 +38,7 @@ export class SyncProxy {
     private readonly queue: ProxyQueue,
     private readonly hub: ReplyHub,
     private readonly inFlight: InFlightRequests,
+    private readonly slots: ConcurrencySlots,
   ) {}
 
   async handle(
@@ -62,6 +65,13 @@ export class SyncProxy {
       deadline,
       client: clientFacts(req),
     };
+    const releaseSlots = await this.slots.take({
+      requestId,
+      keyId: key.id,
+      keyCap: key.maxConcurrent,
+      streamSubject: stream ? rateLimitSubject(req.clientIp) : undefined,
+      leaseEndsAt: deadline + QUEUE_GRACE_MS,
+    });
     const replies = this.hub.open(requestId);
     let settled = false;
     const res = reply.raw;
@@ -84,6 +94,7 @@ export class SyncProxy {
       settled = true;
       untrack();
       replies.close();
+      releaseSlots();
     }
   }
 

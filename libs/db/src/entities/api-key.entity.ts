@@ -42,6 +42,10 @@ export class ApiKey {
   @Column({ name: 'tokens_per_day', type: 'integer', nullable: true })
   tokensPerDay!: number | null;
 
+  /** Requests in flight at once; null means the gateway's KEY_MAX_CONCURRENT. */
+  @Column({ name: 'max_concurrent', type: 'integer', nullable: true })
+  maxConcurrent!: number | null;
+
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt!: Date | null;
 

@@ -2,6 +2,7 @@ import { CreateApiKeys1763900000000 } from './1763900000000-create-api-keys.js';
 import { CreateUpstreamAccounts1763900001000 } from './1763900001000-create-upstream-accounts.js';
 import { CreateJobs1763900002000 } from './1763900002000-create-jobs.js';
 import { CreateAudit1763900003000 } from './1763900003000-create-audit.js';
+import { AddKeyMaxConcurrent1764800000000 } from './1764800000000-add-key-max-concurrent.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM builds cannot glob-load classes. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   CreateUpstreamAccounts1763900001000,
   CreateJobs1763900002000,
   CreateAudit1763900003000,
+  AddKeyMaxConcurrent1764800000000,
 ];

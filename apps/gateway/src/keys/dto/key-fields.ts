@@ -42,6 +42,14 @@ export class KeyFields {
   @Max(2_000_000_000)
   tokens_per_day?: number | null;
 
+  /** Requests in flight at once; null: the gateway's default (KEY_MAX_CONCURRENT). */
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  max_concurrent?: number | null;
+
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @Type(() => Date)
