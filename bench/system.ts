@@ -226,6 +226,8 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       RATE_LIMIT_KEY_PER_MIN: '1000000',
       RATE_LIMIT_IP_PER_MIN: '1000000',
       // No PROXY_WORKER_CONCURRENCY: the bench measures proxy-worker with the product's default.
+      // The mock upstream is on loopback, which the worker refuses unless allowed.
+      UPSTREAM_ALLOWED_HOSTS: '127.0.0.1',
     };
     const gatewayUrl = `http://127.0.0.1:${port}`;
     // The gateway applies migrations first; the worker starts once they are in place.

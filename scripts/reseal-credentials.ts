@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@gatehouse/config';
 import {
-  openCredential,
+  openAccountCredential,
   parsePrivateKeyring,
   parsePublicKey,
-  sealCredential,
+  sealAccountCredential,
 } from '@gatehouse/crypto';
 import { dataSourceOptions } from '@gatehouse/db';
 import { DataSource } from 'typeorm';
@@ -16,7 +16,13 @@ import { DataSource } from 'typeorm';
  * Prints counts and account ids, never a credential.
  */
 
-type Row = { id: string; sealed_credential: string; credential_key_id: string };
+type Row = {
+  id: string;
+  provider: string;
+  base_url: string;
+  sealed_credential: string;
+  credential_key_id: string;
+};
 
 class ResealError extends Error {}
 
@@ -51,19 +57,24 @@ async function main(): Promise<void> {
     const counts = await dataSource.transaction(async (manager) => {
       // Locked so an admin changing a credential meanwhile waits for us instead of being lost.
       const rows = await manager.query<Row[]>(
-        `SELECT id, sealed_credential, credential_key_id FROM upstream_accounts
+        `SELECT id, provider, base_url, sealed_credential, credential_key_id FROM upstream_accounts
           ORDER BY created_at, id FOR UPDATE`,
       );
       const stale = rows.filter((r) => r.credential_key_id !== target.kid);
       const failed: string[] = [];
       const resealed: { id: string; sealed: string }[] = [];
       for (const row of stale) {
-        const context = `upstream-account:${row.id}`;
+        const account = { id: row.id, provider: row.provider, baseUrl: row.base_url };
         try {
-          const plaintext = openCredential(row.sealed_credential, keyring, context);
-          const sealed = sealCredential(plaintext, target, context);
+          const { plaintext } = openAccountCredential(row.sealed_credential, keyring, account);
+          // Re-sealed bound to the account's provider and origin (credentials stored before
+          // binding are bound from here on).
+          const sealed = sealAccountCredential(plaintext, target, account);
           // Prove the new blob opens before we replace the old one, when we hold the key.
-          if (keyring.has(target.kid) && openCredential(sealed, keyring, context) !== plaintext) {
+          if (
+            keyring.has(target.kid) &&
+            openAccountCredential(sealed, keyring, account).plaintext !== plaintext
+          ) {
             throw new Error('verification failed');
           }
           resealed.push({ id: row.id, sealed });

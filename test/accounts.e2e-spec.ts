@@ -6,9 +6,12 @@ import pg from 'pg';
 import request from 'supertest';
 import {
   generateCredentialKeyPair,
-  openCredential,
   parsePrivateKeyring,
 } from '../libs/crypto/src/credential-box.js';
+import {
+  type CredentialBinding,
+  openAccountCredential,
+} from '../libs/crypto/src/account-credential.js';
 import { createKey } from './support/admin-client.js';
 import { type SpawnedApp, spawnApp, spawnGateway } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
@@ -82,14 +85,26 @@ describe('admin upstream accounts API', () => {
     return res.body as AccountBody;
   }
 
-  async function sealedRow(id: string): Promise<{ sealed: string; kid: string }> {
-    const { rows } = await db.query<{ sealed_credential: string; credential_key_id: string }>(
-      'SELECT sealed_credential, credential_key_id FROM upstream_accounts WHERE id = $1',
+  async function sealedRow(
+    id: string,
+  ): Promise<{ sealed: string; kid: string; binding: CredentialBinding }> {
+    const { rows } = await db.query<{
+      sealed_credential: string;
+      credential_key_id: string;
+      provider: string;
+      base_url: string;
+    }>(
+      `SELECT sealed_credential, credential_key_id, provider, base_url
+         FROM upstream_accounts WHERE id = $1`,
       [id],
     );
     const row = rows[0];
     if (!row) throw new Error(`no row for ${id}`);
-    return { sealed: row.sealed_credential, kid: row.credential_key_id };
+    return {
+      sealed: row.sealed_credential,
+      kid: row.credential_key_id,
+      binding: { id, provider: row.provider, baseUrl: row.base_url },
+    };
   }
 
   beforeAll(async () => {
@@ -139,14 +154,23 @@ describe('admin upstream accounts API', () => {
     expect(Object.keys(account)).not.toContain('credential');
     expect(res.text).not.toMatch(/sealed/i);
 
-    const { sealed, kid } = await sealedRow(account.id);
+    const { sealed, kid, binding } = await sealedRow(account.id);
     expect(kid).toBe(pair.kid);
-    expect(sealed.startsWith(`v1.${pair.kid}.`)).toBe(true);
+    expect(sealed.startsWith(`v2.${pair.kid}.`)).toBe(true);
     expect(sealed).not.toContain(credential);
     const keyring = parsePrivateKeyring(pair.privateKey);
-    expect(openCredential(sealed, keyring, `upstream-account:${account.id}`)).toBe(credential);
-    // Bound to its account: the same blob does not open as another account's.
-    expect(() => openCredential(sealed, keyring, `upstream-account:${randomUUID()}`)).toThrow();
+    expect(openAccountCredential(sealed, keyring, binding)).toEqual({
+      plaintext: credential,
+      bound: true,
+    });
+    // Bound to its account, provider and origin: it opens as nothing else.
+    for (const other of [
+      { ...binding, id: randomUUID() },
+      { ...binding, provider: 'anthropic' },
+      { ...binding, baseUrl: 'https://elsewhere.example/v1' },
+    ]) {
+      expect(() => openAccountCredential(sealed, keyring, other)).toThrow();
+    }
   });
 
   it('applies defaults, and lists with a cursor', async () => {
@@ -208,11 +232,8 @@ describe('admin upstream accounts API', () => {
     const after = await sealedRow(account.id);
     expect(after.sealed).not.toBe(before.sealed);
     expect(
-      openCredential(
-        after.sealed,
-        parsePrivateKeyring(pair.privateKey),
-        `upstream-account:${account.id}`,
-      ),
+      openAccountCredential(after.sealed, parsePrivateKeyring(pair.privateKey), after.binding)
+        .plaintext,
     ).toBe(replacement);
 
     const paused = seen(await api().post(`/api/v1/admin/accounts/${account.id}/pause`).expect(200));
@@ -384,8 +405,8 @@ describe('admin upstream accounts API', () => {
     const plaintexts = new Map<string, string>();
     const oldRing = parsePrivateKeyring(pair.privateKey);
     for (const { id } of before) {
-      const { sealed } = await sealedRow(id);
-      plaintexts.set(id, openCredential(sealed, oldRing, `upstream-account:${id}`));
+      const { sealed, binding } = await sealedRow(id);
+      plaintexts.set(id, openAccountCredential(sealed, oldRing, binding).plaintext);
     }
 
     const cliEnv = {
@@ -421,11 +442,11 @@ describe('admin upstream accounts API', () => {
 
     const newRing = parsePrivateKeyring(next.privateKey);
     for (const { id } of before) {
-      const { sealed, kid } = await sealedRow(id);
+      const { sealed, kid, binding } = await sealedRow(id);
       expect(kid).toBe(next.kid);
-      expect(sealed.startsWith(`v1.${next.kid}.`)).toBe(true);
-      expect(openCredential(sealed, newRing, `upstream-account:${id}`)).toBe(plaintexts.get(id));
-      expect(() => openCredential(sealed, oldRing, `upstream-account:${id}`)).toThrow();
+      expect(sealed.startsWith(`v2.${next.kid}.`)).toBe(true);
+      expect(openAccountCredential(sealed, newRing, binding).plaintext).toBe(plaintexts.get(id));
+      expect(() => openAccountCredential(sealed, oldRing, binding)).toThrow();
     }
     const view = seen(await api().get(`/api/v1/admin/accounts/${before[0]?.id}`).expect(200));
     expect(asAccount(view).credential_key_id).toBe(next.kid);

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { JwksServer, signAccessToken, signingKey } from './support/cf-access-kit.js';
 import { type SpawnedApp, spawnApp, spawnGateway, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { LOOPBACK_UPSTREAM } from './support/mock-upstream.js';
 
 /**
  * CF_ACCESS_JWKS_SOURCE=relay, as compose runs it: the gateway has no route out, so proxy-worker
@@ -21,6 +22,7 @@ describe('Cloudflare Access keys relayed by proxy-worker', () => {
     const keyA = await signingKey('relay-a');
     jwks.keys = [keyA.jwk];
     env = await createTestEnv({
+      ...LOOPBACK_UPSTREAM,
       CF_ACCESS_TEAM_DOMAIN: TEAM,
       CF_ACCESS_AUD: AUD,
       CF_ACCESS_JWKS_URL: await jwks.start(),

@@ -8,6 +8,7 @@ import {
   type MockUpstream,
   openaiCompletion,
   startMockUpstream,
+  LOOPBACK_UPSTREAM,
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
@@ -81,6 +82,7 @@ describe('async jobs API', () => {
     upstream.setBehaviour('slow', { kind: 'ok', delayMs: 3_000 });
     const pair = generateCredentialKeyPair();
     env = await createTestEnv({
+      ...LOOPBACK_UPSTREAM,
       CREDENTIALS_PUBLIC_KEY: pair.publicKey,
       CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
       RATE_LIMIT_JOBS_PER_MIN: String(JOBS_PER_MIN),
@@ -463,6 +465,7 @@ describe('async job submissions per client address', () => {
 
   beforeAll(async () => {
     env = await createTestEnv({
+      ...LOOPBACK_UPSTREAM,
       RATE_LIMIT_JOBS_PER_MIN: '5',
       RATE_LIMIT_JOBS_PER_IP_PER_MIN: '3',
     });

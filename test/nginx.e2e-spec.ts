@@ -4,7 +4,11 @@ import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
 import { createKey } from './support/admin-client.js';
-import { type MockUpstream, startMockUpstream } from './support/mock-upstream.js';
+import {
+  type MockUpstream,
+  startMockUpstream,
+  LOOPBACK_UPSTREAM,
+} from './support/mock-upstream.js';
 import {
   NGINX_TEMPLATE,
   requireNginx,
@@ -103,6 +107,7 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
     upstream = await startMockUpstream();
     const pair = generateCredentialKeyPair();
     env = await createTestEnv({
+      ...LOOPBACK_UPSTREAM,
       CREDENTIALS_PUBLIC_KEY: pair.publicKey,
       CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
       // nginx connects from loopback: it is the one proxy the gateway believes.

@@ -8,6 +8,7 @@ import {
   type RecordedRequest,
   openaiStream,
   startMockUpstream,
+  LOOPBACK_UPSTREAM,
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
@@ -35,6 +36,7 @@ async function startStack(
 ): Promise<Stack> {
   const pair = generateCredentialKeyPair();
   const env = await createTestEnv({
+    ...LOOPBACK_UPSTREAM,
     CREDENTIALS_PUBLIC_KEY: pair.publicKey,
     CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
     LOG_LEVEL: 'info',

@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
 import { createKey } from './support/admin-client.js';
-import { type MockUpstream, startMockUpstream } from './support/mock-upstream.js';
+import {
+  type MockUpstream,
+  startMockUpstream,
+  LOOPBACK_UPSTREAM,
+} from './support/mock-upstream.js';
 import { type OwnRedisServer, startOwnRedisServer } from './support/redis-server.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
@@ -37,6 +41,7 @@ describe('proxy path through Redis outages and worker crashes', () => {
     redis = await startOwnRedisServer();
     const pair = generateCredentialKeyPair();
     env = await createTestEnv({
+      ...LOOPBACK_UPSTREAM,
       REDIS_URL: redis.url,
       CREDENTIALS_PUBLIC_KEY: pair.publicKey,
       CREDENTIALS_PRIVATE_KEYS: pair.privateKey,

@@ -4,7 +4,11 @@ import OpenAI from 'openai';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
 import { createKey } from './support/admin-client.js';
-import { type MockUpstream, startMockUpstream } from './support/mock-upstream.js';
+import {
+  type MockUpstream,
+  startMockUpstream,
+  LOOPBACK_UPSTREAM,
+} from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
@@ -21,6 +25,7 @@ describe('proxy path with the official SDKs', () => {
     upstream = await startMockUpstream();
     const pair = generateCredentialKeyPair();
     env = await createTestEnv({
+      ...LOOPBACK_UPSTREAM,
       CREDENTIALS_PUBLIC_KEY: pair.publicKey,
       CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
       LOG_LEVEL: 'info',

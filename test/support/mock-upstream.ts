@@ -34,6 +34,12 @@ export type MockUpstream = {
   close(): Promise<void>;
 };
 
+/**
+ * The allowance a suite needs to proxy to this mock: the worker refuses non-public upstream
+ * addresses (loopback included) unless the operator allows them.
+ */
+export const LOOPBACK_UPSTREAM = { UPSTREAM_ALLOWED_HOSTS: '127.0.0.1' };
+
 /** A real HTTP server on loopback speaking enough OpenAI and Anthropic for the gateway's tests. */
 export async function startMockUpstream(): Promise<MockUpstream> {
   const behaviours = new Map<string, Behaviour>();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { redactPatterns } from './redact-patterns.js';
 
@@ -13,6 +14,19 @@ const list = z.string().transform((v) =>
 );
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const HOST_LABELS =
+  /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** A host name (one label is fine: compose service names), an IP address, or a CIDR. */
+function isHostOrNetwork(entry: string): boolean {
+  const [address = '', bits, extra] = entry.split('/');
+  if (extra !== undefined) return false;
+  const family = isIP(address);
+  if (bits === undefined) return family !== 0 || (entry.length <= 253 && HOST_LABELS.test(entry));
+  const max = family === 4 ? 32 : family === 6 ? 128 : -1;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
 
 const HOSTNAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
@@ -90,6 +104,20 @@ const configShape = z.object({
   PROXY_JOB_LOCK_MS: int(1_000, 600_000).default(30_000),
   UPSTREAM_MAX_ATTEMPTS: int(1, 10).default(3),
   UPSTREAM_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  /**
+   * Let the worker connect to upstreams on loopback, private, link-local and other non-public
+   * addresses (refused by default: an account must not reach Redis, Postgres or a metadata
+   * service). For a local model server prefer UPSTREAM_ALLOWED_HOSTS.
+   */
+  UPSTREAM_ALLOW_PRIVATE: bool.default(false),
+  /** Host names, addresses or CIDRs the worker may reach even when they are not public. */
+  UPSTREAM_ALLOWED_HOSTS: list.default([]).pipe(
+    z.array(
+      z.string().refine(isHostOrNetwork, {
+        message: 'entries must be host names, IP addresses or CIDRs (e.g. 10.0.0.0/8)',
+      }),
+    ),
+  ),
   UPSTREAM_FIRST_BYTE_TIMEOUT_MS: int(100, 600_000).default(60_000),
   UPSTREAM_TOTAL_TIMEOUT_MS: int(100, 3_600_000).default(300_000),
   UPSTREAM_MAX_RESPONSE_BYTES: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),

@@ -5,6 +5,7 @@ import {
   parsePrivateKeyring,
   parsePublicKey,
   sealCredential,
+  sealedFormat,
   sealedKeyId,
 } from './credential-box.js';
 
@@ -30,9 +31,10 @@ describe('credential box', () => {
   it('round-trips a credential and names its key id', () => {
     const plaintext = secret();
     const sealed = sealCredential(plaintext, recipient, CONTEXT);
-    expect(sealed).toMatch(/^v1\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){4}$/);
+    expect(sealed).toMatch(/^v2\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){4}$/);
     expect(sealed).not.toContain(plaintext);
     expect(sealedKeyId(sealed)).toBe(pair.kid);
+    expect(sealedFormat(sealed)).toBe('v2');
     expect(openCredential(sealed, keyring, CONTEXT)).toBe(plaintext);
   });
 

@@ -20,7 +20,16 @@ export type SealingKey = { kid: string; key: KeyObject };
 /** Key id → X25519 private key: every key a sealed credential may still be sealed under. */
 export type OpeningKeyring = Map<string, KeyObject>;
 
-const VERSION = 'v1';
+/**
+ * The label new blobs carry. The box is the same in both; the label says what the caller bound
+ * as context: `v2` blobs were sealed after credentials were bound to their upstream (see
+ * account-credential.ts), `v1` ones before. Relabelling cannot help an attacker: the context
+ * is in the AEAD's associated data, so a blob opens only under the context it was sealed with.
+ */
+const VERSION = 'v2';
+const VERSIONS: ReadonlySet<string> = new Set(['v1', 'v2']);
+
+export type SealedFormat = 'v1' | 'v2';
 const INFO = 'gatehouse/credential/v1';
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 const B64U_PATTERN = /^[A-Za-z0-9_-]*$/;
@@ -85,7 +94,7 @@ export function generateCredentialKeyPair(kid: string = defaultKid()): {
 /**
  * Seals `plaintext` to `recipient`. `context` is bound as associated data (with the key id), so
  * a blob sealed for one account cannot be opened as another's.
- * Output: `v1.<kid>.<ephemeral pub>.<iv>.<ciphertext>.<tag>`, each part base64url.
+ * Output: `v2.<kid>.<ephemeral pub>.<iv>.<ciphertext>.<tag>`, each part base64url.
  */
 export function sealCredential(plaintext: string, recipient: SealingKey, context: string): string {
   const ephemeral = generateKeyPairSync('x25519');
@@ -134,6 +143,15 @@ export function openCredential(sealed: string, keyring: OpeningKeyring, context:
   }
 }
 
+/** The label of a sealed credential: which context scheme its sealer used. */
+export function sealedFormat(sealed: string): SealedFormat {
+  try {
+    return parseSealed(sealed).version;
+  } catch {
+    throw new Error('sealed credential is malformed');
+  }
+}
+
 /** The key id a credential was sealed under (to find what a re-seal must touch). */
 export function sealedKeyId(sealed: string): string {
   try {
@@ -144,6 +162,7 @@ export function sealedKeyId(sealed: string): string {
 }
 
 function parseSealed(sealed: string): {
+  version: SealedFormat;
   kid: string;
   ephemeralPub: Buffer;
   iv: Buffer;
@@ -151,8 +170,8 @@ function parseSealed(sealed: string): {
   tag: Buffer;
 } {
   const parts = sealed.split('.');
-  if (parts.length !== 6 || parts[0] !== VERSION) throw new Error('malformed');
-  const [, kid = '', epk = '', iv = '', ciphertext = '', tag = ''] = parts;
+  if (parts.length !== 6 || !VERSIONS.has(parts[0] ?? '')) throw new Error('malformed');
+  const [version, kid = '', epk = '', iv = '', ciphertext = '', tag = ''] = parts;
   if (!KID_PATTERN.test(kid)) throw new Error('malformed');
   const decoded = [epk, iv, ciphertext, tag].map((p) => {
     if (!B64U_PATTERN.test(p)) throw new Error('malformed');
@@ -166,7 +185,14 @@ function parseSealed(sealed: string): {
   ) {
     throw new Error('malformed');
   }
-  return { kid, ephemeralPub, iv: ivBytes, ciphertext: ct, tag: tagBytes };
+  return {
+    version: version as SealedFormat,
+    kid,
+    ephemeralPub,
+    iv: ivBytes,
+    ciphertext: ct,
+    tag: tagBytes,
+  };
 }
 
 function deriveKey(shared: Buffer, ephemeralPub: Buffer, recipientPub: Buffer): Buffer {

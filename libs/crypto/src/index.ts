@@ -1,3 +1,4 @@
 export * from './api-key-format.js';
 export * from './credential-box.js';
 export * from './keyed-hash.js';
+export * from './account-credential.js';

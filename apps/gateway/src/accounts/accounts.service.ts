@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { parsePublicKey, type SealingKey, sealCredential } from '@gatehouse/crypto';
+import { parsePublicKey, sealAccountCredential, type SealingKey } from '@gatehouse/crypto';
 import { UpstreamAccount } from '@gatehouse/db';
 import { BroadcastEvent } from '@gatehouse/queue';
 import {
+  BadRequestException,
   Inject,
   Injectable,
   Logger,
@@ -21,11 +22,6 @@ import type { UpdateAccountDto } from './dto/update-account.dto.js';
 import { decodeTimeCursor, encodeTimeCursor } from '../pagination/cursor.js';
 
 export type AccountPage = { data: AccountView[]; next_cursor: string | null };
-
-/** The associated data a sealed credential is bound to: it opens only for this account. */
-export function credentialContext(accountId: string): string {
-  return `upstream-account:${accountId}`;
-}
 
 const NO_SEALING_KEY =
   'Upstream credentials cannot be stored: CREDENTIALS_PUBLIC_KEY is not configured on the gateway';
@@ -58,12 +54,18 @@ export class AccountsService {
   async create(dto: CreateAccountDto): Promise<AccountView> {
     const key = this.requireSealingKey();
     const id = randomUUID();
+    const baseUrl = normaliseBaseUrl(dto.base_url);
     await this.accounts.insert({
       id,
       name: dto.name,
       provider: dto.provider,
-      baseUrl: normaliseBaseUrl(dto.base_url),
-      sealedCredential: sealCredential(dto.credential, key, credentialContext(id)),
+      baseUrl,
+      // Bound to this account, provider and origin: it opens for nowhere else (see libs/crypto).
+      sealedCredential: sealAccountCredential(dto.credential, key, {
+        id,
+        provider: dto.provider,
+        baseUrl,
+      }),
       credentialKeyId: key.kid,
       ...tuningFrom(dto),
     });
@@ -102,12 +104,27 @@ export class AccountsService {
   async update(id: string, dto: UpdateAccountDto): Promise<AccountView> {
     // Check the key before anything else: a patch is applied whole or not at all.
     const key = dto.credential !== undefined ? this.requireSealingKey() : undefined;
-    const before = toAccountView(await this.findOrFail(id));
+    const row = await this.findOrFail(id);
+    const before = toAccountView(row);
     const fields: Partial<UpstreamAccount> = tuningFrom(dto);
     if (dto.name !== undefined) fields.name = dto.name;
-    if (dto.base_url !== undefined) fields.baseUrl = normaliseBaseUrl(dto.base_url);
+    const baseUrl = dto.base_url === undefined ? row.baseUrl : normaliseBaseUrl(dto.base_url);
+    if (baseUrl !== row.baseUrl) {
+      // Whoever holds the admin key must not be able to send the stored credential elsewhere.
+      if (dto.credential === undefined) {
+        throw new BadRequestException(
+          'Changing base_url needs the credential again in the same request: ' +
+            'a stored credential is sent only where it was entered for',
+        );
+      }
+      fields.baseUrl = baseUrl;
+    }
     if (key && dto.credential !== undefined) {
-      fields.sealedCredential = sealCredential(dto.credential, key, credentialContext(id));
+      fields.sealedCredential = sealAccountCredential(dto.credential, key, {
+        id,
+        provider: row.provider,
+        baseUrl,
+      });
       fields.credentialKeyId = key.kid;
     }
     if (Object.keys(fields).length > 0) {

@@ -1,5 +1,10 @@
 import type { AppConfig } from '@gatehouse/config';
-import { generateCredentialKeyPair, parsePublicKey, sealCredential } from '@gatehouse/crypto';
+import {
+  generateCredentialKeyPair,
+  parsePublicKey,
+  sealAccountCredential,
+  sealCredential,
+} from '@gatehouse/crypto';
 import type { UpstreamAccount } from '@gatehouse/db';
 import { randomUUID } from 'node:crypto';
 import type { Repository } from 'typeorm';
@@ -60,7 +65,11 @@ function row(name: string, credential: string, models: string[] = ['m']): Row {
     models,
     weight: 1,
     priority: 0,
-    sealedCredential: sealCredential(credential, sealingKey, `upstream-account:${id}`),
+    sealedCredential: sealAccountCredential(credential, sealingKey, {
+      id,
+      provider: 'openai',
+      baseUrl: 'https://api.example.com/v1',
+    }),
     credentialKeyId: 'k1',
   };
 }
@@ -90,6 +99,34 @@ describe('AccountPool', () => {
     expect(table.queries).toBe(1);
   });
 
+  it('never sends a credential to a base URL it was not sealed for', async () => {
+    const a = row('a', 'sk-aaaa');
+    table.rows = [a];
+    expect(await pool.candidates('chat.completions', 'm')).toHaveLength(1);
+
+    // Pointed elsewhere behind the admin API's back (a database write): it no longer opens,
+    // and the copy already open is not carried over to the new destination.
+    table.rows = [{ ...a, baseUrl: 'https://collector.example/v1' }];
+    await pool.changed(a.id);
+    expect(await pool.candidates('chat.completions', 'm')).toHaveLength(0);
+
+    table.rows = [a];
+    await pool.changed(a.id);
+    expect(await pool.candidates('chat.completions', 'm')).toHaveLength(1);
+  });
+
+  it('still opens a credential sealed before binding, by its account id', async () => {
+    const legacy = row('legacy', 'sk-legacy');
+    legacy.sealedCredential = sealCredential(
+      'sk-legacy',
+      sealingKey,
+      `upstream-account:${legacy.id}`,
+    ).replace(/^v2\./, 'v1.');
+    table.rows = [legacy];
+    const found = await pool.candidates('chat.completions', 'm');
+    expect(found.map((x) => x.credential.toString())).toEqual(['sk-legacy']);
+  });
+
   it('drops a changed account and zeroes its credential before the reload answers', async () => {
     const a = row('a', 'sk-aaaa');
     table.rows = [a, row('b', 'sk-bbbb')];
@@ -116,9 +153,7 @@ describe('AccountPool', () => {
 
     table.hold = true;
     const stale = pool.reload(); // reads the old row ...
-    table.rows = [
-      { ...a, sealedCredential: sealCredential('sk-new', sealingKey, `upstream-account:${a.id}`) },
-    ];
+    table.rows = [{ ...a, sealedCredential: sealAccountCredential('sk-new', sealingKey, a) }];
     const changed = pool.changed(a.id); // ... then the credential is replaced
     table.release(); // the stale read answers first: the account stays out
     await stale;

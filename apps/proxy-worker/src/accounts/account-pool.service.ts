@@ -1,5 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { type OpeningKeyring, openCredential, parsePrivateKeyring } from '@gatehouse/crypto';
+import { type OpeningKeyring, openAccountCredential, parsePrivateKeyring } from '@gatehouse/crypto';
 import { UpstreamAccount } from '@gatehouse/db';
 import type { ProxyEndpoint } from '@gatehouse/queue';
 import { ENDPOINTS, type ProviderName } from '@gatehouse/providers';
@@ -50,6 +50,8 @@ export class AccountPool implements OnApplicationBootstrap, OnApplicationShutdow
   private loadsStarted = 0;
   /** Account id -> loads started when it was dropped: older loads must not bring it back. */
   private readonly droppedAt = new Map<string, number>();
+  /** Accounts already warned about an unbound (pre-binding) credential. */
+  private readonly unboundWarned = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -163,12 +165,18 @@ export class AccountPool implements OnApplicationBootstrap, OnApplicationShutdow
     this.publish();
   }
 
-  /** Reuses what is already open when nothing changed (no re-opening every refresh). */
+  /**
+   * Reuses what is already open when nothing changed (no re-opening every refresh). A new base
+   * URL or provider opens the credential again: it is bound to them, and must fail to open for
+   * a destination it was not entered for rather than travel there from the cache.
+   */
   private entryFor(row: UpstreamAccount): Entry | undefined {
     const previous = this.entries.get(row.id);
     const sameCredential =
       previous !== undefined &&
       previous.sealed === row.sealedCredential &&
+      previous.account.baseUrl === row.baseUrl &&
+      previous.account.provider === row.provider &&
       !previous.account.retired;
     const credential = sameCredential ? previous.account.credential : this.open(row);
     if (!credential) return undefined;
@@ -193,13 +201,20 @@ export class AccountPool implements OnApplicationBootstrap, OnApplicationShutdow
   private open(row: UpstreamAccount): Buffer | undefined {
     if (!this.keyring) return undefined;
     try {
-      return Buffer.from(
-        openCredential(row.sealedCredential, this.keyring, `upstream-account:${row.id}`),
-        'utf8',
-      );
+      const opened = openAccountCredential(row.sealedCredential, this.keyring, row);
+      if (!opened.bound && !this.unboundWarned.has(row.id)) {
+        this.unboundWarned.add(row.id);
+        this.logger.warn(
+          `account ${row.id}: its credential was stored before credentials were bound to their ` +
+            'upstream; enter it again (PATCH with credential) to bind it',
+        );
+      }
+      return Buffer.from(opened.plaintext, 'utf8');
     } catch {
+      // Also what a base URL or provider changed behind the API's back looks like.
       this.logger.warn(
-        `account ${row.id}: credential sealed with key "${row.credentialKeyId}" cannot be opened; skipped`,
+        `account ${row.id}: credential (key "${row.credentialKeyId}") cannot be opened for ` +
+          'this account, provider and base URL; skipped',
       );
       return undefined;
     }

@@ -22,6 +22,7 @@ import { WorkerAudit } from '../audit-trail/worker-audit.service.js';
 import type { ReplySink } from '../replies/reply-sink.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
 import { UsageRecorder } from './usage-recorder.js';
+import { UpstreamAddressRefused } from '../upstream/upstream-address-guard.js';
 
 type Outcome =
   | { kind: 'done' }
@@ -338,9 +339,14 @@ export class ProxyRunner {
       this.logger.warn(`account ${account.id}: upstream timed out (${code || 'total timeout'})`);
       return errorReply(504, 'upstream_error', 'The upstream provider timed out');
     }
-    this.logger.warn(
-      `account ${account.id}: upstream unreachable (${code || (err as Error).message})`,
-    );
+    if (err instanceof UpstreamAddressRefused) {
+      // The operator's to fix (an account on a private address): say exactly what and how.
+      this.logger.warn(`account ${account.id}: ${err.message}`);
+    } else {
+      this.logger.warn(
+        `account ${account.id}: upstream unreachable (${code || (err as Error).message})`,
+      );
+    }
     return errorReply(502, 'upstream_error', 'The upstream provider could not be reached');
   }
 }

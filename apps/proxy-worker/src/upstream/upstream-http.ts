@@ -1,6 +1,7 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, type Dispatcher, request } from 'undici';
+import { guardedConnector, upstreamAddressPolicy } from './upstream-address-guard.js';
 
 export type UpstreamRequest = {
   url: string;
@@ -27,7 +28,10 @@ export class UpstreamHttp implements OnApplicationShutdown {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.firstByteTimeoutMs = config.UPSTREAM_FIRST_BYTE_TIMEOUT_MS;
     this.agent = new Agent({
-      connect: { timeout: config.UPSTREAM_CONNECT_TIMEOUT_MS },
+      connect: guardedConnector(
+        upstreamAddressPolicy(config.UPSTREAM_ALLOW_PRIVATE, config.UPSTREAM_ALLOWED_HOSTS),
+        config.UPSTREAM_CONNECT_TIMEOUT_MS,
+      ),
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 120_000,
       // Per origin, one request per connection: as many as the jobs this worker runs at once,
