@@ -18,12 +18,13 @@ export const TEMPLATE_VARIABLES = [
   'REAL_IP_FROM',
   'NGINX_RATE_PER_SECOND',
   'NGINX_RATE_BURST',
+  'NGINX_CONN_PER_IP',
 ] as const;
 
 export type TemplateVariables = Record<(typeof TEMPLATE_VARIABLES)[number], string>;
 
 /**
- * What the image's envsubst step does, limited to our six names: `${NAME}` and `$NAME` are
+ * What the image's envsubst step does, limited to our names: `${NAME}` and `$NAME` are
  * replaced, every other `$word` (nginx's own variables) is left alone.
  */
 export function renderTemplate(template: string, vars: TemplateVariables): string {
@@ -78,6 +79,7 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
     REAL_IP_FROM: '127.0.0.2',
     NGINX_RATE_PER_SECOND: '100',
     NGINX_RATE_BURST: '200',
+    NGINX_CONN_PER_IP: '50',
     ...options,
   };
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-nginx-'));
