@@ -4,6 +4,7 @@ import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
 import { createKey } from './support/admin-client.js';
+import { startDnsStub } from './support/dns-stub.js';
 import { type MockUpstream, startMockUpstream } from './support/mock-upstream.js';
 import {
   NGINX_TEMPLATE,
@@ -494,4 +495,49 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
       for (const socket of held) socket.destroy();
     }
   });
+
+  it('follows a recreated gateway to its new address without a restart', async () => {
+    // Docker's part played on loopback: a name in a DNS server nginx asks (support/dns-stub.ts,
+    // with Docker's 600 s TTL), a gateway that goes away and comes back on another address and
+    // the same port, as a recreated container does.
+    const dns = await startDnsStub();
+    const name = 'gateway.gatehouse.test';
+    const port = await freePort();
+    const before = await spawnGateway(env.env, { host: '127.0.0.1', port });
+    let after: Gateway | undefined;
+    let follower: RunningNginx | undefined;
+    const health = async () => {
+      const res = await fetch(`${follower?.url}/health`);
+      await res.body?.cancel();
+      return { status: res.status, fromGateway: res.headers.get(GATEWAY_MARKER) === '?1' };
+    };
+    try {
+      dns.set(name, '127.0.0.1');
+      follower = await startNginx({
+        GATEWAY_UPSTREAM: `${name}:${port}`,
+        NGINX_RESOLVER: dns.address,
+      });
+      expect(await health()).toEqual({ status: 200, fromGateway: true });
+
+      // The recreate: the old container and its name go ...
+      await before.stop();
+      dns.set(name, undefined);
+      await waitFor(async () => (await health()).status === 502, 10_000);
+      // ... and the new one answers on another address. Only a fresh lookup can find it.
+      after = await spawnGateway(env.env, { host: '127.0.0.3', port });
+      dns.set(name, '127.0.0.3');
+      await waitFor(
+        async () => (await health()).status === 200,
+        15_000,
+        () => dns.queries.join(),
+      );
+      expect(await health()).toEqual({ status: 200, fromGateway: true });
+      expect(dns.queries.filter((q) => q === name).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await follower?.stop();
+      await after?.stop();
+      await before.stop();
+      await dns.close();
+    }
+  }, 90_000);
 });
