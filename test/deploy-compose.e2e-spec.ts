@@ -32,7 +32,7 @@ type Service = {
   cap_add?: string[];
   restart?: string;
   healthcheck?: { test?: string[] | string; disable?: boolean };
-  depends_on?: Record<string, { condition?: string }> | string[];
+  depends_on?: Record<string, { condition?: string; restart?: boolean }> | string[];
   profiles?: string[];
   user?: string;
   command?: string[] | string;
@@ -191,6 +191,8 @@ describe('docker-compose.yml', () => {
     for (const name of templateVars)
       expect([name, env[name] ?? 'missing']).not.toEqual([name, 'missing']);
     expect(env.GATEWAY_UPSTREAM).toBe('gateway:3000');
+    // Docker's embedded DNS, so nginx follows a recreated gateway to its new address.
+    expect(env.NGINX_RESOLVER).toBe('127.0.0.11');
     expect(env.NGINX_LISTEN).toBe('8080');
     expect(env.REAL_IP_FROM).toBe(compose.networks.edge.ipam?.config?.[0]?.subnet);
     const size = /^(\d+)([km]?)$/.exec(env.MAX_BODY_SIZE ?? '');
@@ -261,7 +263,9 @@ describe('docker-compose.yml', () => {
       expect(services[app].command).toEqual([`dist/apps/${app}/src/main.js`]);
       expect(environmentOf(services[app]).NODE_ENV).toBe('production');
     }
-    expect(Object.keys(services.nginx.depends_on ?? {})).toEqual(['gateway']);
+    expect(services.nginx.depends_on).toEqual({
+      gateway: { condition: 'service_healthy', restart: true },
+    });
   });
 
   it('puts cloudflared, and only cloudflared, under the tunnel profile', () => {

@@ -1,13 +1,14 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
 import { createKey } from './support/admin-client.js';
+import { startDnsStub } from './support/dns-stub.js';
 import {
+  LOOPBACK_UPSTREAM,
   type MockUpstream,
   startMockUpstream,
-  LOOPBACK_UPSTREAM,
 } from './support/mock-upstream.js';
 import {
   NGINX_TEMPLATE,
@@ -16,7 +17,13 @@ import {
   startNginx,
   TEMPLATE_VARIABLES,
 } from './support/nginx.js';
-import { freePort, type SpawnedApp, spawnGateway, spawnWorker } from './support/spawn-app.js';
+import {
+  freePort,
+  type SpawnedApp,
+  spawnGateway,
+  spawnWorker,
+  waitFor,
+} from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 import { createRedisNamespace } from './support/test-redis.js';
 
@@ -54,6 +61,51 @@ function raw(
     );
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** A `raw` answer as a fetch Response, for the checks written against those. */
+function asResponse(res: Raw): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  return new Response(res.body, { status: res.status, headers });
+}
+
+/**
+ * A request that nginx counts as in flight and that stays so: a POST whose body never comes.
+ * Resolves once nginx answers `100 Continue`, which it sends only when the proxy starts reading
+ * the body, so the request has passed the limits by then. Destroy the socket to end it.
+ */
+function holdRequest(
+  port: number,
+  options: { headers?: Record<string, string>; localAddress?: string } = {},
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress: options.localAddress }, () => {
+      const head = [
+        'POST /api/v1/admin/keys HTTP/1.1',
+        'Host: gatehouse.test',
+        'Content-Type: application/json',
+        'Content-Length: 64',
+        'Expect: 100-continue',
+        ...Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`),
+      ];
+      socket.write(`${head.join('\r\n')}\r\n\r\n`);
+    });
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      data += d;
+      if (data.startsWith('HTTP/1.1 100 ')) resolve(socket);
+      else if (data.includes('\r\n')) {
+        socket.destroy();
+        reject(new Error(`nginx did not take the request in: ${data}`));
+      }
+    });
+    socket.on('error', reject);
   });
 }
 
@@ -98,6 +150,10 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
   let strictFront: RunningNginx;
   /** Points at a port nobody listens on, with a tight coarse limit. */
   let deadFront: RunningNginx;
+  /** In front of the main gateway with the tightest coarse rate limit (1 r/s, burst 1). */
+  let tightFront: RunningNginx;
+  /** In front of the main gateway with at most two requests in flight per client. */
+  let connFront: RunningNginx;
   let clientKey: string;
   const namespace = createRedisNamespace();
   const hostPort = (url: string) => new URL(url).host;
@@ -141,10 +197,16 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
       NGINX_RATE_PER_SECOND: '1',
       NGINX_RATE_BURST: '1',
     });
+    tightFront = await startNginx({
+      GATEWAY_UPSTREAM: hostPort(gw.url),
+      NGINX_RATE_PER_SECOND: '1',
+      NGINX_RATE_BURST: '1',
+    });
+    connFront = await startNginx({ GATEWAY_UPSTREAM: hostPort(gw.url), NGINX_CONN_PER_IP: '2' });
   });
 
   afterAll(async () => {
-    for (const n of [front, strictFront, deadFront]) await n?.stop();
+    for (const n of [front, strictFront, deadFront, tightFront, connFront]) await n?.stop();
     await gw?.stop();
     await strictGw?.stop();
     await worker?.stop();
@@ -153,7 +215,7 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
     await env?.cleanup();
   });
 
-  it('uses exactly the six compose variables, and nginx -t accepts the rendered config', async () => {
+  it('uses exactly the compose variables, and nginx -t accepts the rendered config', async () => {
     const template = await readFile(NGINX_TEMPLATE, 'utf8');
     const used = new Set([...template.matchAll(/\$\{?([A-Z][A-Z0-9_]*)\}?/g)].map((m) => m[1]));
     expect([...used].sort()).toEqual([...TEMPLATE_VARIABLES].sort());
@@ -368,4 +430,119 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
     expect(limited.headers.get('retry-after')).toBe('1');
     await expectNginxError(limited, 429, 'rate_limited');
   });
+
+  it('counts an IPv6 client by its /64, and an IPv4-mapped one as its IPv4 address', async () => {
+    // From the trusted hop, CF-Connecting-IP is the client. 1 r/s with a burst of 1: a client's
+    // third request within a second is refused.
+    const health = (client: string) =>
+      raw(tightFront.url, '/health', {
+        headers: { 'CF-Connecting-IP': client },
+        localAddress: TRUSTED_HOP,
+      });
+    // Three addresses of one /64, each written its own way.
+    expect((await health('2001:db8:64:1::1')).status).toBe(200);
+    expect((await health('2001:0DB8:0064:0001:FFFF:FFFF:FFFF:FF0A')).status).toBe(200);
+    const third = await health('2001:db8:64:1:0:0:0:2');
+    await expectNginxError(asResponse(third), 429, 'rate_limited');
+    // The next /64 is another client.
+    expect((await health('2001:db8:64:2::1')).status).toBe(200);
+
+    // ::ffff:a.b.c.d is the IPv4 client a.b.c.d, as in the gateway: not a bucket of its own,
+    // and not one bucket for every IPv4-mapped address (they all lie in ::/64).
+    expect((await health('::ffff:198.51.100.64')).status).toBe(200);
+    expect((await health('198.51.100.64')).status).toBe(200);
+    expect((await health('::ffff:198.51.100.64')).status).toBe(429);
+    expect((await health('::ffff:198.51.100.65')).status).toBe(200);
+  });
+
+  it('puts the queue board behind the same per-client limit as the API', async () => {
+    const get = (path: string) =>
+      raw(tightFront.url, path, {
+        headers: { 'CF-Connecting-IP': '203.0.113.64' },
+        localAddress: TRUSTED_HOP,
+      });
+    const board = await get('/admin/queues');
+    expect(board.status).toBe(401); // the gateway's answer: nginx let it through
+    expect(board.headers[GATEWAY_MARKER]).toBe('?1');
+    expect((await get('/api/v1/me')).status).toBe(401);
+    // The board's API shares the client's one bucket, and nginx refuses it before the gateway.
+    const refused = await get('/admin/queues/api/queues');
+    await expectNginxError(asResponse(refused), 429, 'rate_limited');
+  });
+
+  it('refuses a client past NGINX_CONN_PER_IP requests in flight with its JSON 429', async () => {
+    const from = (client: string) => ({
+      headers: { 'CF-Connecting-IP': client },
+      localAddress: TRUSTED_HOP,
+    });
+    // Two requests in flight from one /64 (two of its addresses): the cap of 2 is reached.
+    const held = [
+      await holdRequest(connFront.port, from('2001:db8:c0:1::1')),
+      await holdRequest(connFront.port, from('2001:db8:c0:1::2')),
+    ];
+    try {
+      const refused = await raw(connFront.url, '/health', from('2001:db8:c0:1:abcd::3'));
+      await expectNginxError(asResponse(refused), 429, 'rate_limited');
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(await connFront.output()).toContain('limiting connections');
+
+      // Other clients are not affected: another /64, an IPv4 client.
+      expect((await raw(connFront.url, '/health', from('2001:db8:c0:2::1'))).status).toBe(200);
+      expect((await raw(connFront.url, '/health', from('198.51.100.192'))).status).toBe(200);
+
+      // A request that ends gives its slot back.
+      held.pop()?.destroy();
+      await waitFor(
+        async () => (await raw(connFront.url, '/health', from('2001:db8:c0:1::4'))).status === 200,
+        5_000,
+      );
+    } finally {
+      for (const socket of held) socket.destroy();
+    }
+  });
+
+  it('follows a recreated gateway to its new address without a restart', async () => {
+    // Docker's part played on loopback: a name in a DNS server nginx asks (support/dns-stub.ts,
+    // with Docker's 600 s TTL), a gateway that goes away and comes back on another address and
+    // the same port, as a recreated container does.
+    const dns = await startDnsStub();
+    const name = 'gateway.gatehouse.test';
+    const port = await freePort();
+    const before = await spawnGateway(env.env, { host: '127.0.0.1', port });
+    let after: Gateway | undefined;
+    let follower: RunningNginx | undefined;
+    const health = async () => {
+      const res = await fetch(`${follower?.url}/health`);
+      await res.body?.cancel();
+      return { status: res.status, fromGateway: res.headers.get(GATEWAY_MARKER) === '?1' };
+    };
+    try {
+      dns.set(name, '127.0.0.1');
+      follower = await startNginx({
+        GATEWAY_UPSTREAM: `${name}:${port}`,
+        NGINX_RESOLVER: dns.address,
+      });
+      expect(await health()).toEqual({ status: 200, fromGateway: true });
+
+      // The recreate: the old container and its name go ...
+      await before.stop();
+      dns.set(name, undefined);
+      await waitFor(async () => (await health()).status === 502, 10_000);
+      // ... and the new one answers on another address. Only a fresh lookup can find it.
+      after = await spawnGateway(env.env, { host: '127.0.0.3', port });
+      dns.set(name, '127.0.0.3');
+      await waitFor(
+        async () => (await health()).status === 200,
+        15_000,
+        () => dns.queries.join(),
+      );
+      expect(await health()).toEqual({ status: 200, fromGateway: true });
+      expect(dns.queries.filter((q) => q === name).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await follower?.stop();
+      await after?.stop();
+      await before.stop();
+      await dns.close();
+    }
+  }, 90_000);
 });

@@ -13,17 +13,19 @@ export const NGINX_TEMPLATE = resolve(ROOT, 'nginx/templates/gatehouse.conf.temp
 /** The only variables the template may use: the interface docker-compose.yml fills in. */
 export const TEMPLATE_VARIABLES = [
   'GATEWAY_UPSTREAM',
+  'NGINX_RESOLVER',
   'NGINX_LISTEN',
   'MAX_BODY_SIZE',
   'REAL_IP_FROM',
   'NGINX_RATE_PER_SECOND',
   'NGINX_RATE_BURST',
+  'NGINX_CONN_PER_IP',
 ] as const;
 
 export type TemplateVariables = Record<(typeof TEMPLATE_VARIABLES)[number], string>;
 
 /**
- * What the image's envsubst step does, limited to our six names: `${NAME}` and `$NAME` are
+ * What the image's envsubst step does, limited to our names: `${NAME}` and `$NAME` are
  * replaced, every other `$word` (nginx's own variables) is left alone.
  */
 export function renderTemplate(template: string, vars: TemplateVariables): string {
@@ -78,6 +80,10 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
     REAL_IP_FROM: '127.0.0.2',
     NGINX_RATE_PER_SECOND: '100',
     NGINX_RATE_BURST: '200',
+    NGINX_CONN_PER_IP: '50',
+    // Compose's value (Docker's DNS), which nothing answers here: a test that names its gateway
+    // by host name brings its own DNS server (support/dns-stub.ts). Address literals need none.
+    NGINX_RESOLVER: '127.0.0.11',
     ...options,
   };
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-nginx-'));

@@ -51,13 +51,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a gateway process on a free port and waits until it answers /health. */
+/**
+ * Starts a gateway process and waits until it answers /health: on 127.0.0.1 and a free port
+ * unless told where (another loopback address, the port an earlier gateway had).
+ */
 export async function spawnGateway(
   env: Record<string, string>,
+  listen: { host?: string; port?: number } = {},
 ): Promise<SpawnedApp & { url: string }> {
-  const port = await freePort();
-  const app = spawnApp('gateway', { ...env, PORT: String(port), HOST: '127.0.0.1' });
-  const url = `http://127.0.0.1:${port}`;
+  const host = listen.host ?? '127.0.0.1';
+  const port = listen.port ?? (await freePort());
+  const app = spawnApp('gateway', { ...env, PORT: String(port), HOST: host });
+  const url = `http://${host}:${port}`;
   try {
     await waitFor(
       async () => (await fetch(`${url}/health`)).ok,
