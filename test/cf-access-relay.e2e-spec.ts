@@ -10,6 +10,7 @@ import { createTestEnv, type TestEnv } from './support/test-env.js';
  */
 const TEAM = 'gatehouse-relay.cloudflareaccess.com';
 const AUD = randomBytes(32).toString('hex');
+const ADMIN_AUD = randomBytes(32).toString('hex');
 
 describe('Cloudflare Access keys relayed by proxy-worker', () => {
   const jwks = new JwksServer();
@@ -23,6 +24,7 @@ describe('Cloudflare Access keys relayed by proxy-worker', () => {
     env = await createTestEnv({
       CF_ACCESS_TEAM_DOMAIN: TEAM,
       CF_ACCESS_AUD: AUD,
+      CF_ACCESS_ADMIN_AUD: ADMIN_AUD,
       CF_ACCESS_JWKS_URL: await jwks.start(),
       CF_ACCESS_JWKS_SOURCE: 'relay',
     });

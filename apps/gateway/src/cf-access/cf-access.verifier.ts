@@ -3,8 +3,6 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyG
 export type CfAccessSettings = {
   /** `myteam.cloudflareaccess.com`: the issuer is `https://<teamDomain>`. */
   teamDomain: string;
-  /** The Access applications' AUD tags; the token's `aud` must contain one of them. */
-  audience: readonly string[];
   /** Where the signing keys are; `https://<teamDomain>/cdn-cgi/access/certs` unless overridden. */
   jwksUrl?: string;
 };
@@ -36,12 +34,16 @@ export function createCfAccessVerifier(settings: CfAccessSettings, keys?: JWTVer
       timeoutDuration: 5_000,
     });
 
-  return async function verify(token: string): Promise<CfAccessVerdict> {
+  /** `audience`: the AUD tags of the applications allowed here; `aud` must contain one. */
+  return async function verify(
+    token: string,
+    audience: readonly string[],
+  ): Promise<CfAccessVerdict> {
     try {
       const { payload } = await jwtVerify(token, jwks, {
         algorithms: ['RS256'],
         issuer,
-        audience: [...settings.audience],
+        audience: [...audience],
         clockTolerance: CF_ACCESS_CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'iat'],
       });
