@@ -1,3 +1,4 @@
+import { CF_ACCESS_KEYS_REFRESH_INTERVAL_MS } from '@gatehouse/queue';
 import { SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
@@ -18,11 +19,9 @@ import { createTestEnv, type TestEnv } from './support/test-env.js';
  * checks, RS256 only, the remote key set with its cache and refetch on an unknown key id.
  */
 
-/** The gateway refetches for an unknown key id at most once per this many ms (its cooldown). */
-const JWKS_COOLDOWN_MS = 5_000;
-
+/** Waits until the gateway may refetch for an unknown key id again. */
 async function pastCooldown(jwks: JwksServer): Promise<void> {
-  const wait = jwks.lastFetchAt + JWKS_COOLDOWN_MS + 250 - Date.now();
+  const wait = jwks.lastFetchAt + CF_ACCESS_KEYS_REFRESH_INTERVAL_MS + 250 - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 }
 
@@ -36,6 +35,13 @@ const ADMIN_AUD = randomBytes(32).toString('hex');
 const accessToken = (key: SigningKey, opts: TokenOptions = {}) =>
   signAccessToken(key, { iss: `https://${TEAM}`, aud: [AUD], ...opts });
 const adminAccessToken = (key: SigningKey) => accessToken(key, { aud: [ADMIN_AUD] });
+/** Tokens signed by a key the team never published, each under a key id of its own. */
+const forgedKidTokens = (n: number) =>
+  Promise.all(
+    Array.from({ length: n }, async () =>
+      accessToken(await signingKey(`forged-${randomBytes(6).toString('hex')}`)),
+    ),
+  );
 
 function expectDenied(res: request.Response): void {
   expect(res.status).toBe(403);
@@ -291,6 +297,54 @@ describe('Cloudflare Access', () => {
 
   it('fetched the key set once and served every token above from its cache', () => {
     expect(jwks.fetches).toBe(1);
+  });
+
+  it('refetches for unknown key ids at most once per interval, not per request', async () => {
+    await pastCooldown(jwks);
+    const fetchesBefore = jwks.fetches;
+    const [first, ...others] = await forgedKidTokens(7);
+    const send = (token: string) =>
+      request(gateway.url)
+        .get('/api/v1/me')
+        .set('Cf-Access-Jwt-Assertion', token)
+        .set('Authorization', `Bearer ${clientKey}`);
+    expectDenied(await send(first));
+    for (const token of others.slice(0, 3)) expectDenied(await send(token));
+    for (const res of await Promise.all(others.slice(3).map(send))) expectDenied(res);
+    expect(jwks.fetches).toBe(fetchesBefore + 1);
+  });
+
+  it('refetches at most once per interval while Cloudflare fails, too', async () => {
+    jwks.failing = true;
+    try {
+      await pastCooldown(jwks);
+      const fetchesBefore = jwks.fetches;
+      const tokens = await forgedKidTokens(6);
+      for (const token of tokens.slice(0, 3)) {
+        const res = await request(gateway.url)
+          .get('/api/v1/me')
+          .set('Cf-Access-Jwt-Assertion', token);
+        // Whether this is a rotation cannot be known while the keys cannot be fetched.
+        expect(res.status).toBe(503);
+      }
+      const concurrent = await Promise.all(
+        tokens
+          .slice(3)
+          .map((token) =>
+            request(gateway.url).get('/api/v1/me').set('Cf-Access-Jwt-Assertion', token),
+          ),
+      );
+      expect(concurrent.map((res) => res.status)).toEqual([503, 503, 503]);
+      expect(jwks.fetches).toBe(fetchesBefore + 1);
+      // Tokens under the keys held are still verified meanwhile.
+      const known = await request(gateway.url)
+        .get('/api/v1/me')
+        .set('Cf-Access-Jwt-Assertion', await accessToken(keyA))
+        .set('Authorization', `Bearer ${clientKey}`);
+      expect(known.status).toBe(200);
+    } finally {
+      jwks.failing = false;
+    }
   });
 
   it('follows a key rotation: a token under a new kid makes the gateway refetch the JWKS', async () => {
