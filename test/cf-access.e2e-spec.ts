@@ -1,3 +1,4 @@
+import { CF_ACCESS_KEYS_REFRESH_INTERVAL_MS } from '@gatehouse/queue';
 import { SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
@@ -18,21 +19,29 @@ import { createTestEnv, type TestEnv } from './support/test-env.js';
  * checks, RS256 only, the remote key set with its cache and refetch on an unknown key id.
  */
 
-/** The gateway refetches for an unknown key id at most once per this many ms (its cooldown). */
-const JWKS_COOLDOWN_MS = 5_000;
-
+/** Waits until the gateway may refetch for an unknown key id again. */
 async function pastCooldown(jwks: JwksServer): Promise<void> {
-  const wait = jwks.lastFetchAt + JWKS_COOLDOWN_MS + 250 - Date.now();
+  const wait = jwks.lastFetchAt + CF_ACCESS_KEYS_REFRESH_INTERVAL_MS + 250 - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 }
 
 const TEAM = 'gatehouse-e2e.cloudflareaccess.com';
+/** The Access application in front of the client API. */
 const AUD = randomBytes(32).toString('hex');
-/** A second Access application (the stricter one on the admin paths) has its own AUD tag. */
+/** The second, stricter Access application on the admin paths has its own AUD tag. */
 const ADMIN_AUD = randomBytes(32).toString('hex');
 
+/** A token of the client API's application, unless `opts` says otherwise. */
 const accessToken = (key: SigningKey, opts: TokenOptions = {}) =>
   signAccessToken(key, { iss: `https://${TEAM}`, aud: [AUD], ...opts });
+const adminAccessToken = (key: SigningKey) => accessToken(key, { aud: [ADMIN_AUD] });
+/** Tokens signed by a key the team never published, each under a key id of its own. */
+const forgedKidTokens = (n: number) =>
+  Promise.all(
+    Array.from({ length: n }, async () =>
+      accessToken(await signingKey(`forged-${randomBytes(6).toString('hex')}`)),
+    ),
+  );
 
 function expectDenied(res: request.Response): void {
   expect(res.status).toBe(403);
@@ -63,7 +72,8 @@ describe('Cloudflare Access', () => {
       // Logs on, so the test can check that tokens never reach them.
       LOG_LEVEL: 'info',
       CF_ACCESS_TEAM_DOMAIN: TEAM,
-      CF_ACCESS_AUD: `${AUD},${ADMIN_AUD}`,
+      CF_ACCESS_AUD: AUD,
+      CF_ACCESS_ADMIN_AUD: ADMIN_AUD,
       CF_ACCESS_JWKS_URL: jwksUrl,
     });
     gateway = await spawnGateway(env.env);
@@ -155,11 +165,11 @@ describe('Cloudflare Access', () => {
     );
   });
 
-  it('passes a valid token for either configured Access application on to key auth', async () => {
+  it('passes a token of the application that guards the path on to key auth', async () => {
     const token = await accessToken(keyA);
     const created = await request(gateway.url)
       .post('/api/v1/admin/keys')
-      .set('Cf-Access-Jwt-Assertion', await accessToken(keyA, { aud: [ADMIN_AUD] }))
+      .set('Cf-Access-Jwt-Assertion', await adminAccessToken(keyA))
       .set('x-api-key', env.adminKey)
       .send({ name: 'behind access' });
     expect(created.status).toBe(201);
@@ -181,12 +191,70 @@ describe('Cloudflare Access', () => {
     expect(me.status).toBe(200);
     expect(me.body.key_id).toBe(created.body.id);
 
+    // The queue board is an admin path too: past Access, its own auth asks for the admin key.
+    const board = await request(gateway.url)
+      .get('/admin/queues')
+      .set('Cf-Access-Jwt-Assertion', await adminAccessToken(keyA));
+    expect(board.status).toBe(401);
+
     // A valid Access token is not a key: the client key is still required.
     const accessOnly = await request(gateway.url)
       .get('/api/v1/me')
       .set('Authorization', `Bearer ${token}`)
       .set('Cf-Access-Jwt-Assertion', token);
     expect(accessOnly.status).toBe(401);
+  });
+
+  it("refuses the client application's token on the admin paths, however they are spelled", async () => {
+    const token = await accessToken(keyA);
+    // The router decodes %61 to `a`: these reach the admin handlers too.
+    for (const path of ['/api/v1/admin/keys', '/api/v1/%61dmin/keys', '/%61pi/v1/admin/keys']) {
+      expectDenied(
+        await request(gateway.url)
+          .get(path)
+          .set('Cf-Access-Jwt-Assertion', token)
+          .set('x-api-key', env.adminKey),
+      );
+    }
+    expectDenied(
+      await request(gateway.url)
+        .post('/api/v1/admin/keys')
+        .set('Cf-Access-Jwt-Assertion', token)
+        .set('x-api-key', env.adminKey)
+        .send({ name: 'through the wrong door' }),
+    );
+    const basic = `Basic ${Buffer.from(`admin:${env.adminKey}`).toString('base64')}`;
+    for (const path of ['/admin/queues', '/admin/queues/api/queues', '/%61dmin/queues']) {
+      expectDenied(
+        await request(gateway.url)
+          .get(path)
+          .set('Cf-Access-Jwt-Assertion', token)
+          .set('Authorization', basic),
+      );
+    }
+  });
+
+  it("refuses the admin application's token on the client paths", async () => {
+    const token = await adminAccessToken(keyA);
+    for (const path of ['/api/v1/me', '/v1/models', '/api/v1/jobs']) {
+      expectDenied(
+        await request(gateway.url)
+          .get(path)
+          .set('Cf-Access-Jwt-Assertion', token)
+          .set('Authorization', `Bearer ${clientKey}`),
+      );
+    }
+    expectDenied(
+      await request(gateway.url)
+        .post('/v1/chat/completions')
+        .set('Cf-Access-Jwt-Assertion', token)
+        .set('Authorization', `Bearer ${clientKey}`)
+        .send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    // Nor on a path that matches no route: only the admin paths take the admin application.
+    expectDenied(
+      await request(gateway.url).get('/no-such-route').set('Cf-Access-Jwt-Assertion', token),
+    );
   });
 
   it('answers CORS preflights, which browsers send without the token', async () => {
@@ -231,6 +299,54 @@ describe('Cloudflare Access', () => {
     expect(jwks.fetches).toBe(1);
   });
 
+  it('refetches for unknown key ids at most once per interval, not per request', async () => {
+    await pastCooldown(jwks);
+    const fetchesBefore = jwks.fetches;
+    const [first, ...others] = await forgedKidTokens(7);
+    const send = (token: string) =>
+      request(gateway.url)
+        .get('/api/v1/me')
+        .set('Cf-Access-Jwt-Assertion', token)
+        .set('Authorization', `Bearer ${clientKey}`);
+    expectDenied(await send(first));
+    for (const token of others.slice(0, 3)) expectDenied(await send(token));
+    for (const res of await Promise.all(others.slice(3).map(send))) expectDenied(res);
+    expect(jwks.fetches).toBe(fetchesBefore + 1);
+  });
+
+  it('refetches at most once per interval while Cloudflare fails, too', async () => {
+    jwks.failing = true;
+    try {
+      await pastCooldown(jwks);
+      const fetchesBefore = jwks.fetches;
+      const tokens = await forgedKidTokens(6);
+      for (const token of tokens.slice(0, 3)) {
+        const res = await request(gateway.url)
+          .get('/api/v1/me')
+          .set('Cf-Access-Jwt-Assertion', token);
+        // Whether this is a rotation cannot be known while the keys cannot be fetched.
+        expect(res.status).toBe(503);
+      }
+      const concurrent = await Promise.all(
+        tokens
+          .slice(3)
+          .map((token) =>
+            request(gateway.url).get('/api/v1/me').set('Cf-Access-Jwt-Assertion', token),
+          ),
+      );
+      expect(concurrent.map((res) => res.status)).toEqual([503, 503, 503]);
+      expect(jwks.fetches).toBe(fetchesBefore + 1);
+      // Tokens under the keys held are still verified meanwhile.
+      const known = await request(gateway.url)
+        .get('/api/v1/me')
+        .set('Cf-Access-Jwt-Assertion', await accessToken(keyA))
+        .set('Authorization', `Bearer ${clientKey}`);
+      expect(known.status).toBe(200);
+    } finally {
+      jwks.failing = false;
+    }
+  });
+
   it('follows a key rotation: a token under a new kid makes the gateway refetch the JWKS', async () => {
     const keyB = await signingKey('key-b');
     const tokenB = await accessToken(keyB);
@@ -271,9 +387,14 @@ describe('Cloudflare Access', () => {
   });
 });
 
-/** An app's output once it has exited and its pipes have drained (output may trail 'exit'). */
+/**
+ * An app's output once it has exited and its pipes have drained (output may trail 'exit'). One
+ * that is still running after 15 s is stopped: it accepted a configuration it should not have.
+ */
 async function exitAndOutput(app: SpawnedApp, expected: string): Promise<[number | null, string]> {
+  const timer = setTimeout(() => void app.stop(), 15_000);
   const code = await app.exited;
+  clearTimeout(timer);
   await waitFor(
     async () => Promise.resolve(app.output().includes(expected)),
     2_000,
@@ -310,7 +431,7 @@ describe('Cloudflare Access configuration', () => {
     }
   });
 
-  it('refuses to start with only one of CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD', async () => {
+  it('refuses to start with Access half configured', async () => {
     const app = spawnApp('gateway', { ...env.env, PORT: '0', CF_ACCESS_TEAM_DOMAIN: TEAM });
     const [code, out] = await exitAndOutput(app, 'CF_ACCESS_AUD');
     expect(code).toBe(78);
@@ -322,6 +443,32 @@ describe('Cloudflare Access configuration', () => {
     expect(otherOut).toContain('CF_ACCESS_TEAM_DOMAIN');
   });
 
+  it("refuses to start without the admin application's tag: the admin paths need their own", async () => {
+    const app = spawnApp('gateway', {
+      ...env.env,
+      PORT: '0',
+      CF_ACCESS_TEAM_DOMAIN: TEAM,
+      CF_ACCESS_AUD: AUD,
+    });
+    const [code, out] = await exitAndOutput(app, 'CF_ACCESS_ADMIN_AUD');
+    expect(code).toBe(78);
+    expect(out).toContain('CF_ACCESS_ADMIN_AUD');
+  });
+
+  it('refuses to start with a tag in both CF_ACCESS_AUD and CF_ACCESS_ADMIN_AUD', async () => {
+    const app = spawnApp('gateway', {
+      ...env.env,
+      PORT: '0',
+      CF_ACCESS_TEAM_DOMAIN: TEAM,
+      CF_ACCESS_AUD: `${AUD},${ADMIN_AUD}`,
+      CF_ACCESS_ADMIN_AUD: ADMIN_AUD,
+    });
+    const [code, out] = await exitAndOutput(app, 'CF_ACCESS_ADMIN_AUD');
+    expect(code).toBe(78);
+    expect(out).toMatch(/CF_ACCESS_ADMIN_AUD.*share/);
+    expect(out).not.toContain(ADMIN_AUD);
+  });
+
   it('refuses the test-only JWKS override in production', async () => {
     const app = spawnApp('gateway', {
       ...env.env,
@@ -329,6 +476,7 @@ describe('Cloudflare Access configuration', () => {
       NODE_ENV: 'production',
       CF_ACCESS_TEAM_DOMAIN: TEAM,
       CF_ACCESS_AUD: AUD,
+      CF_ACCESS_ADMIN_AUD: ADMIN_AUD,
       CF_ACCESS_JWKS_URL: 'http://127.0.0.1:9/cdn-cgi/access/certs',
     });
     const [code, out] = await exitAndOutput(app, 'CF_ACCESS_JWKS_URL');

@@ -28,6 +28,13 @@ function isHostOrNetwork(entry: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
 }
 
+/** Access Application Audience tags, comma-separated. */
+const audTags = list.pipe(
+  z
+    .array(z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must list Access AUD tags'))
+    .min(1, 'must list at least one Access AUD tag'),
+);
+
 const HOSTNAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
@@ -142,9 +149,9 @@ const configShape = z.object({
   JOB_RESULT_MAX_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
 
   /**
-   * Cloudflare Access team domain (`myteam.cloudflareaccess.com`). Together with CF_ACCESS_AUD it
-   * makes the gateway require a valid `Cf-Access-Jwt-Assertion` on every request but /health
-   * and /ready. Set both or neither.
+   * Cloudflare Access team domain (`myteam.cloudflareaccess.com`). Together with CF_ACCESS_AUD and
+   * CF_ACCESS_ADMIN_AUD it makes the gateway require a valid `Cf-Access-Jwt-Assertion` on every
+   * request but /health and /ready. Set all three or none.
    */
   CF_ACCESS_TEAM_DOMAIN: z
     .string()
@@ -158,17 +165,17 @@ const configShape = z.object({
     .pipe(z.string().regex(HOSTNAME, 'must be a host name such as myteam.cloudflareaccess.com'))
     .optional(),
   /**
-   * The Application Audience (AUD) tag of the Access application in front of this gateway;
-   * comma-separated when several are (one for the API, a stricter one for the admin paths).
-   * A token must be meant for one of them.
+   * The Application Audience (AUD) tag of the Access application in front of the client API
+   * (comma-separated if several are). A token on any path but the admin ones must be meant for
+   * one of them.
    */
-  CF_ACCESS_AUD: list
-    .pipe(
-      z
-        .array(z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must list Access AUD tags'))
-        .min(1, 'must list at least one Access AUD tag'),
-    )
-    .optional(),
+  CF_ACCESS_AUD: audTags.optional(),
+  /**
+   * The AUD tag of the stricter Access application on the admin paths (/api/v1/admin,
+   * /admin/queues), comma-separated if several are. Those paths accept only tokens meant for one
+   * of these, so a token of the client API's application cannot reach them, nor the reverse.
+   */
+  CF_ACCESS_ADMIN_AUD: audTags.optional(),
   /**
    * Tests only, refused in production: where the Access signing keys are fetched from instead of
    * `https://<CF_ACCESS_TEAM_DOMAIN>/cdn-cgi/access/certs`.
@@ -184,11 +191,26 @@ const configShape = z.object({
 
 /** The schema plus the rules that span variables. */
 export const configSchema = configShape.superRefine((c, ctx) => {
-  if (Boolean(c.CF_ACCESS_TEAM_DOMAIN) !== Boolean(c.CF_ACCESS_AUD)) {
+  // Access is all or nothing: with only the client application's tag the admin paths would have
+  // no application of their own, and refusing them all would look like an outage.
+  const access = ['CF_ACCESS_TEAM_DOMAIN', 'CF_ACCESS_AUD', 'CF_ACCESS_ADMIN_AUD'] as const;
+  const missing = access.filter((name) => !c[name]);
+  if (missing.length > 0 && missing.length < access.length) {
     ctx.addIssue({
       code: 'custom',
-      path: [c.CF_ACCESS_TEAM_DOMAIN ? 'CF_ACCESS_AUD' : 'CF_ACCESS_TEAM_DOMAIN'],
-      message: 'CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD are set together or not at all',
+      path: [missing[0]],
+      message:
+        'CF_ACCESS_TEAM_DOMAIN, CF_ACCESS_AUD and CF_ACCESS_ADMIN_AUD are set together or not at all',
+    });
+  }
+  // A tag in both lists would let that application's tokens through on both kinds of path.
+  const shared = c.CF_ACCESS_ADMIN_AUD?.filter((tag) => c.CF_ACCESS_AUD?.includes(tag)) ?? [];
+  if (shared.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['CF_ACCESS_ADMIN_AUD'],
+      message:
+        'must not share an AUD tag with CF_ACCESS_AUD: the admin paths need an Access application of their own',
     });
   }
   if (c.CF_ACCESS_JWKS_URL !== undefined && c.NODE_ENV === 'production') {
@@ -201,7 +223,7 @@ export const configSchema = configShape.superRefine((c, ctx) => {
     ctx.addIssue({
       code: 'custom',
       path: ['CF_ACCESS_JWKS_URL'],
-      message: 'has no effect without CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD',
+      message: 'has no effect without CF_ACCESS_TEAM_DOMAIN, CF_ACCESS_AUD and CF_ACCESS_ADMIN_AUD',
     });
   }
 });

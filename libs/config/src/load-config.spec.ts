@@ -279,4 +279,44 @@ describe('loadConfig', () => {
       expect(readFileSync(secretsFile, 'utf8')).toBe(content);
     });
   });
+
+  describe('Cloudflare Access', () => {
+    const tag = (): string => randomBytes(16).toString('hex');
+    const access = () => ({
+      DEV_SECRETS_FILE: secretsFile,
+      CF_ACCESS_TEAM_DOMAIN: 'myteam.cloudflareaccess.com',
+      CF_ACCESS_AUD: tag(),
+      CF_ACCESS_ADMIN_AUD: `${tag()}, ${tag()}`,
+    });
+
+    it('keeps the client and the admin application tags apart', () => {
+      const env = access();
+      const { config } = loadConfig('gateway', env);
+      expect(config.CF_ACCESS_AUD).toEqual([env.CF_ACCESS_AUD]);
+      expect(config.CF_ACCESS_ADMIN_AUD).toEqual(env.CF_ACCESS_ADMIN_AUD.split(', '));
+    });
+
+    it.each(['CF_ACCESS_TEAM_DOMAIN', 'CF_ACCESS_AUD', 'CF_ACCESS_ADMIN_AUD'])(
+      'refuses Access without %s, naming it',
+      (name) => {
+        const err = configErrorFor({ ...access(), [name]: undefined });
+        expect(err.problems).toEqual([
+          `${name}: CF_ACCESS_TEAM_DOMAIN, CF_ACCESS_AUD and CF_ACCESS_ADMIN_AUD are set together or not at all`,
+        ]);
+      },
+    );
+
+    it('refuses a tag that both applications would share, without showing it', () => {
+      const env = access();
+      const shared = tag();
+      const err = configErrorFor({
+        ...env,
+        CF_ACCESS_AUD: `${env.CF_ACCESS_AUD},${shared}`,
+        CF_ACCESS_ADMIN_AUD: shared,
+      });
+      expect(err.problems).toHaveLength(1);
+      expect(err.problems[0]).toMatch(/^CF_ACCESS_ADMIN_AUD: must not share an AUD tag/);
+      expect(err.message).not.toContain(shared);
+    });
+  });
 });

@@ -39,6 +39,15 @@ export function broadcastChannel(redisKeyPrefix: string, event: BroadcastEvent):
   return `${redisKeyPrefix}:${event}`;
 }
 
+/**
+ * How often, at most, the Access signing keys are refreshed because a token named a key id not
+ * in the set: by each gateway (fetching them itself or asking the relay) and by the relaying
+ * proxy-worker. Key ids are chosen by whoever sends a token, so made-up ones must not turn each
+ * request into a refresh; a real rotation met just after another refresh waits this long at
+ * worst.
+ */
+export const CF_ACCESS_KEYS_REFRESH_INTERVAL_MS = 5_000;
+
 /** Cloudflare Access signing keys (a JWKS document) relayed by proxy-worker to the gateways. */
 export function cfAccessKeysKey(redisKeyPrefix: string): string {
   return `${redisKeyPrefix}:cf-access:jwks`;

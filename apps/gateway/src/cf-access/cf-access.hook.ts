@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
 import type { ErrorBody } from '../http/error-body.js';
+import { type AccessAudiences, audienceFor } from './access-audience.js';
 import { createCfAccessVerifier } from './cf-access.verifier.js';
 
 /** The header Cloudflare Access adds to every request it lets through to the origin. */
@@ -15,22 +16,25 @@ const DENIED_MESSAGE = 'Access denied';
 const UNAVAILABLE_MESSAGE = 'Access verification is temporarily unavailable; try again shortly';
 
 /**
- * Cloudflare Access as a second lock (defence in depth): when CF_ACCESS_TEAM_DOMAIN and
- * CF_ACCESS_AUD are set, a request reaches key auth only with a valid Access token, so a
- * request that bypassed the Cloudflare edge (a leaked tunnel token, a port exposed by mistake)
- * is refused before any key is looked at. Off (undefined) when not configured.
+ * Cloudflare Access as a second lock (defence in depth): when CF_ACCESS_TEAM_DOMAIN,
+ * CF_ACCESS_AUD and CF_ACCESS_ADMIN_AUD are set, a request reaches key auth only with a valid
+ * Access token of the application that guards its path (the admin one on the admin paths, the
+ * client API's elsewhere), so a request that bypassed the Cloudflare edge (a leaked tunnel
+ * token, a port exposed by mistake), or that passed only the laxer application, is refused
+ * before any key is looked at. Off (undefined) when not configured.
  */
 export function cloudflareAccess(
   config: AppConfig,
   relayedKeys?: JWTVerifyGetKey,
 ): ((req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>) | undefined {
-  if (!config.CF_ACCESS_TEAM_DOMAIN || !config.CF_ACCESS_AUD) return undefined;
+  const { CF_ACCESS_TEAM_DOMAIN: teamDomain } = config;
+  if (!teamDomain || !config.CF_ACCESS_AUD || !config.CF_ACCESS_ADMIN_AUD) return undefined;
+  const audiences: AccessAudiences = {
+    client: config.CF_ACCESS_AUD,
+    admin: config.CF_ACCESS_ADMIN_AUD,
+  };
   const verify = createCfAccessVerifier(
-    {
-      teamDomain: config.CF_ACCESS_TEAM_DOMAIN,
-      audience: config.CF_ACCESS_AUD,
-      jwksUrl: config.CF_ACCESS_JWKS_URL,
-    },
+    { teamDomain, jwksUrl: config.CF_ACCESS_JWKS_URL },
     config.CF_ACCESS_JWKS_SOURCE === 'relay' ? relayedKeys : undefined,
   );
   const logger = new Logger('CloudflareAccess');
@@ -44,7 +48,7 @@ export function cloudflareAccess(
       logger.warn({ request_id: req.id, reason: 'ERR_CF_ACCESS_TOKEN_MISSING' }, 'access denied');
       return deny(req, reply, 403, DENIED_MESSAGE);
     }
-    const verdict = await verify(token);
+    const verdict = await verify(token, audienceFor(req, audiences));
     if (verdict.ok) return undefined;
     // The reason code (and the claim at fault) only: never the token or its claims.
     const fields = {

@@ -1,10 +1,10 @@
+import { CF_ACCESS_KEYS_REFRESH_INTERVAL_MS } from '@gatehouse/queue';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { refreshingOnUnknownKid } from './unknown-kid-refresh.js';
 
 export type CfAccessSettings = {
   /** `myteam.cloudflareaccess.com`: the issuer is `https://<teamDomain>`. */
   teamDomain: string;
-  /** The Access applications' AUD tags; the token's `aud` must contain one of them. */
-  audience: readonly string[];
   /** Where the signing keys are; `https://<teamDomain>/cdn-cgi/access/certs` unless overridden. */
   jwksUrl?: string;
 };
@@ -22,26 +22,24 @@ export const CF_ACCESS_CLOCK_TOLERANCE_SECONDS = 30;
 /**
  * Verifies Cloudflare Access application tokens (RS256 JWTs). The key set is fetched on first
  * use, kept for ten minutes, and fetched again at once when a token names a key id it does not
- * hold (Cloudflare rotated its keys), at most once per cooldown so forged key ids cannot make
- * the gateway hammer the endpoint.
+ * hold (Cloudflare rotated its keys), at most once per CF_ACCESS_KEYS_REFRESH_INTERVAL_MS so
+ * forged key ids cannot make the gateway hammer the endpoint.
  */
 export function createCfAccessVerifier(settings: CfAccessSettings, keys?: JWTVerifyGetKey) {
   const issuer = `https://${settings.teamDomain}`;
   // `keys` (relayed over Redis) replaces fetching when the gateway has no route out.
-  const jwks =
-    keys ??
-    createRemoteJWKSet(new URL(settings.jwksUrl ?? `${issuer}/cdn-cgi/access/certs`), {
-      cacheMaxAge: 10 * 60_000,
-      cooldownDuration: 5_000,
-      timeoutDuration: 5_000,
-    });
+  const jwks = keys ?? fetchedKeys(new URL(settings.jwksUrl ?? `${issuer}/cdn-cgi/access/certs`));
 
-  return async function verify(token: string): Promise<CfAccessVerdict> {
+  /** `audience`: the AUD tags of the applications allowed here; `aud` must contain one. */
+  return async function verify(
+    token: string,
+    audience: readonly string[],
+  ): Promise<CfAccessVerdict> {
     try {
       const { payload } = await jwtVerify(token, jwks, {
         algorithms: ['RS256'],
         issuer,
-        audience: [...settings.audience],
+        audience: [...audience],
         clockTolerance: CF_ACCESS_CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'iat'],
       });
@@ -68,4 +66,16 @@ function verdictFor(err: unknown): CfAccessVerdict {
     return { ok: false, reason: 'unavailable', code };
   }
   return { ok: false, reason: 'rejected', code: err.code };
+}
+
+/** The team's key set fetched by the gateway itself (CF_ACCESS_JWKS_SOURCE=direct). */
+function fetchedKeys(url: URL): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(url, {
+    cacheMaxAge: 10 * 60_000,
+    // jose's own refetch on an unknown key id is off: its cooldown counts from the last fetch
+    // that succeeded, so while the endpoint fails every such token would fetch again.
+    cooldownDuration: Infinity,
+    timeoutDuration: 5_000,
+  });
+  return refreshingOnUnknownKid(remote, () => remote.reload(), CF_ACCESS_KEYS_REFRESH_INTERVAL_MS);
 }

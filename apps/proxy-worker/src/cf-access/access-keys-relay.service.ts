@@ -1,5 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis, cfAccessKeysKey } from '@gatehouse/queue';
+import { CF_ACCESS_KEYS_REFRESH_INTERVAL_MS, InjectRedis, cfAccessKeysKey } from '@gatehouse/queue';
 import {
   Inject,
   Injectable,
@@ -12,8 +12,6 @@ import type { Redis } from 'ioredis';
 const REFRESH_EVERY_MS = 5 * 60_000;
 /** Gateways keep using the last keys this long if Cloudflare cannot be reached. */
 const KEEP_SECONDS = 6 * 3600;
-/** Refresh requests (unknown key ids) are honoured at most this often. */
-const MIN_GAP_MS = 5_000;
 const FETCH_TIMEOUT_MS = 5_000;
 
 /**
@@ -50,9 +48,13 @@ export class AccessKeysRelay implements OnApplicationBootstrap, OnApplicationShu
     clearInterval(this.timer);
   }
 
-  /** A gateway saw a key id it does not hold (Cloudflare rotated): fetch again, rate-limited. */
+  /**
+   * A gateway saw a key id it does not hold (Cloudflare rotated): fetch again, at most once per
+   * interval whatever the number of gateways asking.
+   */
   requestRefresh(): void {
-    if (this.url && Date.now() - this.lastFetch >= MIN_GAP_MS) void this.refresh();
+    if (this.url && Date.now() - this.lastFetch >= CF_ACCESS_KEYS_REFRESH_INTERVAL_MS)
+      void this.refresh();
   }
 
   private refresh(): Promise<void> {
