@@ -191,36 +191,94 @@ describe('Bull Board at /admin/queues', () => {
     });
   });
 
-  describe('actions through the JSON body middleware', () => {
-    let queue: Queue;
+  describe('read-only', () => {
+    const queues = new Map<string, Queue>();
+    const queueOf = (name: string): Queue => {
+      const found = queues.get(name);
+      if (!found) throw new Error(`no queue ${name}`);
+      return found;
+    };
 
     beforeAll(() => {
-      queue = new Queue('audit-maintenance', {
-        connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: 1 },
-        prefix: `{${env.redisPrefix}}`,
-      });
+      for (const name of QUEUES) {
+        queues.set(
+          name,
+          new Queue(name, {
+            connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: 1 },
+            prefix: `{${env.redisPrefix}}`,
+          }),
+        );
+      }
     });
 
     afterAll(async () => {
-      await queue?.close();
+      await Promise.all([...queues.values()].map((q) => q.close()));
     });
 
-    it('pauses and resumes a queue with body-less PUTs, as the UI sends them', async () => {
-      await request(gw.url)
-        .put(`${BOARD}/api/queues/audit-maintenance/pause`)
+    /** Everything observable about a queue that an action could change. */
+    async function stateOf(name: string): Promise<unknown> {
+      const q = queueOf(name);
+      const jobs = await q.getJobs(['waiting', 'delayed', 'failed', 'completed']);
+      return {
+        paused: await q.isPaused(),
+        counts: await q.getJobCounts(),
+        jobs: jobs
+          .map((j) => ({ id: j.id, data: j.data as unknown, delay: j.opts.delay }))
+          .sort((a, b) => String(a.id).localeCompare(String(b.id))),
+      };
+    }
+
+    it('refuses every action with 405 and changes nothing, the audit queue above all', async () => {
+      const audit = queueOf('audit');
+      const forged = { v: 1, type: 'key.created', actor: 'admin', data: { forged: true } };
+      const delayed = await audit.add('audit-event', forged, { delay: 60_000 });
+      const failed = await queueOf('proxy').add('proxy', { n: 1 }, { delay: 60_000 });
+      const before = await Promise.all(QUEUES.map(stateOf));
+
+      const actions: [method: 'put' | 'post' | 'patch', path: string, body?: object][] = [
+        ['put', '/api/queues/pause'],
+        ['put', '/api/queues/resume'],
+        ['put', '/api/queues/audit/pause'],
+        ['put', '/api/queues/audit/resume'],
+        ['put', '/api/queues/audit/clean/delayed'],
+        ['put', '/api/queues/audit/clean/completed'],
+        ['put', '/api/queues/audit/retry/failed'],
+        ['put', '/api/queues/audit/promote'],
+        ['put', '/api/queues/audit/empty'],
+        ['put', '/api/queues/audit/obliterate'],
+        ['put', '/api/queues/audit/concurrency', { concurrency: 1 }],
+        ['post', '/api/queues/audit/add', { name: 'audit-event', data: forged }],
+        ['post', '/api/queues/proxy/add', { name: 'proxy', data: { keyId: 'any' } }],
+        ['put', `/api/queues/audit/${delayed.id}/promote`],
+        ['put', `/api/queues/audit/${delayed.id}/clean`],
+        ['put', `/api/queues/audit/${delayed.id}/retry`],
+        ['patch', `/api/queues/audit/${delayed.id}/update-data`, { jobData: { edited: 1 } }],
+        ['patch', `/api/queues/proxy/${failed.id}/update-data`, { jobData: { edited: 1 } }],
+      ];
+      for (const [method, path, body] of actions) {
+        const req = request(gw.url)[method](`${BOARD}${path}`).set('x-api-key', admin);
+        const res = await (body ? req.send(body) : req);
+        expect([res.status, method, path]).toEqual([405, method, path]);
+        expectError(res, 405, 'method_not_allowed');
+      }
+      // As the board's own page would send it, with Basic and same-origin.
+      const res = await request(gw.url)
+        .put(`${BOARD}/api/queues/audit/pause`)
+        .set('Authorization', basic('admin', admin))
+        .set('Sec-Fetch-Site', 'same-origin');
+      expectError(res, 405, 'method_not_allowed');
+
+      expect(await Promise.all(QUEUES.map(stateOf))).toEqual(before);
+      const listed = await request(gw.url)
+        .get(`${BOARD}/api/queues`)
         .set('x-api-key', admin)
         .expect(200);
-      expect(await queue.isPaused()).toBe(true);
-      await request(gw.url)
-        .put(`${BOARD}/api/queues/audit-maintenance/resume`)
-        .set('Authorization', basic('admin', admin))
-        .set('Content-Length', '0')
-        .expect(200);
-      expect(await queue.isPaused()).toBe(false);
+      for (const q of (listed.body as { queues: { readOnlyMode: boolean }[] }).queues) {
+        expect(q.readOnlyMode).toBe(true);
+      }
     });
 
-    it('refuses actions another site makes a browser send, even with valid credentials', async () => {
-      const pause = `${BOARD}/api/queues/audit-maintenance/pause`;
+    it('refuses actions another site makes a browser send with 403, before anything else', async () => {
       for (const headers of [
         { 'Sec-Fetch-Site': 'cross-site' },
         { 'Sec-Fetch-Site': 'same-site' },
@@ -232,24 +290,7 @@ describe('Bull Board at /admin/queues', () => {
           .set(headers)
           .expect(403);
         expect(res.body.error.type).toBe('permission_denied');
-        await request(gw.url)
-          .put(pause)
-          .set('Authorization', basic('admin', admin))
-          .set(headers)
-          .expect(403);
       }
-      expect(await queue.isPaused()).toBe(false);
-      // The board's own requests (same origin) and reads from anywhere still work.
-      await request(gw.url)
-        .put(pause)
-        .set('Authorization', basic('admin', admin))
-        .set('Sec-Fetch-Site', 'same-origin')
-        .expect(200);
-      expect(await queue.isPaused()).toBe(true);
-      await request(gw.url)
-        .put(`${BOARD}/api/queues/audit-maintenance/resume`)
-        .set('x-api-key', admin)
-        .expect(200);
       await request(gw.url)
         .get(`${BOARD}/api/queues`)
         .set('Authorization', basic('admin', admin))
@@ -257,22 +298,42 @@ describe('Bull Board at /admin/queues', () => {
         .expect(200);
     });
 
-    it('accepts a JSON body and refuses a non-JSON one in the gateway error shape', async () => {
-      const job = await queue.add('board-test', { n: 1 }, { delay: 60_000 });
-      await request(gw.url)
-        .patch(`${BOARD}/api/queues/audit-maintenance/${job.id}/update-data`)
-        .set('x-api-key', admin)
-        .send({ jobData: { n: 2 } })
-        .expect(200);
-      expect((await queue.getJob(String(job.id)))?.data).toEqual({ n: 2 });
-
+    it('refuses a non-JSON body in the gateway error shape', async () => {
       const res = await request(gw.url)
-        .patch(`${BOARD}/api/queues/audit-maintenance/${job.id}/update-data`)
+        .patch(`${BOARD}/api/queues/audit-maintenance/1/update-data`)
         .set('x-api-key', admin)
         .set('Content-Type', 'text/plain')
         .send('n=3');
       expectError(res, 415, 'unsupported_media_type');
-      expect((await queue.getJob(String(job.id)))?.data).toEqual({ n: 2 });
+    });
+
+    it('shows job data without prompts, bodies or credentials', async () => {
+      const prompt = `a private prompt ${randomBytes(8).toString('hex')}`;
+      const token = `sk-${randomBytes(24).toString('hex')}`;
+      await queueOf('proxy').add(
+        'proxy',
+        {
+          keyId: 'k',
+          model: 'm',
+          body: { model: 'm', messages: [{ role: 'user', content: prompt }] },
+          headers: { 'x-note': `Bearer ${token}` },
+        },
+        { delay: 60_000 },
+      );
+      await queueOf('audit').add(
+        'audit-event',
+        { type: 'request.completed', data: { note: token }, bodies: { request: { prompt } } },
+        { delay: 60_000 },
+      );
+      for (const name of ['proxy', 'audit']) {
+        const res = await request(gw.url)
+          .get(`${BOARD}/api/queues?activeQueue=${name}&status=delayed&page=1&jobsPerPage=50`)
+          .set('x-api-key', admin)
+          .expect(200);
+        expect(res.text).toContain('bytes, not shown');
+        expect(res.text).not.toContain(prompt);
+        expect(res.text).not.toContain(token);
+      }
     });
   });
 

@@ -1,5 +1,11 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  MethodNotAllowedException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Admission, type AdmissionPolicy } from '../admission/admission.service.js';
 import { presentedCredential } from '../admission/presented-credential.js';
@@ -77,6 +83,10 @@ export class QueuesBoardAuth {
       throw err;
     }
     reply.header('Content-Security-Policy', QUEUES_BOARD_CSP);
+    if (!SAFE_METHODS.has(req.method)) {
+      // The board is for looking (see QueuesBoard): no action reaches it.
+      throw new MethodNotAllowedException('The queue board is read-only');
+    }
   }
 }
 
