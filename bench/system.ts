@@ -221,6 +221,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       REDIS_KEY_PREFIX: prefix,
       ADMIN_API_KEY: adminKey,
       KEY_PEPPER: randomBytes(32).toString('hex'),
+      AUDIT_EVENT_KEY: randomBytes(32).toString('hex'),
       CREDENTIALS_PUBLIC_KEY: pair.publicKey,
       CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
       RATE_LIMIT_KEY_PER_MIN: '1000000',

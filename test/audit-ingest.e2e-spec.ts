@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
   auditQueue,
+  signedAuditEvent,
   chainRows,
   countRows,
   dbClient,
@@ -92,7 +93,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
               return i % 2 === 0 ? completed(i, p) : makeEvent({ data: { producer: p, i } });
             });
             mine.push(...events);
-            await produce(own, events);
+            await produce(own, events, env.env.AUDIT_EVENT_KEY);
             await new Promise((r) => setTimeout(r, 5));
           }
         } finally {
@@ -149,7 +150,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
       data: r.data,
     }));
     const marker = makeEvent({ data: { marker: 'after-redelivery' } });
-    await produce(queue, [...again, marker]);
+    await produce(queue, [...again, marker], env.env.AUDIT_EVENT_KEY);
     await waitForRows(db, 'audit_events', 1, 15_000, `event_id = '${marker.id}'`);
     await settledCounts(queue); // every redelivered job was handled, not just the marker
     expect(await countRows(db, 'audit_events')).toBe(601);
@@ -196,7 +197,11 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     const badKey = makeEvent({ key_id: 'not-a-uuid' });
     const notAnEvent = { id: randomUUID(), hello: env.adminKey };
     const good = makeEvent({ data: { after: 'malformed' } });
-    await produce(queue, [badTime, badData, badVersion, badKey, notAnEvent, good]);
+    await produce(
+      queue,
+      [badTime, badData, badVersion, badKey, notAnEvent, good],
+      env.env.AUDIT_EVENT_KEY,
+    );
 
     await waitForRows(db, 'audit_dead_letters', 5, 15_000);
     await waitForRows(db, 'audit_events', 1, 15_000, `event_id = '${good.id}'`);
@@ -222,6 +227,34 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     );
     expect(await verifyChain(db)).toBeUndefined();
     expect(await settledCounts(queue)).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+  }, 30_000);
+
+  it('dead-letters unsigned, foreign-signed and altered events: writing to Redis is not enough', async () => {
+    const before = await countRows(db, 'audit_dead_letters');
+    const unsigned = makeEvent({ actor: 'admin', data: { forged: 'unsigned' } });
+    const foreign = makeEvent({ actor: 'admin', data: { forged: 'foreign key' } });
+    const altered = makeEvent({ actor: 'admin', data: { forged: 'altered' } });
+    const good = makeEvent({ data: { signed: true } });
+    await produce(queue, [unsigned], undefined);
+    await produce(queue, [foreign], randomBytes(32).toString('hex'));
+    // Signed with the right key, then changed on the way (as someone with Redis access could).
+    const staged = signedAuditEvent(altered, env.env.AUDIT_EVENT_KEY) as Record<string, unknown>;
+    await produce(queue, [{ ...staged, actor: 'system' }], undefined);
+    await produce(queue, [good], env.env.AUDIT_EVENT_KEY);
+
+    await waitForRows(db, 'audit_events', 1, 15_000, `event_id = '${good.id}'`);
+    await waitForRows(db, 'audit_dead_letters', before + 3, 15_000);
+    const letters = await db.query<{ job_id: string; reason: string }>(
+      `SELECT job_id, reason FROM audit_dead_letters WHERE job_id = ANY($1)`,
+      [[unsigned.id, foreign.id, altered.id]],
+    );
+    expect(letters.rows).toHaveLength(3);
+    for (const row of letters.rows) expect(row.reason).toMatch(/unsigned or badly signed/);
+    const forged = [unsigned, foreign, altered].map((e) => e.id);
+    expect(
+      await countRows(db, 'audit_events', `event_id::text = ANY('{${forged.join(',')}}')`),
+    ).toBe(0);
+    expect(await verifyChain(db)).toBeUndefined();
   }, 30_000);
 
   it('redacts keys, tokens, passwords, configured patterns and secret values; drops bodies', async () => {
@@ -252,7 +285,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
       },
       bodies: { request: { prompt: 'hello' }, response: { text: 'world' } },
     });
-    await produce(queue, [event]);
+    await produce(queue, [event], env.env.AUDIT_EVENT_KEY);
     await waitForRows(db, 'audit_events', 1, 15_000, `event_id = '${event.id}'`);
 
     const res = await db.query<{ row: string; bodies: unknown; bodies_hash: string | null }>(
@@ -317,14 +350,14 @@ describe('audit ingest through a Postgres outage', () => {
   it('keeps events queued while Postgres is unreachable and writes all of them, in order, once', async () => {
     const seq = (i: number) => makeEvent({ data: { i } });
     const first = Array.from({ length: 60 }, (_, i) => seq(i));
-    await produce(queue, first);
+    await produce(queue, first, env.env.AUDIT_EVENT_KEY);
     await waitForRows(db, 'audit_events', 60, 15_000, 'true', app.output);
     await settledCounts(queue);
 
     pgProxy.cut();
     const during = Array.from({ length: 240 }, (_, k) => seq(60 + k));
     for (let c = 0; c < during.length; c += 40) {
-      await produce(queue, during.slice(c, c + 40));
+      await produce(queue, during.slice(c, c + 40), env.env.AUDIT_EVENT_KEY);
       await new Promise((r) => setTimeout(r, 150));
     }
     await new Promise((r) => setTimeout(r, 1_500));

@@ -47,7 +47,7 @@ describe('audit bodies and retention (fake clock)', () => {
     const events = Array.from({ length: n }, (_, i) =>
       makeEvent({ data: { group, i }, bodies: { request: { group, i }, response: { ok: true } } }),
     );
-    await produce(audit, events);
+    await produce(audit, events, env.env.AUDIT_EVENT_KEY);
     const ids = events.map((e) => e.id);
     await waitForRows(db, 'audit_events', n, 15_000, `event_id::text = ANY('{${ids.join(',')}}')`);
     return ids;
@@ -117,7 +117,7 @@ describe('audit bodies and retention (fake clock)', () => {
         response: { text: 'é'.repeat(2_000) },
       },
     });
-    await produce(audit, [small, big]);
+    await produce(audit, [small, big], env.env.AUDIT_EVENT_KEY);
     await waitForRows(db, 'audit_events', 2, 15_000);
 
     const res = await db.query<{
@@ -265,7 +265,7 @@ describe('audit bodies and retention (fake clock)', () => {
     expect(await verifyChain(db)).toBeUndefined();
 
     const next = makeEvent({ data: { after: 'everything' } });
-    await produce(audit, [next]);
+    await produce(audit, [next], env.env.AUDIT_EVENT_KEY);
     await waitForRows(db, 'audit_events', 2, 15_000);
     rows = await chainRows(db);
     expect(rows[1]).toMatchObject({ event_id: next.id, prev_hash: rows[0].hash });

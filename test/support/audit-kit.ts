@@ -1,4 +1,4 @@
-import { firstBrokenLink, GENESIS_HASH, type StoredLink } from '@gatehouse/audit';
+import { auditEventMac, firstBrokenLink, GENESIS_HASH, type StoredLink } from '@gatehouse/audit';
 import { AUDIT_JOB_NAME, type AuditEvent, redisOptionsFromUrl } from '@gatehouse/queue';
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
@@ -38,13 +38,21 @@ export function makeEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
 }
 
 /** Adds events the way AuditProducer does (job id = event id), in order. */
-export async function produce(queue: Queue, events: readonly unknown[]): Promise<void> {
+/**
+ * Puts events on the audit queue as a producer app would: each object signed with `macKey`
+ * (the env's AUDIT_EVENT_KEY), or left unsigned when it is undefined.
+ */
+export async function produce(
+  queue: Queue,
+  events: readonly unknown[],
+  macKey: string | undefined,
+): Promise<void> {
   await queue.addBulk(
-    events.map((data) => ({
+    events.map((event) => ({
       name: AUDIT_JOB_NAME,
-      data,
+      data: signedAuditEvent(event, macKey),
       opts: {
-        jobId: (data as { id?: unknown }).id as string | undefined,
+        jobId: (event as { id?: unknown } | null)?.id as string | undefined,
         removeOnComplete: true,
         attempts: 5,
       },
@@ -128,4 +136,13 @@ export async function settledCounts(
     () => `audit queue not drained: ${JSON.stringify(counts)}`,
   );
   return counts;
+}
+
+/** `event` as a producer app holding `macKey` sends it (unchanged when there is no key). */
+export function signedAuditEvent(event: unknown, macKey: string | undefined): unknown {
+  if (macKey === undefined || typeof event !== 'object' || event === null || Array.isArray(event)) {
+    return event;
+  }
+  const wire = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
+  return { ...wire, mac: auditEventMac(macKey, wire) };
 }

@@ -35,6 +35,7 @@ export async function createTestEnv(
     REDIS_KEY_PREFIX: redis.prefix,
     ADMIN_API_KEY: adminKey,
     KEY_PEPPER: randomSecret(),
+    AUDIT_EVENT_KEY: randomSecret(),
     ...overrides,
   };
   const clean = Object.fromEntries(

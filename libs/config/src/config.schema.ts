@@ -43,6 +43,7 @@ export const SECRET_VARIABLES = [
   'ADMIN_API_KEY',
   'KEY_PEPPER',
   'CREDENTIALS_PRIVATE_KEYS',
+  'AUDIT_EVENT_KEY',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -68,6 +69,8 @@ const configShape = z.object({
 
   ADMIN_API_KEY: z.string().optional(),
   KEY_PEPPER: z.string().optional(),
+  /** Signs audit events on the queue (gateway, proxy-worker) and verifies them (audit). */
+  AUDIT_EVENT_KEY: z.string().optional(),
   DEV_SECRETS_FILE: z.string().default('.gatehouse/dev-secrets.json'),
   /** Outside production, generate (once) a credential key pair when none is configured. */
   DEV_CREDENTIAL_KEYS: bool.default(true),

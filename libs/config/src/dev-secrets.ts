@@ -33,6 +33,29 @@ export function loadOrCreateDevCredentialKeys(file: string): DevCredentialKeys {
   }).secrets;
 }
 
+export type DevAuditEventKey = { AUDIT_EVENT_KEY: string };
+
+/** The dev key that signs audit events on the queue, shared by the apps of one `npm start`. */
+export function loadOrCreateDevAuditEventKey(file: string): DevAuditEventKey {
+  return loadOrCreate(file, readDevAuditEventKey, () => ({
+    AUDIT_EVENT_KEY: randomBytes(32).toString('hex'),
+  })).secrets;
+}
+
+function readDevAuditEventKey(file: string): DevAuditEventKey {
+  let parsed: Partial<DevAuditEventKey> | null = null;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevAuditEventKey> | null;
+  } catch {
+    // reported below
+  }
+  const key = parsed?.AUDIT_EVENT_KEY;
+  if (typeof key === 'string' && key.length >= 32) return { AUDIT_EVENT_KEY: key };
+  throw new ConfigError([
+    `${file} is unreadable or incomplete; delete it to generate a new dev AUDIT_EVENT_KEY`,
+  ]);
+}
+
 function loadOrCreate<T>(
   file: string,
   read: (file: string) => T,

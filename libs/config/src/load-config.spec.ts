@@ -91,6 +91,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       ADMIN_API_KEY: secret(),
       KEY_PEPPER: secret(),
+      AUDIT_EVENT_KEY: secret(),
       DEV_SECRETS_FILE: secretsFile,
     });
 
@@ -103,11 +104,14 @@ describe('loadConfig', () => {
       expect(existsSync(secretsFile)).toBe(false);
     });
 
-    it.each(['ADMIN_API_KEY', 'KEY_PEPPER'])('requires %s and never generates it', (name) => {
-      const err = configErrorFor({ ...good(), [name]: undefined });
-      expect(err.problems).toContain(`${name} is required in production`);
-      expect(existsSync(secretsFile)).toBe(false);
-    });
+    it.each(['ADMIN_API_KEY', 'KEY_PEPPER', 'AUDIT_EVENT_KEY'])(
+      'requires %s and never generates it',
+      (name) => {
+        const err = configErrorFor({ ...good(), [name]: undefined });
+        expect(err.problems).toContain(`${name} is required in production`);
+        expect(existsSync(secretsFile)).toBe(false);
+      },
+    );
 
     it.each(['ADMIN_API_KEY', 'KEY_PEPPER'])('refuses a short %s without showing it', (name) => {
       const value = randomBytes(15).toString('hex'); // 30 characters
@@ -164,6 +168,7 @@ describe('loadConfig', () => {
       const err = configErrorFor({
         NODE_ENV: 'production',
         KEY_PEPPER: 'short',
+        AUDIT_EVENT_KEY: secret(),
         CORS_ORIGINS: '*',
       });
       expect(err.problems).toHaveLength(3);
@@ -171,7 +176,11 @@ describe('loadConfig', () => {
     });
 
     it('does not require gateway secrets for the other apps', () => {
-      const env = { NODE_ENV: 'production', DEV_SECRETS_FILE: secretsFile };
+      const env = {
+        NODE_ENV: 'production',
+        DEV_SECRETS_FILE: secretsFile,
+        AUDIT_EVENT_KEY: secret(),
+      };
       expect(() =>
         loadConfig('proxy-worker', {
           ...env,

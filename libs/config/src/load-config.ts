@@ -7,15 +7,19 @@ import {
   SECRET_VARIABLES,
   type SecretVariable,
 } from './config.schema.js';
-import { loadOrCreateDevCredentialKeys, loadOrCreateDevSecrets } from './dev-secrets.js';
+import {
+  loadOrCreateDevAuditEventKey,
+  loadOrCreateDevCredentialKeys,
+  loadOrCreateDevSecrets,
+} from './dev-secrets.js';
 import { removedVariableProblems } from './removed-variables.js';
 import { weakSecretReason } from './secret-rules.js';
 
 /** Secrets each app cannot run without. */
 const REQUIRED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
-  gateway: ['ADMIN_API_KEY', 'KEY_PEPPER'],
-  'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS'],
-  audit: [],
+  gateway: ['ADMIN_API_KEY', 'KEY_PEPPER', 'AUDIT_EVENT_KEY'],
+  'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS', 'AUDIT_EVENT_KEY'],
+  audit: ['AUDIT_EVENT_KEY'],
   cli: [],
 };
 
@@ -49,13 +53,19 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     !raw.CREDENTIALS_PRIVATE_KEYS
       ? loadOrCreateDevCredentialKeys(`${raw.DEV_SECRETS_FILE}.credentials`)
       : undefined;
+  // Every app of one `npm start` signs or checks audit events with the same key.
+  const eventKey =
+    raw.NODE_ENV === 'development' && !raw.AUDIT_EVENT_KEY
+      ? loadOrCreateDevAuditEventKey(`${raw.DEV_SECRETS_FILE}.audit-event-key`)
+      : undefined;
   if (raw.ADMIN_API_KEY && raw.KEY_PEPPER) {
-    return { config: { ...raw, ...credentialKeys } as AppConfig };
+    return { config: { ...raw, ...credentialKeys, ...eventKey } as AppConfig };
   }
   const { secrets, created } = loadOrCreateDevSecrets(raw.DEV_SECRETS_FILE);
   const config = {
     ...raw,
     ...credentialKeys,
+    ...eventKey,
     ADMIN_API_KEY: raw.ADMIN_API_KEY ?? secrets.ADMIN_API_KEY,
     KEY_PEPPER: raw.KEY_PEPPER ?? secrets.KEY_PEPPER,
   };

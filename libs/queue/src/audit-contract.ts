@@ -51,6 +51,8 @@ export type AuditEvent = {
   data: Record<string, unknown>;
   /** Request/response bodies: only sent when AUDIT_CAPTURE_BODIES=true, redacted on ingest. */
   bodies?: { request?: unknown; response?: unknown };
+  /** HMAC of the rest under AUDIT_EVENT_KEY (libs/audit event-mac.ts): unsigned events are refused. */
+  mac?: string;
 };
 
 /** Audit jobs are small and many: keep failed ones for inspection, drop completed ones. */

@@ -1,5 +1,7 @@
+import { auditEventMac } from '@gatehouse/audit';
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import {
@@ -10,7 +12,7 @@ import {
 } from './audit-contract.js';
 import { QueueName } from './names.js';
 
-export type AuditInput = Omit<AuditEvent, 'v' | 'id' | 'at'> & { at?: string };
+export type AuditInput = Omit<AuditEvent, 'v' | 'id' | 'at' | 'mac'> & { at?: string };
 
 /** Events are handed to Redis in small batches: one round trip for many, a few ms late. */
 const FLUSH_AFTER_MS = 20;
@@ -28,15 +30,30 @@ export class AuditProducer implements OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private lost = 0;
 
-  constructor(@InjectQueue(QueueName.audit) private readonly queue: Queue<AuditEvent>) {}
+  private readonly macKey: string;
+
+  constructor(
+    @InjectQueue(QueueName.audit) private readonly queue: Queue<AuditEvent>,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    if (!config.AUDIT_EVENT_KEY)
+      throw new Error('AUDIT_EVENT_KEY is required to emit audit events');
+    this.macKey = config.AUDIT_EVENT_KEY;
+  }
 
   emit(input: AuditInput): void {
-    this.buffer.push({
-      ...input,
-      v: AUDIT_EVENT_VERSION,
-      id: randomUUID(),
-      at: input.at ?? new Date().toISOString(),
-    });
+    // Signed as the audit app will read it: after the JSON round trip the queue makes (dates
+    // become strings, undefined fields go), so both sides MAC the same bytes.
+    const event = JSON.parse(
+      JSON.stringify({
+        ...input,
+        v: AUDIT_EVENT_VERSION,
+        id: randomUUID(),
+        at: input.at ?? new Date().toISOString(),
+      }),
+    ) as AuditEvent;
+    event.mac = auditEventMac(this.macKey, event);
+    this.buffer.push(event);
     if (this.buffer.length >= FLUSH_AT_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
   }

@@ -1,3 +1,4 @@
+import { hasValidAuditEventMac } from '@gatehouse/audit';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { isDatabaseUnavailableError } from '@gatehouse/db';
 import { type AuditEvent, QueueName, bullPrefix, redisOptionsFromUrl } from '@gatehouse/queue';
@@ -50,12 +51,17 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
   private writing: Promise<void> = Promise.resolve();
   private stopping = false;
   private outageSince: number | undefined;
+  private readonly macKey: string;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly preparer: AuditEventPreparer,
     private readonly writer: AuditChainWriter,
-  ) {}
+  ) {
+    if (!config.AUDIT_EVENT_KEY)
+      throw new Error('AUDIT_EVENT_KEY is required to accept audit events');
+    this.macKey = config.AUDIT_EVENT_KEY;
+  }
 
   onApplicationBootstrap(): void {
     this.worker = new Worker<AuditEvent>(
@@ -111,6 +117,17 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
     const deadLetters: DeadLetter[] = [];
     for (const { job } of batch) {
       try {
+        if (!hasValidAuditEventMac(this.macKey, job.data)) {
+          // Whoever can write to Redis cannot add history: only holders of the key can sign.
+          deadLetters.push(
+            this.preparer.deadLetter(
+              job.data,
+              job.id ?? null,
+              'unsigned or badly signed event (AUDIT_EVENT_KEY)',
+            ),
+          );
+          continue;
+        }
         const prepared = this.preparer.prepare(job.data, job.id ?? null);
         if (prepared.ok) events.push(prepared.event);
         else deadLetters.push(prepared.deadLetter);
