@@ -5,6 +5,8 @@ import { createRedisNamespace, TEST_REDIS_URL } from './test-redis.js';
 export type TestEnv = {
   env: Record<string, string>;
   adminKey: string;
+  /** AUDIT_CHAIN_KEY as the suite's audit app gets it ('' when a suite removed it). */
+  chainKey: string;
   database: TestDatabase;
   redisPrefix: string;
   cleanup(): Promise<void>;
@@ -35,6 +37,8 @@ export async function createTestEnv(
     REDIS_KEY_PREFIX: redis.prefix,
     ADMIN_API_KEY: adminKey,
     KEY_PEPPER: randomSecret(),
+    // The audit app's chain key; tests that check links by hand read it from `env`.
+    AUDIT_CHAIN_KEY: randomSecret(),
     ...overrides,
   };
   const clean = Object.fromEntries(
@@ -43,6 +47,7 @@ export async function createTestEnv(
   return {
     env: clean,
     adminKey: clean.ADMIN_API_KEY ?? adminKey,
+    chainKey: clean.AUDIT_CHAIN_KEY ?? '',
     database,
     redisPrefix: redis.prefix,
     cleanup: async () => {

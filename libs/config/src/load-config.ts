@@ -7,7 +7,11 @@ import {
   SECRET_VARIABLES,
   type SecretVariable,
 } from './config.schema.js';
-import { loadOrCreateDevCredentialKeys, loadOrCreateDevSecrets } from './dev-secrets.js';
+import {
+  loadOrCreateDevAuditChainKey,
+  loadOrCreateDevCredentialKeys,
+  loadOrCreateDevSecrets,
+} from './dev-secrets.js';
 import { removedVariableProblems } from './removed-variables.js';
 import { weakSecretReason } from './secret-rules.js';
 
@@ -15,8 +19,21 @@ import { weakSecretReason } from './secret-rules.js';
 const REQUIRED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
   gateway: ['ADMIN_API_KEY', 'KEY_PEPPER'],
   'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS'],
-  audit: [],
+  audit: ['AUDIT_CHAIN_KEY'],
   cli: [],
+};
+
+/**
+ * Secrets each app may hold at all. In production any other one is refused: a secret in a
+ * process that does not use it is only something more to steal from that process (the gateway
+ * faces the internet; proxy-worker is the one with a route out). The CLI (migrations, resealing)
+ * is run by the operator by hand and may hold what its command needs.
+ */
+const USED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
+  gateway: ['ADMIN_API_KEY', 'KEY_PEPPER'],
+  'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS'],
+  audit: ['AUDIT_CHAIN_KEY'],
+  cli: SECRET_VARIABLES,
 };
 
 export type LoadedConfig = {
@@ -49,13 +66,22 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     !raw.CREDENTIALS_PRIVATE_KEYS
       ? loadOrCreateDevCredentialKeys(`${raw.DEV_SECRETS_FILE}.credentials`)
       : undefined;
+  // Generated for the audit app alone: the other apps never hold the chain key, not even in dev.
+  const chainKey =
+    app === 'audit' && raw.NODE_ENV === 'development' && !raw.AUDIT_CHAIN_KEY
+      ? loadOrCreateDevAuditChainKey(`${raw.DEV_SECRETS_FILE}.audit`)
+      : undefined;
+  if (app === 'audit' && !raw.AUDIT_CHAIN_KEY && !chainKey) {
+    throw new ConfigError(['AUDIT_CHAIN_KEY is required by the audit app']);
+  }
   if (raw.ADMIN_API_KEY && raw.KEY_PEPPER) {
-    return { config: { ...raw, ...credentialKeys } as AppConfig };
+    return { config: { ...raw, ...credentialKeys, ...chainKey } as AppConfig };
   }
   const { secrets, created } = loadOrCreateDevSecrets(raw.DEV_SECRETS_FILE);
   const config = {
     ...raw,
     ...credentialKeys,
+    ...chainKey,
     ADMIN_API_KEY: raw.ADMIN_API_KEY ?? secrets.ADMIN_API_KEY,
     KEY_PEPPER: raw.KEY_PEPPER ?? secrets.KEY_PEPPER,
   };
@@ -69,6 +95,11 @@ function assertProductionReady(app: AppName, raw: RawConfig): void {
   const problems: string[] = [];
   for (const name of REQUIRED_SECRETS[app]) {
     if (!raw[name]) problems.push(`${name} is required in production`);
+  }
+  for (const name of SECRET_VARIABLES) {
+    if (raw[name] && !USED_SECRETS[app].includes(name)) {
+      problems.push(`${name} is not used by ${app}; give it only to the app that uses it`);
+    }
   }
   const seen = new Map<string, SecretVariable>();
   for (const name of SECRET_VARIABLES) {

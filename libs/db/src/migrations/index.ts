@@ -3,6 +3,7 @@ import { CreateUpstreamAccounts1763900001000 } from './1763900001000-create-upst
 import { CreateJobs1763900002000 } from './1763900002000-create-jobs.js';
 import { CreateAudit1763900003000 } from './1763900003000-create-audit.js';
 import { AddKeyMaxConcurrent1764800000000 } from './1764800000000-add-key-max-concurrent.js';
+import { AuditRolesAndKeyedChain1765000000000 } from './1765000000000-audit-roles-and-keyed-chain.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM builds cannot glob-load classes. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreateJobs1763900002000,
   CreateAudit1763900003000,
   AddKeyMaxConcurrent1764800000000,
+  AuditRolesAndKeyedChain1765000000000,
 ];
