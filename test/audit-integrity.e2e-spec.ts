@@ -384,7 +384,11 @@ describe('the audit app holds only its own secret in production', () => {
   it.each(['ADMIN_API_KEY', 'KEY_PEPPER'])(
     'refuses to start with %s',
     async (name) => {
-      const env = await createTestEnv({ NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+      const env = await createTestEnv({
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        AUDIT_CHAIN_KEY: randomSecret(),
+      });
       try {
         const value = randomSecret();
         const own = Object.fromEntries(

@@ -26,12 +26,7 @@ describe('configuration at start-up', () => {
     let prod: Record<string, string>;
 
     beforeAll(async () => {
-      // The gateway's environment: in production it refuses the audit app's chain key.
-      env = await createTestEnv({
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        AUDIT_CHAIN_KEY: undefined,
-      });
+      env = await createTestEnv({ NODE_ENV: 'production', LOG_LEVEL: 'warn' });
       prod = env.env;
     }, SLOW);
 
