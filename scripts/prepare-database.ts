@@ -1,9 +1,17 @@
 import 'reflect-metadata';
 import { announceDevAdminKey, loadConfigOrExit } from '@gatehouse/config';
-import { dataSourceOptions, ensureDatabase, runMigrations } from '@gatehouse/db';
+import {
+  dataSourceOptions,
+  ensureDatabase,
+  GRANT_APP_ROLES_SQL,
+  runMigrations,
+} from '@gatehouse/db';
 import { DataSource } from 'typeorm';
 
-/** `npm run migration:run` and the first step of `npm start`: create the database, migrate it. */
+/**
+ * `npm run migration:run`, the first step of `npm start` and compose's `migrate` service: create
+ * the database, migrate it and grant each app's role its privileges. Runs as the database owner.
+ */
 export async function prepareDatabase(): Promise<void> {
   const { config, generatedAdminKey } = loadConfigOrExit('cli');
   if (generatedAdminKey) announceDevAdminKey(generatedAdminKey, config.DEV_SECRETS_FILE);
@@ -13,6 +21,8 @@ export async function prepareDatabase(): Promise<void> {
   const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
   try {
     const applied = await runMigrations(dataSource);
+    // Every time, not only with a new migration: a restore brings tables back without grants.
+    await dataSource.query(GRANT_APP_ROLES_SQL);
     process.stdout.write(
       applied.length ? `applied migrations: ${applied.join(', ')}\n` : 'database is up to date\n',
     );

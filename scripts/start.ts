@@ -1,15 +1,70 @@
+import { APP_DB_ROLES } from '@gatehouse/db';
 import concurrently from 'concurrently';
+import pg from 'pg';
+import { loadConfigOrExit } from '@gatehouse/config';
 import { prepareDatabase } from './prepare-database.js';
 
+type AppName = keyof typeof APP_DB_ROLES;
+const APPS: AppName[] = ['gateway', 'proxy-worker', 'audit'];
+
+/** `url` logged in as `role`, without a password: local Postgres trusts loopback (README). */
+function asRole(url: string, role: string): string {
+  const u = new URL(url);
+  u.username = role;
+  u.password = '';
+  return u.toString();
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /**
- * `npm start`: create and migrate the database, then run the three apps in one terminal.
- * Ctrl-C stops all three; if one dies, the others are stopped too.
+ * Each app's environment: its own database role, as in production, when the local server lets
+ * the roles the migration created log in (trust on loopback). Otherwise, say so and run all three
+ * as DATABASE_URL's role, which can do everything the roles would forbid.
+ */
+async function appEnvironments(): Promise<Record<AppName, Record<string, string>>> {
+  const { config } = loadConfigOrExit('cli');
+  const urls: Record<AppName, string> = {
+    gateway: asRole(config.DATABASE_URL, APP_DB_ROLES.gateway),
+    'proxy-worker': asRole(config.DATABASE_URL, APP_DB_ROLES['proxy-worker']),
+    audit: asRole(config.DATABASE_URL, APP_DB_ROLES.audit),
+  };
+  const reachable = await Promise.all(APPS.map((app) => canConnect(urls[app])));
+  if (reachable.every(Boolean)) {
+    const own = (app: AppName) => ({ DATABASE_URL: urls[app], DB_RUN_MIGRATIONS: 'false' });
+    return { gateway: own('gateway'), 'proxy-worker': own('proxy-worker'), audit: own('audit') };
+  }
+  process.stdout.write(
+    '\n  The app roles (gatehouse_gateway, gatehouse_proxy_worker, gatehouse_audit) cannot log in\n' +
+      '  without a password here, so all three apps run as the DATABASE_URL role, which may change\n' +
+      '  audit rows. Trust loopback connections in pg_hba.conf (README) to run them as in production.\n\n',
+  );
+  return { gateway: {}, 'proxy-worker': {}, audit: {} };
+}
+
+/**
+ * `npm start`: create and migrate the database, then run the three apps in one terminal, each
+ * as its own database role. Ctrl-C stops all three; if one dies, the others are stopped too.
  */
 async function main(): Promise<void> {
   await prepareDatabase();
-  const apps = ['gateway', 'proxy-worker', 'audit'];
+  const env = await appEnvironments();
   const { result } = concurrently(
-    apps.map((name) => ({ name, command: `node dist/apps/${name}/src/main.js` })),
+    APPS.map((name) => ({
+      name,
+      command: `node dist/apps/${name}/src/main.js`,
+      env: env[name],
+    })),
     {
       killOthersOn: ['failure', 'success'],
       prefix: 'name',

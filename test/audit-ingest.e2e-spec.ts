@@ -110,7 +110,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     const ids = new Set(rows.map((r) => r.event_id));
     expect(ids.size).toBe(600);
     for (const e of produced.flat()) expect(ids.has(e.id)).toBe(true);
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
     // Every job was completed (none failed, none left behind).
     expect(await settledCounts(queue)).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
   }, 60_000);
@@ -156,7 +156,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     expect(await countRows(db, 'audit_events')).toBe(601);
     const after = await db.query<{ n: string }>(`SELECT sum(requests)::text AS n FROM usage_daily`);
     expect(Number(after.rows[0]?.n)).toBe(events.length);
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
   }, 30_000);
 
   it('reports exactly the tampered row when one row is changed in SQL', async () => {
@@ -168,24 +168,26 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
       [victim.seq],
     );
     try {
-      expect(await verifyChain(db)).toEqual(expect.objectContaining({ seq: victim.seq }));
+      expect(await verifyChain(db, env.chainKey)).toEqual(
+        expect.objectContaining({ seq: victim.seq }),
+      );
     } finally {
       await db.query(`UPDATE audit_events SET data = $2::jsonb WHERE seq = $1`, [
         victim.seq,
         original,
       ]);
     }
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
 
     // Changing a hashed column other than data is caught too, at that row.
     const other = rows[3];
     await db.query(`UPDATE audit_events SET actor = 'system' WHERE seq = $1`, [other.seq]);
     try {
-      expect((await verifyChain(db))?.seq).toBe(other.seq);
+      expect((await verifyChain(db, env.chainKey))?.seq).toBe(other.seq);
     } finally {
       await db.query(`UPDATE audit_events SET actor = $2 WHERE seq = $1`, [other.seq, other.actor]);
     }
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
   }, 20_000);
 
   it('dead-letters malformed events (redacted, jobs completed) without touching the chain', async () => {
@@ -225,7 +227,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     expect(await countRows(db, 'audit_events', `event_id::text = ANY('{${ids.join(',')}}')`)).toBe(
       0,
     );
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
     expect(await settledCounts(queue)).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
   }, 30_000);
 
@@ -254,7 +256,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     expect(
       await countRows(db, 'audit_events', `event_id::text = ANY('{${forged.join(',')}}')`),
     ).toBe(0);
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
   }, 30_000);
 
   it('redacts keys, tokens, passwords, configured patterns and secret values; drops bodies', async () => {
@@ -314,7 +316,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
       `SELECT string_agg(e::text, '') AS dump FROM audit_events e`,
     );
     for (const secret of secrets) expect(all.rows[0]?.dump).not.toContain(secret);
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
     // Nor do the processes print any of it.
     for (const r of replicas)
       for (const secret of secrets) expect(r.output()).not.toContain(secret);
@@ -376,7 +378,7 @@ describe('audit ingest through a Postgres outage', () => {
     expect(rows).toHaveLength(300);
     expect(rows.map((r) => (r.data as { i: number }).i)).toEqual([...Array(300).keys()]);
     expect(new Set(rows.map((r) => r.event_id)).size).toBe(300);
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
     expect(await settledCounts(queue)).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
     expect(alive(app)).toBe(true);
     expect(app.output()).toMatch(/Postgres reachable again/);

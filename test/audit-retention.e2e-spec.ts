@@ -139,7 +139,7 @@ describe('audit bodies and retention (fake clock)', () => {
     expect(Buffer.byteLength(JSON.stringify(storedBig.bodies))).toBeGreaterThan(BODY_MAX / 2);
     expect(storedBig.bodies_hash).toBe(bodiesHash(storedBig.bodies));
     expect(JSON.stringify(res.rows)).not.toContain(token);
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
   }, 20_000);
 
   it('keeps one retention schedule on audit-maintenance with the configured cron in UTC', async () => {
@@ -195,7 +195,7 @@ describe('audit bodies and retention (fake clock)', () => {
       expect(r.bodies).not.toBeNull();
     const run1 = rows.at(-1)!;
     expect(run1).toMatchObject({ type: 'retention.run', actor: 'system', data: first });
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
     expect(await countRows(db, 'jobs', `id = '${expiredSoon}'`)).toBe(0);
     expect(await countRows(db, 'jobs')).toBe(3);
 
@@ -236,7 +236,7 @@ describe('audit bodies and retention (fake clock)', () => {
     expect(rows.filter((r) => groupB.includes(r.event_id))).toHaveLength(20);
     expect(rows[0].prev_hash).toBe(lastA.hash);
     expect(await chainStart(db)).toBe(lastA.hash);
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
     expect(rows.at(-1)).toMatchObject({ type: 'retention.run', data: second });
     expect(await countRows(db, 'jobs', `id = '${expiredLater}'`)).toBe(0);
     expect(await countRows(db, 'jobs', `id IN ('${farFuture}', '${neverExpires}')`)).toBe(2);
@@ -244,9 +244,9 @@ describe('audit bodies and retention (fake clock)', () => {
     // Tampering after retention is still caught, at that row.
     const victim = rows[5];
     await db.query(`UPDATE audit_events SET type = 'key.revoked' WHERE seq = $1`, [victim.seq]);
-    expect((await verifyChain(db))?.seq).toBe(victim.seq);
+    expect((await verifyChain(db, env.chainKey))?.seq).toBe(victim.seq);
     await db.query(`UPDATE audit_events SET type = $2 WHERE seq = $1`, [victim.seq, victim.type]);
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
   }, 60_000);
 
   it('deletes the whole chain when all of it is old, and new events link to the checkpoint', async () => {
@@ -262,14 +262,14 @@ describe('audit bodies and retention (fake clock)', () => {
     let rows = await chainRows(db);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ type: 'retention.run', prev_hash: last.hash });
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
 
     const next = makeEvent({ data: { after: 'everything' } });
     await produce(audit, [next], env.env.AUDIT_EVENT_KEY);
     await waitForRows(db, 'audit_events', 2, 15_000);
     rows = await chainRows(db);
     expect(rows[1]).toMatchObject({ event_id: next.id, prev_hash: rows[0].hash });
-    expect(await verifyChain(db)).toBeUndefined();
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
     expect(app.output()).not.toContain(env.adminKey);
   }, 30_000);
 });

@@ -306,6 +306,17 @@ describe('docker-compose.yml', () => {
     for (const app of APPS) expect(environmentOf(services[app]).POSTGRES_PASSWORD).toBe('');
   });
 
+  it('gives the audit chain key to audit alone, and the gateway secrets not to audit', () => {
+    const holders = serviceNames.filter(
+      (name) =>
+        services[name].env_file !== undefined &&
+        environmentOf(services[name]).AUDIT_CHAIN_KEY !== '',
+    );
+    expect(holders).toEqual(['audit']);
+    expect(environmentOf(services.audit).ADMIN_API_KEY).toBe('');
+    expect(environmentOf(services.audit).KEY_PEPPER).toBe('');
+  });
+
   it('runs redis with a password, AOF and noeviction, probed via REDISCLI_AUTH', () => {
     const command = services.redis.command;
     const text = Array.isArray(command) ? command.join(' ') : (command ?? '');
@@ -470,6 +481,7 @@ describe('.env.production.example', () => {
       'ADMIN_API_KEY',
       'APP_DB_PASSWORD',
       'AUDIT_EVENT_KEY',
+      'AUDIT_CHAIN_KEY',
       'CREDENTIALS_PRIVATE_KEYS',
       'CREDENTIALS_PUBLIC_KEY',
       'KEY_PEPPER',
@@ -506,8 +518,11 @@ describe('.env.production.example', () => {
     if (code === 'still running') await proc.stop();
     expect(code).toBe(78);
     const out = proc.output();
-    const expected =
-      app === 'proxy-worker' ? ['CREDENTIALS_PRIVATE_KEYS'] : ['ADMIN_API_KEY', 'KEY_PEPPER'];
+    const expected = {
+      gateway: ['ADMIN_API_KEY', 'KEY_PEPPER'],
+      'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS'],
+      audit: ['AUDIT_CHAIN_KEY'],
+    }[app];
     for (const name of expected) expect(out).toMatch(new RegExp(`${name} is a placeholder`));
     for (const value of Object.values(exampleValues()).filter((v) => v.startsWith('change-me-'))) {
       expect(out).not.toContain(value);

@@ -47,6 +47,22 @@ ALTER DATABASE :"app_db" OWNER TO :"app_user";
 -- tables there and nobody else may.
 REVOKE ALL ON DATABASE :"app_db" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"app_db" TO :"app_user";
+-- The per-app roles the migrations grant to (the owner above may not create roles). Without a
+-- login for now: the apps still connect as the owner in compose (docs/upgrading.md).
+DO $$
+DECLARE
+  r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['gatehouse_gateway', 'gatehouse_proxy_worker', 'gatehouse_audit'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+      BEGIN
+        EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN
+        NULL;
+      END;
+    END IF;
+  END LOOP;
+END $$;
 SQL
 
 echo "init-app-role: role \"$APP_DB_USER\" owns database \"$POSTGRES_DB\""

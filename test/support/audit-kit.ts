@@ -1,4 +1,12 @@
-import { auditEventMac, firstBrokenLink, GENESIS_HASH, type StoredLink } from '@gatehouse/audit';
+import {
+  auditEventMac,
+  ChainKeys,
+  firstBrokenLink,
+  GENESIS_HASH,
+  legacyChainHash,
+  pickChained,
+  type StoredLink,
+} from '@gatehouse/audit';
 import { AUDIT_JOB_NAME, type AuditEvent, redisOptionsFromUrl } from '@gatehouse/queue';
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
@@ -84,14 +92,29 @@ export async function chainRows(db: pg.Client): Promise<StoredRow[]> {
 /** Where verification starts: the latest checkpoint's hash, else genesis. */
 export async function chainStart(db: pg.Client): Promise<string> {
   const res = await db.query<{ last_deleted_hash: string }>(
-    `SELECT last_deleted_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1`,
+    `SELECT last_deleted_hash FROM audit_checkpoints ORDER BY last_deleted_seq DESC, id DESC LIMIT 1`,
   );
   return res.rows[0]?.last_deleted_hash ?? GENESIS_HASH;
 }
 
-/** The first broken link over the whole stored chain, as the verify endpoint computes it. */
-export async function verifyChain(db: pg.Client): Promise<{ seq: string } | undefined> {
-  return firstBrokenLink(await chainRows(db), await chainStart(db));
+/**
+ * The first broken link over the whole stored chain, as the audit app computes it: keyed links
+ * with the suite's AUDIT_CHAIN_KEY, plain SHA-256 up to the chain start marker.
+ */
+export async function verifyChain(
+  db: pg.Client,
+  chainKey: string,
+): Promise<{ seq: string } | undefined> {
+  const keys = new ChainKeys(chainKey);
+  const start = await db.query<{ seq: string }>(
+    `SELECT legacy_last_seq::text AS seq FROM audit_chain_start`,
+  );
+  const legacyLast = BigInt(start.rows[0]?.seq ?? '9223372036854775807');
+  return firstBrokenLink(await chainRows(db), await chainStart(db), (row, prev) =>
+    BigInt(row.seq) <= legacyLast
+      ? legacyChainHash(prev, pickChained(row))
+      : keys.link(prev, pickChained(row)),
+  );
 }
 
 export async function countRows(db: pg.Client, table: string, where = 'true'): Promise<number> {

@@ -5,6 +5,8 @@ import { createRedisNamespace, TEST_REDIS_URL } from './test-redis.js';
 export type TestEnv = {
   env: Record<string, string>;
   adminKey: string;
+  /** AUDIT_CHAIN_KEY as the suite's audit app gets it ('' when a suite removed it). */
+  chainKey: string;
   database: TestDatabase;
   redisPrefix: string;
   cleanup(): Promise<void>;
@@ -36,6 +38,9 @@ export async function createTestEnv(
     ADMIN_API_KEY: adminKey,
     KEY_PEPPER: randomSecret(),
     AUDIT_EVENT_KEY: randomSecret(),
+    // The audit app's chain key; tests that check links by hand read it from `chainKey`. Not in
+    // production mode, where the gateway (what such suites start) refuses a secret it does not use.
+    ...(overrides.NODE_ENV === 'production' ? {} : { AUDIT_CHAIN_KEY: randomSecret() }),
     ...overrides,
   };
   const clean = Object.fromEntries(
@@ -44,6 +49,7 @@ export async function createTestEnv(
   return {
     env: clean,
     adminKey: clean.ADMIN_API_KEY ?? adminKey,
+    chainKey: clean.AUDIT_CHAIN_KEY ?? '',
     database,
     redisPrefix: redis.prefix,
     cleanup: async () => {

@@ -4,12 +4,18 @@ import { loggerOptions } from '@gatehouse/logging';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditChainWriter } from './chain/audit-chain-writer.js';
+import { CHAIN_KEYS_PROVIDER } from './chain/chain-keys.provider.js';
 import { AuditEventPreparer } from './ingest/audit-event-preparer.js';
 import { AuditIngestService } from './ingest/audit-ingest.service.js';
 import { AuditRedaction } from './ingest/audit-redaction.js';
+import { MaintenanceWorker } from './maintenance/maintenance.worker.js';
 import { RetentionService } from './retention/retention.service.js';
+import { ChainVerifier } from './verify/chain-verifier.js';
 
-/** Consumes the audit queue (validation, redaction, hash chain, usage rollups) and runs retention. */
+/**
+ * Consumes the audit queue (validation, redaction, HMAC chain, usage rollups), runs retention,
+ * and answers the chain checks the admin API relays (verify, signed head).
+ */
 @Module({})
 export class AuditModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -21,11 +27,14 @@ export class AuditModule {
         DatabaseModule,
       ],
       providers: [
+        CHAIN_KEYS_PROVIDER,
         AuditRedaction,
         AuditEventPreparer,
         AuditChainWriter,
         AuditIngestService,
         RetentionService,
+        ChainVerifier,
+        MaintenanceWorker,
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 /** prev_hash of the first event ever written. */
@@ -24,9 +24,20 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** hash = SHA-256(prev_hash || canonical(event)) */
-export function chainHash(prevHash: string, fields: ChainedFields): string {
+/**
+ * The link of chains written before AUDIT_CHAIN_KEY existed: hash = SHA-256(prev_hash ||
+ * canonical(event)). Anyone who can write the table can recompute it, so it is only checked for
+ * the legacy rows before the chain start marker (see ChainKeys), never written any more.
+ */
+export function legacyChainHash(prevHash: string, fields: ChainedFields): string {
   return sha256Hex(prevHash + canonicalJson(fields));
+}
+
+/** hash = HMAC-SHA256(link key, prev_hash || canonical(event)): only the key holder can link. */
+export function hmacChainHash(linkKey: Buffer, prevHash: string, fields: ChainedFields): string {
+  return createHmac('sha256', linkKey)
+    .update(prevHash + canonicalJson(fields))
+    .digest('hex');
 }
 
 export function bodiesHash(bodies: unknown): string | null {
@@ -35,6 +46,9 @@ export function bodiesHash(bodies: unknown): string | null {
 
 export type StoredLink = ChainedFields & { seq: string; prev_hash: string; hash: string };
 
+/** What a row's hash must be, given the hash it links to (legacy or keyed, by position). */
+export type LinkHash = (row: StoredLink, prevHash: string) => string;
+
 /**
  * Walks rows in chain order from `startHash` and returns the seq of the first row that does not
  * link (wrong prev_hash) or whose content does not match its hash, or undefined if all hold.
@@ -42,10 +56,11 @@ export type StoredLink = ChainedFields & { seq: string; prev_hash: string; hash:
 export function firstBrokenLink(
   rows: Iterable<StoredLink>,
   startHash: string,
+  linkHash: LinkHash,
 ): { seq: string; expectedPrevHash: string } | undefined {
   let prev = startHash;
   for (const row of rows) {
-    if (row.prev_hash !== prev || chainHash(row.prev_hash, pickChained(row)) !== row.hash) {
+    if (row.prev_hash !== prev || linkHash(row, prev) !== row.hash) {
       return { seq: row.seq, expectedPrevHash: prev };
     }
     prev = row.hash;

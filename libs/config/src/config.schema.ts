@@ -44,6 +44,7 @@ export const SECRET_VARIABLES = [
   'KEY_PEPPER',
   'CREDENTIALS_PRIVATE_KEYS',
   'AUDIT_EVENT_KEY',
+  'AUDIT_CHAIN_KEY',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -133,6 +134,13 @@ const configShape = z.object({
   UPSTREAM_MAX_RESPONSE_BYTES: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** Seconds an account rests after a 429 that named no reset time. */
   UPSTREAM_DEFAULT_COOLDOWN_SECONDS: int(1, 3600).default(30),
+
+  /**
+   * The audit app's own secret (and nobody else's): it keys the audit chain's HMAC links, the
+   * chain start marker and the signed heads, so whoever can write the database but does not hold
+   * it cannot forge a record that verifies.
+   */
+  AUDIT_CHAIN_KEY: z.string().optional(),
 
   /** Store request/response bodies in audit records (capped, redacted). Off by default. */
   AUDIT_CAPTURE_BODIES: bool.default(false),

@@ -56,6 +56,15 @@ function readDevAuditEventKey(file: string): DevAuditEventKey {
   ]);
 }
 
+export type DevAuditChainKey = { AUDIT_CHAIN_KEY: string };
+
+/** The dev audit chain key, kept in a file of its own: only the audit app ever reads it. */
+export function loadOrCreateDevAuditChainKey(file: string): DevAuditChainKey {
+  return loadOrCreate(file, readDevAuditChainKey, () => ({
+    AUDIT_CHAIN_KEY: randomBytes(32).toString('hex'),
+  })).secrets;
+}
+
 function loadOrCreate<T>(
   file: string,
   read: (file: string) => T,
@@ -115,5 +124,20 @@ function readDevCredentialKeys(file: string): DevCredentialKeys {
   }
   throw new ConfigError([
     'DEV_SECRETS_FILE.credentials is unreadable or incomplete; delete it to generate a new dev pair',
+  ]);
+}
+
+/** Never regenerated over an existing file: a new key would make the stored chain unverifiable. */
+function readDevAuditChainKey(file: string): DevAuditChainKey {
+  let parsed: Partial<DevAuditChainKey> | null = null;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevAuditChainKey> | null;
+  } catch {
+    // reported below
+  }
+  const key = parsed?.AUDIT_CHAIN_KEY;
+  if (typeof key === 'string' && key.length >= 32) return { AUDIT_CHAIN_KEY: key };
+  throw new ConfigError([
+    'DEV_SECRETS_FILE.audit is unreadable or incomplete; set AUDIT_CHAIN_KEY, or delete it to generate a new dev key (the stored chain will no longer verify)',
   ]);
 }

@@ -187,8 +187,42 @@ describe('loadConfig', () => {
           CREDENTIALS_PRIVATE_KEYS: randomBytes(48).toString('hex'),
         }),
       ).not.toThrow();
-      expect(() => loadConfig('audit', env)).not.toThrow();
+      expect(() => loadConfig('audit', { ...env, AUDIT_CHAIN_KEY: secret() })).not.toThrow();
       expect(existsSync(secretsFile)).toBe(false);
+    });
+
+    it('requires AUDIT_CHAIN_KEY for the audit app, and no gateway secret', () => {
+      expect(() => loadConfig('audit', { NODE_ENV: 'production' })).toThrow(
+        /AUDIT_CHAIN_KEY is required in production/,
+      );
+    });
+
+    it.each([
+      ['gateway', 'AUDIT_CHAIN_KEY'],
+      ['gateway', 'CREDENTIALS_PRIVATE_KEYS'],
+      ['proxy-worker', 'ADMIN_API_KEY'],
+      ['proxy-worker', 'KEY_PEPPER'],
+      ['proxy-worker', 'AUDIT_CHAIN_KEY'],
+      ['audit', 'ADMIN_API_KEY'],
+      ['audit', 'KEY_PEPPER'],
+      ['audit', 'CREDENTIALS_PRIVATE_KEYS'],
+    ] as const)('refuses to start %s holding %s, a secret it does not use', (app, name) => {
+      const own: Record<string, Record<string, string>> = {
+        gateway: { ADMIN_API_KEY: secret(), KEY_PEPPER: secret() },
+        'proxy-worker': { CREDENTIALS_PRIVATE_KEYS: secret() },
+        audit: { AUDIT_CHAIN_KEY: secret() },
+      };
+      const value = secret();
+      let err: ConfigError | undefined;
+      try {
+        loadConfig(app, { NODE_ENV: 'production', ...own[app], [name]: value });
+      } catch (e) {
+        err = e as ConfigError;
+      }
+      expect(err?.problems).toEqual([
+        `${name} is not used by ${app}; give it only to the app that uses it`,
+      ]);
+      expect(err?.message).not.toContain(value);
     });
 
     it('requires the credential keyring for the proxy-worker', () => {
@@ -199,6 +233,22 @@ describe('loadConfig', () => {
   });
 
   describe('outside production', () => {
+    it('generates the audit chain key in development for the audit app alone, in its own file', () => {
+      const dev = { NODE_ENV: 'development', DEV_SECRETS_FILE: secretsFile };
+      expect(loadConfig('gateway', dev).config.AUDIT_CHAIN_KEY).toBeUndefined();
+      const first = loadConfig('audit', dev).config.AUDIT_CHAIN_KEY;
+      expect(first?.length).toBeGreaterThanOrEqual(32);
+      expect(loadConfig('audit', dev).config.AUDIT_CHAIN_KEY).toBe(first);
+      expect(statSync(`${secretsFile}.audit`).mode & 0o777).toBe(0o600);
+      expect(loadConfig('proxy-worker', dev).config.AUDIT_CHAIN_KEY).toBeUndefined();
+    });
+
+    it('runs no audit app without a chain key in tests', () => {
+      expect(() =>
+        loadConfig('audit', { NODE_ENV: 'test', DEV_SECRETS_FILE: secretsFile }),
+      ).toThrow(/AUDIT_CHAIN_KEY is required by the audit app/);
+    });
+
     it('generates one credential key pair for development, not for tests', () => {
       const dev = { NODE_ENV: 'development', DEV_SECRETS_FILE: secretsFile };
       const first = loadConfig('gateway', dev).config;

@@ -8,6 +8,7 @@ import {
   type SecretVariable,
 } from './config.schema.js';
 import {
+  loadOrCreateDevAuditChainKey,
   loadOrCreateDevAuditEventKey,
   loadOrCreateDevCredentialKeys,
   loadOrCreateDevSecrets,
@@ -19,8 +20,21 @@ import { weakSecretReason } from './secret-rules.js';
 const REQUIRED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
   gateway: ['ADMIN_API_KEY', 'KEY_PEPPER', 'AUDIT_EVENT_KEY'],
   'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS', 'AUDIT_EVENT_KEY'],
-  audit: ['AUDIT_EVENT_KEY'],
+  audit: ['AUDIT_CHAIN_KEY', 'AUDIT_EVENT_KEY'],
   cli: [],
+};
+
+/**
+ * Secrets each app may hold at all. In production any other one is refused: a secret in a
+ * process that does not use it is only something more to steal from that process (the gateway
+ * faces the internet; proxy-worker is the one with a route out). The CLI (migrations, resealing)
+ * is run by the operator by hand and may hold what its command needs.
+ */
+const USED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
+  gateway: ['ADMIN_API_KEY', 'KEY_PEPPER', 'AUDIT_EVENT_KEY'],
+  'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS', 'AUDIT_EVENT_KEY'],
+  audit: ['AUDIT_CHAIN_KEY', 'AUDIT_EVENT_KEY'],
+  cli: SECRET_VARIABLES,
 };
 
 export type LoadedConfig = {
@@ -58,14 +72,23 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     raw.NODE_ENV === 'development' && !raw.AUDIT_EVENT_KEY
       ? loadOrCreateDevAuditEventKey(`${raw.DEV_SECRETS_FILE}.audit-event-key`)
       : undefined;
+  // Generated for the audit app alone: the other apps never hold the chain key, not even in dev.
+  const chainKey =
+    app === 'audit' && raw.NODE_ENV === 'development' && !raw.AUDIT_CHAIN_KEY
+      ? loadOrCreateDevAuditChainKey(`${raw.DEV_SECRETS_FILE}.audit`)
+      : undefined;
+  if (app === 'audit' && !raw.AUDIT_CHAIN_KEY && !chainKey) {
+    throw new ConfigError(['AUDIT_CHAIN_KEY is required by the audit app']);
+  }
   if (raw.ADMIN_API_KEY && raw.KEY_PEPPER) {
-    return { config: { ...raw, ...credentialKeys, ...eventKey } as AppConfig };
+    return { config: { ...raw, ...credentialKeys, ...eventKey, ...chainKey } as AppConfig };
   }
   const { secrets, created } = loadOrCreateDevSecrets(raw.DEV_SECRETS_FILE);
   const config = {
     ...raw,
     ...credentialKeys,
     ...eventKey,
+    ...chainKey,
     ADMIN_API_KEY: raw.ADMIN_API_KEY ?? secrets.ADMIN_API_KEY,
     KEY_PEPPER: raw.KEY_PEPPER ?? secrets.KEY_PEPPER,
   };
@@ -79,6 +102,11 @@ function assertProductionReady(app: AppName, raw: RawConfig): void {
   const problems: string[] = [];
   for (const name of REQUIRED_SECRETS[app]) {
     if (!raw[name]) problems.push(`${name} is required in production`);
+  }
+  for (const name of SECRET_VARIABLES) {
+    if (raw[name] && !USED_SECRETS[app].includes(name)) {
+      problems.push(`${name} is not used by ${app}; give it only to the app that uses it`);
+    }
   }
   const seen = new Map<string, SecretVariable>();
   for (const name of SECRET_VARIABLES) {

@@ -1,3 +1,5 @@
+export * from './app-roles.js';
+export * from './audit-chain-lock.js';
 export * from './data-source-options.js';
 export * from './database-errors.js';
 export * from './database.module.js';

@@ -7,3 +7,4 @@ export * from './usage-keys.js';
 export * from './audit-contract.js';
 export * from './audit-producer.js';
 export * from './audit.module.js';
+export * from './audit-maintenance-contract.js';

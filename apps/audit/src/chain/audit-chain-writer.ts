@@ -1,21 +1,26 @@
-import { chainHash, GENESIS_HASH } from '@gatehouse/audit';
+import { ChainKeys, GENESIS_HASH } from '@gatehouse/audit';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeadLetter, PreparedEvent } from '../ingest/audit-event-preparer.js';
 import { upsertUsage } from '../usage/usage-rollup.js';
 import { lockChain } from './chain-lock.js';
+import { ensureChainStart } from './chain-start.js';
 
 export type AppendResult = { inserted: number; duplicates: number; deadLetters: number };
 
 /**
- * Appends events to the hash chain. One call is one transaction: lock the chain, read its
- * tail, drop events already stored (a redelivered job), hash the rest in order, insert them
- * with a single statement, add their usage and the dead letters, commit. Either all of it is
- * stored or none of it, so the caller may simply retry a failed call.
+ * Appends events to the HMAC chain. One call is one transaction: lock the chain, read its
+ * tail, drop events already stored or already deleted by retention (a redelivered job), link
+ * the rest in order with the chain key, insert them with a single statement, add their usage
+ * and the dead letters, commit. Either all of it is stored or none of it, so the caller may
+ * simply retry a failed call.
  */
 @Injectable()
 export class AuditChainWriter {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly keys: ChainKeys,
+  ) {}
 
   async write(
     events: readonly PreparedEvent[],
@@ -35,9 +40,12 @@ export class AuditChainWriter {
   ): Promise<AppendResult> {
     const fresh = await this.withoutStored(manager, events);
     if (fresh.length > 0) {
+      // One primary-key read per batch; not cached, since a rolled-back batch takes the marker
+      // it wrote with it.
+      await ensureChainStart(manager, this.keys);
       let prev = await this.tail(manager);
       const rows = fresh.map((event, i) => {
-        const hash = chainHash(prev, event.fields);
+        const hash = this.keys.link(prev, event.fields);
         const row = { i, ...event.fields, bodies: event.bodies, prev_hash: prev, hash };
         prev = hash;
         return row;
@@ -82,12 +90,15 @@ export class AuditChainWriter {
     );
     if (last) return last.hash;
     const [checkpoint] = await manager.query<{ last_deleted_hash: string }[]>(
-      `SELECT last_deleted_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1`,
+      `SELECT last_deleted_hash FROM audit_checkpoints ORDER BY last_deleted_seq DESC, id DESC LIMIT 1`,
     );
     return checkpoint?.last_deleted_hash ?? GENESIS_HASH;
   }
 
-  /** Events not stored yet, each id once (the first occurrence wins). */
+  /**
+   * Events not stored yet, each id once (the first occurrence wins). An event retention has
+   * deleted counts as stored: its redelivery must not bring it back at the end of the chain.
+   */
   private async withoutStored(
     manager: EntityManager,
     events: readonly PreparedEvent[],
@@ -95,7 +106,9 @@ export class AuditChainWriter {
     if (events.length === 0) return [];
     const ids = [...new Set(events.map((e) => e.fields.event_id))];
     const stored = await manager.query<{ event_id: string }[]>(
-      `SELECT event_id FROM audit_events WHERE event_id = ANY($1::uuid[])`,
+      `SELECT event_id FROM audit_events WHERE event_id = ANY($1::uuid[])
+       UNION ALL
+       SELECT event_id FROM audit_deleted_events WHERE event_id = ANY($1::uuid[])`,
       [ids],
     );
     const seen = new Set(stored.map((r) => r.event_id));

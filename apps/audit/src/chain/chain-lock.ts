@@ -1,3 +1,4 @@
+import { AUDIT_CHAIN_LOCK_ID } from '@gatehouse/db';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -6,10 +7,7 @@ import type { EntityManager } from 'typeorm';
  * may consume the `audit` queue at once, but only one of them at a time can read the chain's
  * tail and append to it, so the chain stays linear: no two rows ever share a prev_hash. The
  * lock is released by COMMIT or ROLLBACK (also when the connection dies), never held over.
- * A fixed number, distinct from the migration lock (libs/db/src/run-migrations.ts).
  */
-export const AUDIT_CHAIN_LOCK_ID = 7_310_451_923;
-
 export async function lockChain(manager: EntityManager): Promise<void> {
   await manager.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK_ID]);
 }

@@ -57,9 +57,19 @@ export class AuditRedaction {
   }
 }
 
-/** The configured secrets' exact values (and each entry of the private keyring). */
+/**
+ * The exact values of the secrets this process holds (and each entry of a private keyring). In
+ * production that is AUDIT_CHAIN_KEY alone: config refuses the others here, and each producer
+ * redacts its own secrets' exact values before an event leaves it (GatewayAudit); what remains
+ * for this app is the shapes and names above, which need no secret.
+ */
 function exactSecrets(config: AppConfig): string[] {
-  const values = [config.ADMIN_API_KEY, config.KEY_PEPPER, config.CREDENTIALS_PRIVATE_KEYS];
+  const values = [
+    config.AUDIT_CHAIN_KEY,
+    config.ADMIN_API_KEY,
+    config.KEY_PEPPER,
+    config.CREDENTIALS_PRIVATE_KEYS,
+  ];
   for (const entry of (config.CREDENTIALS_PRIVATE_KEYS ?? '').split(',')) {
     const trimmed = entry.trim();
     values.push(trimmed, trimmed.slice(trimmed.indexOf(':') + 1));

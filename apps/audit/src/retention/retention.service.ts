@@ -17,14 +17,12 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditChainWriter } from '../chain/audit-chain-writer.js';
 import { lockChain } from '../chain/chain-lock.js';
 import { AuditEventPreparer } from '../ingest/audit-event-preparer.js';
-
-/** Job data on `audit-maintenance`. `now` (ISO) replaces the clock, and only when NODE_ENV=test. */
 
 const DAY_MS = 86_400_000;
 const SCHEDULER_RETRY_MS = 10_000;
@@ -32,13 +30,12 @@ const SCHEDULER_RETRY_MS = 10_000;
 /**
  * Applies the retention policy: on a cron schedule (a BullMQ job scheduler with a fixed id, so
  * replicas and restarts never add a second one) and on demand (the gateway adds a
- * RETENTION_JOB_NAME job and waits for its RetentionSummary).
+ * RETENTION_JOB_NAME job and waits for its RetentionSummary; MaintenanceWorker runs both).
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RetentionService.name);
   private queue: Queue<RetentionJobData> | undefined;
-  private worker: Worker<RetentionJobData, RetentionSummary> | undefined;
   private schedulerTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -58,23 +55,11 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     this.queue.on('error', (err) =>
       this.logger.warn(`maintenance queue connection: ${err.message}`),
     );
-    this.worker = new Worker<RetentionJobData, RetentionSummary>(
-      QueueName.auditMaintenance,
-      (job) => this.process(job),
-      { connection, prefix, concurrency: 1, lockDuration: 120_000 },
-    );
-    this.worker.on('error', (err) =>
-      this.logger.warn(`maintenance worker connection: ${err.message}`),
-    );
-    this.worker.on('failed', (job, err) =>
-      this.logger.warn(`retention job ${job?.id ?? '?'} failed: ${err.message}`),
-    );
     void this.schedule();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.schedulerTimer);
-    await this.worker?.close();
     await this.queue?.close();
   }
 
@@ -101,10 +86,9 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private async process(job: Job<RetentionJobData, RetentionSummary>): Promise<RetentionSummary> {
-    if (job.name !== RETENTION_JOB_NAME)
-      throw new UnrecoverableError(`unknown maintenance job ${job.name}`);
-    const summary = await this.run(this.clock(job.data), job.data);
+  /** A retention job (scheduled or manual), as MaintenanceWorker hands it over. */
+  async runJob(data: RetentionJobData | undefined): Promise<RetentionSummary> {
+    const summary = await this.run(this.clock(data), data);
     this.logger.log(
       `retention: ${summary.deleted_events} events, ${summary.deleted_bodies} bodies, ` +
         `${summary.deleted_job_results} job results deleted`,
@@ -121,32 +105,29 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /**
-   * One transaction under the chain lock (so no batch is appended half-way through): delete the
-   * oldest events as one prefix and leave a checkpoint, drop old bodies (their hashes stay in
-   * the chain), delete expired job rows, and append the `retention.run` event through the
-   * same writer the ingest uses, so the record of the run commits with the run itself.
+   * One transaction under the chain lock (so no batch is appended half-way through): the
+   * SECURITY DEFINER function audit_apply_retention() deletes the oldest events as one prefix,
+   * remembers their ids, leaves a checkpoint and drops old bodies (this app's role may do none of
+   * that itself); then expired job rows go, and the `retention.run` event is appended through the
+   * same writer the ingest uses, so the record of the run, which vouches for the checkpoint,
+   * commits with the run itself.
    */
   async run(now: Date, cause?: RetentionJobData): Promise<RetentionSummary> {
     const eventsBefore = new Date(now.getTime() - this.config.AUDIT_RETENTION_DAYS * DAY_MS);
     const bodiesBefore = new Date(now.getTime() - this.config.AUDIT_BODY_RETENTION_DAYS * DAY_MS);
     return this.dataSource.transaction(async (manager) => {
       await lockChain(manager);
-      const { deleted, checkpoint } = await this.deletePrefix(manager, eventsBefore);
-      const deletedBodies = await count(
-        manager,
-        `UPDATE audit_events SET bodies = NULL WHERE bodies IS NOT NULL AND recorded_at < $1 RETURNING 1`,
-        [bodiesBefore],
-      );
+      const applied = await applyRetention(manager, eventsBefore, bodiesBefore);
       const deletedJobs = await count(
         manager,
         `DELETE FROM jobs WHERE expires_at < $1 RETURNING 1`,
         [now],
       );
       const summary: RetentionSummary = {
-        deleted_events: deleted,
-        deleted_bodies: deletedBodies,
+        deleted_events: applied.deleted_events,
+        deleted_bodies: applied.deleted_bodies,
         deleted_job_results: deletedJobs,
-        checkpoint,
+        checkpoint: applied.checkpoint,
         ran_at: now.toISOString(),
       };
       const event: AuditEvent = {
@@ -165,30 +146,38 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
       return summary;
     });
   }
+}
 
-  /**
-   * Deletes every event up to the newest one recorded before `before` (a whole prefix of the
-   * chain, so what remains still links up) and records where the chain now starts.
-   */
-  private async deletePrefix(
-    manager: EntityManager,
-    before: Date,
-  ): Promise<{ deleted: number; checkpoint: RetentionSummary['checkpoint'] }> {
-    const [last] = await manager.query<{ seq: string; hash: string }[]>(
-      `SELECT seq::text AS seq, hash FROM audit_events
-        WHERE seq = (SELECT max(seq) FROM audit_events WHERE recorded_at < $1)`,
-      [before],
-    );
-    if (!last) return { deleted: 0, checkpoint: null };
-    const deleted = await count(manager, `DELETE FROM audit_events WHERE seq <= $1 RETURNING 1`, [
-      last.seq,
-    ]);
-    await manager.query(
-      `INSERT INTO audit_checkpoints (last_deleted_seq, last_deleted_hash, deleted_count) VALUES ($1, $2, $3)`,
-      [last.seq, last.hash, deleted],
-    );
-    return { deleted, checkpoint: { last_deleted_seq: last.seq, last_deleted_hash: last.hash } };
-  }
+type Applied = Pick<RetentionSummary, 'deleted_events' | 'deleted_bodies' | 'checkpoint'>;
+
+/** Calls the retention function (migration 1765000000000) and reads its one row back. */
+async function applyRetention(
+  manager: EntityManager,
+  eventsBefore: Date,
+  bodiesBefore: Date,
+): Promise<Applied> {
+  const [row] = await manager.query<
+    {
+      deleted_events: number;
+      deleted_bodies: number;
+      last_deleted_seq: string | null;
+      last_deleted_hash: string | null;
+    }[]
+  >(
+    `SELECT deleted_events::int AS deleted_events, deleted_bodies::int AS deleted_bodies,
+            last_deleted_seq::text AS last_deleted_seq, last_deleted_hash
+       FROM audit_apply_retention($1, $2)`,
+    [eventsBefore, bodiesBefore],
+  );
+  if (!row) throw new Error('audit_apply_retention returned nothing');
+  return {
+    deleted_events: row.deleted_events,
+    deleted_bodies: row.deleted_bodies,
+    checkpoint:
+      row.last_deleted_seq !== null && row.last_deleted_hash !== null
+        ? { last_deleted_seq: row.last_deleted_seq, last_deleted_hash: row.last_deleted_hash }
+        : null,
+  };
 }
 
 /** Runs a data-changing statement with RETURNING and counts the rows it touched. */

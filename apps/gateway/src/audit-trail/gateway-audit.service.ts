@@ -1,11 +1,24 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { AuditProducer, type AuditEventType } from '@gatehouse/queue';
-import { Injectable } from '@nestjs/common';
+import { createRedactor, type Redactor } from '@gatehouse/redact';
+import { Inject, Injectable } from '@nestjs/common';
 import { currentRequestContext } from './request-context.js';
 
 /** The gateway's audit events, stamped with the current request's context and actor. */
 @Injectable()
 export class GatewayAudit {
-  constructor(private readonly producer: AuditProducer) {}
+  /**
+   * The exact values of the gateway's own secrets leave it only as [REDACTED]: the audit app
+   * does not hold them (it redacts by shape and name), so this is the one place that can.
+   */
+  private readonly ownSecrets: Redactor;
+
+  constructor(
+    private readonly producer: AuditProducer,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.ownSecrets = createRedactor([config.ADMIN_API_KEY, config.KEY_PEPPER]);
+  }
 
   record(type: AuditEventType, data: Record<string, unknown> = {}, keyId?: string): void {
     const ctx = currentRequestContext();
@@ -17,9 +30,9 @@ export class GatewayAudit {
         request_id: ctx.request_id,
         ip: ctx.ip,
         method: ctx.method,
-        path: ctx.path,
+        path: this.ownSecrets.text(ctx.path),
       },
-      data,
+      data: this.ownSecrets.value(data),
     });
   }
 

@@ -2,32 +2,41 @@ import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientFacts } from '../http/request-context.js';
 import { AdminOnly } from '../auth/access.decorator.js';
-import {
-  type AuditPage,
-  AuditService,
-  type DeadLetterPage,
-  type VerifyResult,
-} from './audit.service.js';
+import { type AuditPage, AuditService, type DeadLetterPage } from './audit.service.js';
+import { ChainChecks } from './chain-checks.service.js';
 import { ListAuditQuery } from './dto/list-audit.query.js';
 import { ListDeadLettersQuery } from './dto/list-dead-letters.query.js';
 import { RunRetentionQuery } from './dto/run-retention.query.js';
 import { RetentionService } from './retention.service.js';
-import type { RetentionSummary } from '@gatehouse/queue';
+import { VerifyAuditQuery } from './dto/verify-audit.query.js';
+import type { RetentionSummary, SignedHead, VerifyResult } from '@gatehouse/queue';
 
 /** The operator's view of the audit trail: query it, verify its chain, see what was refused. */
 @AdminOnly()
 @Controller('api/v1/admin/audit')
 export class AuditController {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly checks: ChainChecks,
+  ) {}
 
   @Get()
   list(@Query() query: ListAuditQuery): Promise<AuditPage> {
     return this.audit.list(query);
   }
 
+  /** Verified by the audit app (it alone holds the chain key); `expect_head` detects a cut tail. */
   @Get('verify')
-  verify(): Promise<VerifyResult> {
-    return this.audit.verify();
+  verify(@Query() query: VerifyAuditQuery): Promise<VerifyResult> {
+    return this.checks.verify(
+      query.expect_head === undefined ? {} : { expect_head: query.expect_head },
+    );
+  }
+
+  /** The newest link, signed by the audit app: store it off the server to detect truncation. */
+  @Get('head')
+  head(): Promise<SignedHead> {
+    return this.checks.head();
   }
 
   @Get('dead-letters')
