@@ -208,9 +208,9 @@ describe('loadConfig', () => {
       ['audit', 'CREDENTIALS_PRIVATE_KEYS'],
     ] as const)('refuses to start %s holding %s, a secret it does not use', (app, name) => {
       const own: Record<string, Record<string, string>> = {
-        gateway: { ADMIN_API_KEY: secret(), KEY_PEPPER: secret() },
-        'proxy-worker': { CREDENTIALS_PRIVATE_KEYS: secret() },
-        audit: { AUDIT_CHAIN_KEY: secret() },
+        gateway: { ADMIN_API_KEY: secret(), KEY_PEPPER: secret(), AUDIT_EVENT_KEY: secret() },
+        'proxy-worker': { CREDENTIALS_PRIVATE_KEYS: secret(), AUDIT_EVENT_KEY: secret() },
+        audit: { AUDIT_CHAIN_KEY: secret(), AUDIT_EVENT_KEY: secret() },
       };
       const value = secret();
       let err: ConfigError | undefined;
