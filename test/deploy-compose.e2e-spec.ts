@@ -480,8 +480,8 @@ describe('.env.production.example', () => {
     expect(secrets.sort()).toEqual([
       'ADMIN_API_KEY',
       'APP_DB_PASSWORD',
-      'AUDIT_EVENT_KEY',
       'AUDIT_CHAIN_KEY',
+      'AUDIT_EVENT_KEY',
       'CREDENTIALS_PRIVATE_KEYS',
       'CREDENTIALS_PUBLIC_KEY',
       'KEY_PEPPER',
