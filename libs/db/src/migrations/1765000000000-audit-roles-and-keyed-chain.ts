@@ -9,7 +9,7 @@ const AUDIT = 'gatehouse_audit';
  * One role per app, and an audit trail that is append-only for all of them but retention.
  *
  * - Roles: created here when the migrating role may create roles (a local superuser); in
- *   compose the superuser's init script creates them first (deploy/postgres/init-app-roles.sh),
+ *   compose the superuser's init script creates them first (deploy/postgres/init-app-role.sh),
  *   because the database owner that migrates has no CREATEROLE.
  * - `gatehouse_grant_app_roles()`: the whole privilege matrix in one place, re-applied after
  *   every migration run and every restore. Nobody but the owner may UPDATE or DELETE an audit
@@ -32,7 +32,7 @@ export class AuditRolesAndKeyedChain1765000000000 implements MigrationInterface 
           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN
             IF NOT (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user) THEN
               RAISE EXCEPTION 'database role ${role} does not exist'
-                USING HINT = 'create the app roles first: deploy/postgres/init-app-roles.sh (docs/upgrading.md)';
+                USING HINT = 'create the app roles first: deploy/postgres/init-app-role.sh (docs/upgrading.md)';
             END IF;
             BEGIN
               -- Login without a password: usable only where pg_hba trusts local connections
