@@ -1,6 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configSchema } from '@gatehouse/config';
@@ -45,7 +53,10 @@ type Service = {
 };
 type Compose = {
   services: Record<string, Service>;
-  networks: Record<string, { internal?: boolean; ipam?: { config?: { subnet?: string }[] } }>;
+  networks: Record<
+    string,
+    { internal?: boolean; ipam?: { config?: { subnet?: string; ip_range?: string }[] } }
+  >;
   volumes?: Record<string, unknown>;
 };
 
@@ -179,6 +190,15 @@ describe('docker-compose.yml', () => {
       true,
     );
     expect(environmentOf(services.gateway).TRUSTED_PROXIES).toBe(nginxAddress);
+    // Docker hands out automatic addresses from ip_range: nginx's must lie outside it, or
+    // another container started first could take the trusted address.
+    const range = compose.networks.internal.ipam?.config?.[0]?.ip_range ?? '';
+    const [rangeBase = '', rangeBits = '32'] = range.split('/');
+    const toInt = (ip: string) => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+    const size = 2 ** (32 - Number(rangeBits));
+    const offset = toInt(nginxAddress ?? '') - toInt(rangeBase);
+    expect(range).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+    expect(offset >= 0 && offset < size).toBe(false);
     expect(environmentOf(services.gateway).HOST).toBe('0.0.0.0');
     expect(environmentOf(services.gateway).PORT).toBe('3000');
   });
@@ -433,6 +453,34 @@ describe('deploy/postgres/init-app-role.sh against the local Postgres', () => {
       },
     );
     expect(asApp).toEqual({ code: 0, out: `CREATE TABLE\n${role}\n` });
+  });
+});
+
+describe('the operator docs', () => {
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => ({ name, text: readFileSync(join(ROOT, 'docs', name), 'utf8') }));
+  const commands = docs.flatMap(({ name, text }) =>
+    [...text.matchAll(/docker compose[^\n`]*/g)].map((m) => [name, m[0]] as const),
+  );
+
+  it('runs one-off containers with --rm --no-deps (never starting the stack by the way)', () => {
+    const runs = commands.filter(([, c]) => / run /.test(c));
+    expect(runs.length).toBeGreaterThan(0);
+    for (const [name, command] of runs) {
+      expect([name, command]).toEqual([name, expect.stringMatching(/ run --rm --no-deps /)]);
+    }
+  });
+
+  it('never recreates only the gateway or restarts a service to apply .env.production', () => {
+    // `up -d gateway` left proxy-worker without new variables; `restart` re-reads nothing.
+    for (const [name, command] of commands) {
+      expect([name, command]).not.toEqual([
+        name,
+        expect.stringMatching(/ up -d (gateway|audit|proxy-worker)\b/),
+      ]);
+      expect([name, command]).not.toEqual([name, expect.stringMatching(/ restart\b/)]);
+    }
   });
 });
 
