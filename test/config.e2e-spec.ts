@@ -86,6 +86,32 @@ describe('configuration at start-up', () => {
     );
 
     it(
+      'refuses a placeholder CREDENTIALS_PUBLIC_KEY with exit 78, naming it',
+      async () => {
+        const value = 'change-me-run-npm-run-keys-generate';
+        const { code, output } = await startAndExit({ ...prod, CREDENTIALS_PUBLIC_KEY: value });
+        expect(code).toBe(78);
+        expect(output).toContain('CREDENTIALS_PUBLIC_KEY is a placeholder value');
+        expect(output).not.toContain(value);
+      },
+      SLOW,
+    );
+
+    it(
+      'refuses a placeholder password inside DATABASE_URL with exit 78, naming it',
+      async () => {
+        const password = `change-me-${randomSecret()}`;
+        const url = new URL(prod.DATABASE_URL ?? '');
+        url.password = password;
+        const { code, output } = await startAndExit({ ...prod, DATABASE_URL: url.toString() });
+        expect(code).toBe(78);
+        expect(output).toContain("DATABASE_URL's password is a placeholder value");
+        expect(output).not.toContain(password);
+      },
+      SLOW,
+    );
+
+    it(
       'refuses the removed bootstrap API_KEY instead of accepting an unlimited, unrevocable key',
       async () => {
         const value = randomSecret();

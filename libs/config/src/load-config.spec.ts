@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { ConfigError } from './config-error.js';
 import { loadConfig } from './load-config.js';
 
@@ -154,6 +155,23 @@ describe('loadConfig', () => {
       expect(err.message).not.toContain(value);
     });
 
+    it.each([
+      ['DATABASE_URL', (pw: string) => `postgres://gatehouse_app:${pw}@postgres:5432/gatehouse`],
+      ['REDIS_URL', (pw: string) => `redis://:${pw}@redis:6379`],
+    ] as const)('refuses a placeholder or short password inside %s', (name, url) => {
+      const placeholder = `change-me-${randomBytes(20).toString('hex')}`;
+      const err = configErrorFor({ ...good(), [name]: url(placeholder) });
+      expect(err.problems).toContain(
+        `${name}'s password is a placeholder value; generate one with \`openssl rand -hex 32\``,
+      );
+      expect(err.message).not.toContain(placeholder);
+      const short = randomBytes(8).toString('hex');
+      expect(configErrorFor({ ...good(), [name]: url(short) }).problems).toContain(
+        `${name}'s password is shorter than 32 characters`,
+      );
+      expect(() => loadConfig('gateway', { ...good(), [name]: url(secret()) })).not.toThrow();
+    });
+
     it.each(['*', 'https://a.example,*', ' * '])('refuses CORS_ORIGINS=%j', (origins) => {
       const err = configErrorFor({ ...good(), CORS_ORIGINS: origins });
       expect(err.message).toContain('CORS_ORIGINS');
@@ -184,7 +202,7 @@ describe('loadConfig', () => {
       expect(() =>
         loadConfig('proxy-worker', {
           ...env,
-          CREDENTIALS_PRIVATE_KEYS: randomBytes(48).toString('hex'),
+          CREDENTIALS_PRIVATE_KEYS: generateCredentialKeyPair().privateKey,
         }),
       ).not.toThrow();
       expect(() => loadConfig('audit', { ...env, AUDIT_CHAIN_KEY: secret() })).not.toThrow();
@@ -209,10 +227,14 @@ describe('loadConfig', () => {
     ] as const)('refuses to start %s holding %s, a secret it does not use', (app, name) => {
       const own: Record<string, Record<string, string>> = {
         gateway: { ADMIN_API_KEY: secret(), KEY_PEPPER: secret(), AUDIT_EVENT_KEY: secret() },
-        'proxy-worker': { CREDENTIALS_PRIVATE_KEYS: secret(), AUDIT_EVENT_KEY: secret() },
+        'proxy-worker': {
+          CREDENTIALS_PRIVATE_KEYS: generateCredentialKeyPair().privateKey,
+          AUDIT_EVENT_KEY: secret(),
+        },
         audit: { AUDIT_CHAIN_KEY: secret(), AUDIT_EVENT_KEY: secret() },
       };
-      const value = secret();
+      const value =
+        name === 'CREDENTIALS_PRIVATE_KEYS' ? generateCredentialKeyPair().privateKey : secret();
       let err: ConfigError | undefined;
       try {
         loadConfig(app, { NODE_ENV: 'production', ...own[app], [name]: value });
@@ -229,6 +251,26 @@ describe('loadConfig', () => {
       expect(() => loadConfig('proxy-worker', { NODE_ENV: 'production' })).toThrow(
         /CREDENTIALS_PRIVATE_KEYS is required in production/,
       );
+    });
+  });
+
+  describe('credential keys', () => {
+    it.each([
+      ['CREDENTIALS_PUBLIC_KEY', 'change-me-run-npm-run-keys-generate', 'a placeholder value'],
+      ['CREDENTIALS_PUBLIC_KEY', 'k1:not-a-key', 'not a valid key'],
+      [
+        'CREDENTIALS_PRIVATE_KEYS',
+        'change-me-run-npm-run-keys-generate-too',
+        'a placeholder value',
+      ],
+    ])('refuses %s set to %j, naming it (in every environment)', (name, value, what) => {
+      for (const NODE_ENV of ['development', 'production']) {
+        const err = configErrorFor({ NODE_ENV, DEV_SECRETS_FILE: secretsFile, [name]: value });
+        expect(err.problems).toEqual([
+          `${name} is ${what}; generate the pair with \`npm run keys:generate\``,
+        ]);
+        expect(err.message).not.toContain(value);
+      }
     });
   });
 

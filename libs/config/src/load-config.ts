@@ -13,6 +13,7 @@ import {
   loadOrCreateDevCredentialKeys,
   loadOrCreateDevSecrets,
 } from './dev-secrets.js';
+import { credentialKeyProblems, urlPasswordProblems } from './credential-key-rules.js';
 import { removedVariableProblems } from './removed-variables.js';
 import { weakSecretReason } from './secret-rules.js';
 
@@ -55,6 +56,8 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     );
   }
   const raw = parsed.data;
+  const badKeys = credentialKeyProblems(raw);
+  if (badKeys.length > 0) throw new ConfigError(badKeys);
   if (raw.NODE_ENV === 'production') {
     assertProductionReady(app, raw);
     return { config: raw as AppConfig };
@@ -118,6 +121,7 @@ function assertProductionReady(app: AppName, raw: RawConfig): void {
     if (twin) problems.push(`${name} must differ from ${twin}: one secret per purpose`);
     seen.set(value, name);
   }
+  problems.push(...urlPasswordProblems(raw));
   if (raw.CORS_ORIGINS.includes('*')) {
     problems.push('CORS_ORIGINS must list origins explicitly; "*" is refused in production');
   }
