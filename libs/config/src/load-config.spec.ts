@@ -266,9 +266,9 @@ describe('loadConfig', () => {
     ])('refuses %s set to %j, naming it (in every environment)', (name, value, what) => {
       for (const NODE_ENV of ['development', 'production']) {
         const err = configErrorFor({ NODE_ENV, DEV_SECRETS_FILE: secretsFile, [name]: value });
-        expect(err.problems).toEqual([
+        expect(err.problems).toContain(
           `${name} is ${what}; generate the pair with \`npm run keys:generate\``,
-        ]);
+        );
         expect(err.message).not.toContain(value);
       }
     });

@@ -57,11 +57,11 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
   }
   const raw = parsed.data;
   const badKeys = credentialKeyProblems(raw);
-  if (badKeys.length > 0) throw new ConfigError(badKeys);
   if (raw.NODE_ENV === 'production') {
-    assertProductionReady(app, raw);
+    assertProductionReady(app, raw, badKeys);
     return { config: raw as AppConfig };
   }
+  if (badKeys.length > 0) throw new ConfigError(badKeys);
   // A newcomer's `npm start` can store and use an upstream account without key ceremony.
   const credentialKeys =
     raw.NODE_ENV === 'development' &&
@@ -101,8 +101,9 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
   };
 }
 
-function assertProductionReady(app: AppName, raw: RawConfig): void {
-  const problems: string[] = [];
+/** Throws every production problem at once (`found`: those already found elsewhere). */
+function assertProductionReady(app: AppName, raw: RawConfig, found: string[]): void {
+  const problems: string[] = [...found];
   for (const name of REQUIRED_SECRETS[app]) {
     if (!raw[name]) problems.push(`${name} is required in production`);
   }
