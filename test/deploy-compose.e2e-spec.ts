@@ -464,11 +464,11 @@ describe('the operator docs', () => {
     [...text.matchAll(/docker compose[^\n`]*/g)].map((m) => [name, m[0]] as const),
   );
 
-  it('runs one-off containers with --rm --no-deps (never starting the stack by the way)', () => {
+  it('runs one-off containers with --rm --no-deps -T (no stack started, no CR in the output)', () => {
     const runs = commands.filter(([, c]) => / run /.test(c));
     expect(runs.length).toBeGreaterThan(0);
     for (const [name, command] of runs) {
-      expect([name, command]).toEqual([name, expect.stringMatching(/ run --rm --no-deps /)]);
+      expect([name, command]).toEqual([name, expect.stringMatching(/ run --rm --no-deps -T /)]);
     }
   });
 
