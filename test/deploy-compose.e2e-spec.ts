@@ -3,11 +3,13 @@ import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   constants,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +32,7 @@ type Service = {
   image?: string;
   build?: unknown;
   ports?: unknown[];
+  entrypoint?: string[] | string;
   networks?: string[] | Record<string, { ipv4_address?: string } | null>;
   environment?: Record<string, string | number | boolean | null> | string[];
   env_file?: string | string[];
@@ -357,6 +360,15 @@ describe('docker-compose.yml', () => {
       './deploy/postgres/init-app-role.sh:/docker-entrypoint-initdb.d/10-init-app-role.sh:ro',
     );
     accessSync(join(ROOT, 'deploy/postgres/init-app-role.sh'), constants.X_OK);
+    // The passwords are checked before the image's entrypoint, on every start.
+    expect(services.postgres.entrypoint).toEqual(['/gatehouse/entrypoint.sh']);
+    expect(services.postgres.command).toEqual(['postgres']);
+    for (const file of ['entrypoint.sh', 'check-db-secrets.sh']) {
+      expect(services.postgres.volumes).toContain(
+        `./deploy/postgres/${file}:/gatehouse/${file}:ro`,
+      );
+      accessSync(join(ROOT, 'deploy/postgres', file), constants.X_OK);
+    }
     expect(services.postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
     expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['postgres-data', 'redis-data']);
   });
@@ -398,16 +410,42 @@ describe('deploy/postgres/init-app-role.sh against the local Postgres', () => {
     ...overrides,
   });
 
-  it('refuses placeholder and short passwords', async () => {
-    for (const APP_DB_PASSWORD of ['change-me-app-db-password-openssl-rand-hex-32', 'q7Zx9w']) {
-      const res = await run(
+  it('refuses placeholder and short passwords before the image sets anything up', async () => {
+    // A stand-in for the image's docker-entrypoint.sh that only records it was reached.
+    const bin = mkdtempSync(join(tmpdir(), 'gatehouse-entrypoint-'));
+    const reached = join(bin, 'reached');
+    writeFileSync(join(bin, 'docker-entrypoint.sh'), `#!/bin/sh\necho "$@" > '${reached}'\n`, {
+      mode: 0o755,
+    });
+    const withFake = (env: Record<string, string>) => ({
+      ...env,
+      PATH: `${bin}:${process.env.PATH ?? ''}`,
+    });
+    try {
+      for (const [name, value] of [
+        ['APP_DB_PASSWORD', 'change-me-app-db-password-openssl-rand-hex-32'],
+        ['APP_DB_PASSWORD', 'q7Zx9w'],
+        ['POSTGRES_PASSWORD', 'change-me-postgres-password-openssl-rand-hex-32'],
+      ] as const) {
+        const res = await run(
+          'sh',
+          ['deploy/postgres/entrypoint.sh', 'postgres'],
+          withFake(initEnv({ [name]: value })),
+        );
+        expect(res.code).not.toBe(0);
+        expect(res.out).toContain(name);
+        expect(res.out).not.toContain(value);
+        expect(existsSync(reached)).toBe(false);
+      }
+      const ok = await run(
         'sh',
-        ['deploy/postgres/init-app-role.sh'],
-        initEnv({ APP_DB_PASSWORD }),
+        ['deploy/postgres/entrypoint.sh', 'postgres'],
+        withFake(initEnv({})),
       );
-      expect(res.code).not.toBe(0);
-      expect(res.out).toContain('APP_DB_PASSWORD');
-      expect(res.out).not.toContain(APP_DB_PASSWORD);
+      expect(ok.code).toBe(0);
+      expect(readFileSync(reached, 'utf8').trim()).toBe('postgres');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
     }
     expect((await psql(`SELECT count(*) FROM pg_roles WHERE rolname = '${role}'`)).out.trim()).toBe(
       '0',

@@ -10,28 +10,8 @@ set -eu
 : "${APP_DB_PASSWORD:?APP_DB_PASSWORD is required (the password in DATABASE_URL)}"
 : "${POSTGRES_DB:?POSTGRES_DB is required}"
 
-# The same rule the apps apply to their secrets: no placeholder, at least 32 characters.
-for name in APP_DB_PASSWORD POSTGRES_PASSWORD; do
-  eval "value=\${$name:-}"
-  case "$value" in
-    change-me* | your-* | example*)
-      echo "init-app-role: $name is a placeholder; generate one with: openssl rand -hex 32" >&2
-      exit 1
-      ;;
-  esac
-  if [ "${#value}" -lt 32 ]; then
-    echo "init-app-role: $name is shorter than 32 characters; generate one with: openssl rand -hex 32" >&2
-    exit 1
-  fi
-done
-if [ "$APP_DB_USER" = "${POSTGRES_USER:-postgres}" ]; then
-  echo "init-app-role: APP_DB_USER must differ from the superuser POSTGRES_USER" >&2
-  exit 1
-fi
-if [ "$APP_DB_PASSWORD" = "${POSTGRES_PASSWORD:-}" ]; then
-  echo "init-app-role: APP_DB_PASSWORD must differ from POSTGRES_PASSWORD" >&2
-  exit 1
-fi
+# The passwords were checked before setup began (entrypoint.sh runs check-db-secrets.sh on every
+# start, before the image's entrypoint): a bad one never gets this far.
 
 # Values go in as psql variables read from the environment with \getenv (:'x' quotes a
 # literal, :"x" an identifier): never spliced into SQL text, never on a command line.

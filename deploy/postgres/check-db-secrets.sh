@@ -1,0 +1,35 @@
+#!/bin/sh
+# The database's secrets, checked before Postgres sets anything up: the same rules the apps apply
+# to theirs (no placeholder, at least 32 characters, one secret per purpose). Run by entrypoint.sh
+# on every start, before the image's own entrypoint, so a bad password stops the first start
+# before a data directory exists, and an operator can fix .env.production and start again
+# instead of being left with a half-initialised volume. Names the variable, never its value.
+set -eu
+
+: "${APP_DB_USER:?APP_DB_USER is required (the role in DATABASE_URL)}"
+: "${APP_DB_PASSWORD:?APP_DB_PASSWORD is required (the password in DATABASE_URL)}"
+: "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is required}"
+
+# The same rule the apps apply to their secrets: no placeholder, at least 32 characters.
+for name in APP_DB_PASSWORD POSTGRES_PASSWORD; do
+  eval "value=\${$name:-}"
+  case "$value" in
+    change-me* | your-* | example*)
+      echo "check-db-secrets: $name is a placeholder; generate one with: openssl rand -hex 32" >&2
+      exit 1
+      ;;
+  esac
+  if [ "${#value}" -lt 32 ]; then
+    echo "check-db-secrets: $name is shorter than 32 characters; generate one with: openssl rand -hex 32" >&2
+    exit 1
+  fi
+done
+if [ "$APP_DB_USER" = "${POSTGRES_USER:-postgres}" ]; then
+  echo "check-db-secrets: APP_DB_USER must differ from the superuser POSTGRES_USER" >&2
+  exit 1
+fi
+if [ "$APP_DB_PASSWORD" = "${POSTGRES_PASSWORD:-}" ]; then
+  echo "check-db-secrets: APP_DB_PASSWORD must differ from POSTGRES_PASSWORD" >&2
+  exit 1
+fi
+
