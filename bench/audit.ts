@@ -3,6 +3,7 @@
  * realistic request.completed events (as proxy-worker's AuditProducer queues them), and probes
  * of the queue's backlog and of the audit_events table.
  */
+import { auditEventMac } from '@gatehouse/audit';
 import {
   AUDIT_EVENT_VERSION,
   AUDIT_JOB_NAME,
@@ -90,16 +91,23 @@ export function requestCompletedEvent(i: number): AuditEvent {
   };
 }
 
-/** Adds `count` events with `Queue.addBulk`, `chunk` jobs per call; returns the seconds it took. */
+/**
+ * Adds `count` events with `Queue.addBulk`, `chunk` jobs per call, each signed with `macKey` as
+ * a producer app signs it (the audit app dead-letters unsigned ones); returns the seconds it took.
+ */
 export async function fillAuditQueue(
   audit: AuditQueue,
   count: number,
+  macKey: string,
   chunk = 1_000,
 ): Promise<number> {
   const start = performance.now();
   for (let done = 0; done < count; done += chunk) {
     const n = Math.min(chunk, count - done);
-    const events = Array.from({ length: n }, (_, k) => requestCompletedEvent(done + k));
+    const events = Array.from({ length: n }, (_, k) => {
+      const event = requestCompletedEvent(done + k);
+      return { ...event, mac: auditEventMac(macKey, event) };
+    });
     await audit.queue.addBulk(
       events.map((event) => ({
         name: AUDIT_JOB_NAME,

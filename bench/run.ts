@@ -505,7 +505,7 @@ async function caseAuditThroughput(sys: BenchSystem): Promise<void> {
     log(
       `audit: queueing ${AUDIT_EVENTS} request.completed events with the audit app stopped (load ${load()})`,
     );
-    const produceS = await fillAuditQueue(queue, AUDIT_EVENTS);
+    const produceS = await fillAuditQueue(queue, AUDIT_EVENTS, sys.auditEventKey);
     log(
       `  queued in ${produceS.toFixed(1)} s (${rate(AUDIT_EVENTS / produceS)}), backlog ${await queue.backlog()}; starting the audit app`,
     );

@@ -144,6 +144,8 @@ export type BenchSystem = {
   clientKey: string;
   /** The benchmark's own database (the one every app uses). */
   databaseUrl: string;
+  /** AUDIT_EVENT_KEY of every app: events put on the audit queue by hand are signed with it. */
+  auditEventKey: string;
   /** Base URL (…/v1) of the mock with this behaviour; also an account's base_url. */
   mockBase(delayMs: number, chunks?: number, intervalMs?: number): string;
   startFloorWorker(queue: string, concurrency: number): Promise<Child>;
@@ -222,6 +224,8 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       ADMIN_API_KEY: adminKey,
       KEY_PEPPER: randomBytes(32).toString('hex'),
       AUDIT_EVENT_KEY: randomBytes(32).toString('hex'),
+      // Read by the audit app alone (the others, in test mode, ignore it).
+      AUDIT_CHAIN_KEY: randomBytes(32).toString('hex'),
       CREDENTIALS_PUBLIC_KEY: pair.publicKey,
       CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
       RATE_LIMIT_KEY_PER_MIN: '1000000',
@@ -308,6 +312,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       mockUrl,
       clientKey,
       databaseUrl: dbUrl.toString(),
+      auditEventKey: env.AUDIT_EVENT_KEY ?? '',
       mockBase,
       startFloorWorker: async (queue, concurrency) => {
         const floor = spawnNode('floor-worker', resolve(DIST, 'bench/floor-worker.js'), {
