@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { type Job, type JobsOptions, type Queue, QueueEvents } from 'bullmq';
 import { randomUUID } from 'node:crypto';
+import { bounded } from '../system/bounded.js';
 
 export type MaintenanceOutcome<T> =
   { status: 'completed'; job_id: string; result: T } | { status: 'queued'; job_id: string };
@@ -75,21 +76,16 @@ export class MaintenanceClient implements OnApplicationShutdown {
     data: object,
     options: JobsOptions,
   ): Promise<Job> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        this.queue.add(name, data, { ...options, jobId }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
-        }),
-      ]);
+      return await bounded(
+        () => this.queue.add(name, data, { ...options, jobId }),
+        ENQUEUE_TIMEOUT_MS,
+      );
     } catch (err) {
       this.logger.warn(`could not enqueue ${name}: ${(err as Error).message}`);
       throw new ServiceUnavailableException(
         'The maintenance queue is unavailable; try again shortly',
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -104,20 +100,12 @@ export class MaintenanceClient implements OnApplicationShutdown {
       );
     }
     const events = this.queueEvents;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        events.waitUntilReady(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('queue events not ready')), ENQUEUE_TIMEOUT_MS);
-        }),
-      ]);
+      await bounded(() => events.waitUntilReady(), ENQUEUE_TIMEOUT_MS);
     } catch {
       throw new ServiceUnavailableException(
         'The maintenance queue is unavailable; try again shortly',
       );
-    } finally {
-      clearTimeout(timer);
     }
     return events;
   }

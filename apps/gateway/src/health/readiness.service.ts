@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { InjectRedis } from '@gatehouse/queue';
+import { bounded } from '../system/bounded.js';
 
 const CHECK_TIMEOUT_MS = 1_000;
 
@@ -51,16 +52,10 @@ export class ReadinessService {
 }
 
 async function probe(run: () => Promise<unknown>): Promise<'up' | 'down'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
-  });
   try {
-    await Promise.race([run(), timedOut]);
+    await bounded(run, CHECK_TIMEOUT_MS);
     return 'up';
   } catch {
     return 'down';
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -13,6 +13,7 @@ import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BroadcastPublisher } from '../events/broadcast.publisher.js';
+import { bounded } from '../system/bounded.js';
 
 // Enqueueing is a few Redis round trips; longer means Redis is in trouble.
 const ENQUEUE_TIMEOUT_MS = 2_000;
@@ -33,19 +34,14 @@ export class ProxyQueue {
   /** Fails fast with 503 while Redis is unreachable, instead of letting the request hang. */
   async enqueue(data: ProxyJobData): Promise<void> {
     if (this.redis.status !== 'ready') throw unavailable();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.queue.add(PROXY_JOB_NAME, data, { ...PROXY_JOB_OPTIONS, jobId: data.requestId }),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
-        }),
-      ]);
+      await bounded(
+        () => this.queue.add(PROXY_JOB_NAME, data, { ...PROXY_JOB_OPTIONS, jobId: data.requestId }),
+        ENQUEUE_TIMEOUT_MS,
+      );
     } catch (err) {
       this.logger.warn(`could not enqueue: ${(err as Error).message}`);
       throw unavailable();
-    } finally {
-      clearTimeout(timer);
     }
   }
 
