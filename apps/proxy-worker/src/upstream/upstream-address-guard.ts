@@ -74,11 +74,8 @@ export function mayConnect(
 ): boolean {
   if (policy.allowPrivate || policy.hosts.has(hostname.toLowerCase())) return true;
   const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  // BlockList checks an IPv4-mapped IPv6 address (::ffff:a.b.c.d) against IPv4 rules too.
   if (policy.networks.check(address, family)) return true;
-  if (family === 'ipv6' && address.toLowerCase().startsWith('::ffff:')) {
-    const v4 = address.slice(7);
-    if (isIP(v4) === 4) return !NOT_PUBLIC.check(v4, 'ipv4') || policy.networks.check(v4, 'ipv4');
-  }
   return !NOT_PUBLIC.check(address, family);
 }
 
