@@ -28,19 +28,3 @@ export function credentialKeyProblems(raw: {
   check('CREDENTIALS_PRIVATE_KEYS', raw.CREDENTIALS_PRIVATE_KEYS, parsePrivateKeyring);
   return problems;
 }
-
-/** Weak or placeholder passwords inside the connection URLs, which hold secrets too. */
-export function urlPasswordProblems(raw: { DATABASE_URL: string; REDIS_URL: string }): string[] {
-  const problems: string[] = [];
-  for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
-    let password: string;
-    try {
-      password = decodeURIComponent(new URL(raw[name]).password);
-    } catch {
-      continue; // the schema has checked it is a URL
-    }
-    const reason = password ? weakSecretReason(password) : undefined;
-    if (reason) problems.push(`${name}'s password ${reason}`);
-  }
-  return problems;
-}

@@ -13,9 +13,9 @@ import {
   loadOrCreateDevCredentialKeys,
   loadOrCreateDevSecrets,
 } from './dev-secrets.js';
-import { credentialKeyProblems, urlPasswordProblems } from './credential-key-rules.js';
+import { credentialKeyProblems } from './credential-key-rules.js';
 import { removedVariableProblems } from './removed-variables.js';
-import { weakSecretReason } from './secret-rules.js';
+import { urlPasswordProblems, weakSecretReason } from './secret-rules.js';
 
 /** Secrets each app cannot run without. */
 const REQUIRED_SECRETS: Record<AppName, readonly SecretVariable[]> = {

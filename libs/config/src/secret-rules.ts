@@ -22,3 +22,19 @@ export function weakSecretReason(value: string): string | undefined {
   }
   return undefined;
 }
+
+/** Weak or placeholder passwords inside the connection URLs, which hold secrets too. */
+export function urlPasswordProblems(raw: { DATABASE_URL: string; REDIS_URL: string }): string[] {
+  const problems: string[] = [];
+  for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
+    let password: string;
+    try {
+      password = decodeURIComponent(new URL(raw[name]).password);
+    } catch {
+      continue; // the schema has checked it is a URL
+    }
+    const reason = password ? weakSecretReason(password) : undefined;
+    if (reason) problems.push(`${name}'s password ${reason}`);
+  }
+  return problems;
+}
