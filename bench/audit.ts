@@ -3,7 +3,7 @@
  * realistic request.completed events (as proxy-worker's AuditProducer queues them), and probes
  * of the queue's backlog and of the audit_events table.
  */
-import { auditEventMac } from '@gatehouse/audit';
+import { signedAuditEvent } from '@gatehouse/audit';
 import {
   AUDIT_EVENT_VERSION,
   AUDIT_JOB_NAME,
@@ -104,10 +104,9 @@ export async function fillAuditQueue(
   const start = performance.now();
   for (let done = 0; done < count; done += chunk) {
     const n = Math.min(chunk, count - done);
-    const events = Array.from({ length: n }, (_, k) => {
-      const event = requestCompletedEvent(done + k);
-      return { ...event, mac: auditEventMac(macKey, event) };
-    });
+    const events = Array.from({ length: n }, (_, k) =>
+      signedAuditEvent(macKey, requestCompletedEvent(done + k)),
+    );
     await audit.queue.addBulk(
       events.map((event) => ({
         name: AUDIT_JOB_NAME,

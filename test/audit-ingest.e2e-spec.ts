@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import {
   auditQueue,
-  signedAuditEvent,
+  asProduced,
   chainRows,
   countRows,
   dbClient,
@@ -240,7 +240,7 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     await produce(queue, [unsigned], undefined);
     await produce(queue, [foreign], randomBytes(32).toString('hex'));
     // Signed with the right key, then changed on the way (as someone with Redis access could).
-    const staged = signedAuditEvent(altered, env.env.AUDIT_EVENT_KEY) as Record<string, unknown>;
+    const staged = asProduced(altered, env.env.AUDIT_EVENT_KEY) as Record<string, unknown>;
     await produce(queue, [{ ...staged, actor: 'system' }], undefined);
     await produce(queue, [good], env.env.AUDIT_EVENT_KEY);
 

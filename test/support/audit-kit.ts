@@ -1,10 +1,10 @@
 import {
-  auditEventMac,
   ChainKeys,
   firstBrokenLink,
   GENESIS_HASH,
   legacyChainHash,
   pickChained,
+  signedAuditEvent,
   type StoredLink,
 } from '@gatehouse/audit';
 import { AUDIT_JOB_NAME, type AuditEvent, redisOptionsFromUrl } from '@gatehouse/queue';
@@ -58,7 +58,7 @@ export async function produce(
   await queue.addBulk(
     events.map((event) => ({
       name: AUDIT_JOB_NAME,
-      data: signedAuditEvent(event, macKey),
+      data: asProduced(event, macKey),
       opts: {
         jobId: (event as { id?: unknown } | null)?.id as string | undefined,
         removeOnComplete: true,
@@ -162,10 +162,9 @@ export async function settledCounts(
 }
 
 /** `event` as a producer app holding `macKey` sends it (unchanged when there is no key). */
-export function signedAuditEvent(event: unknown, macKey: string | undefined): unknown {
+export function asProduced(event: unknown, macKey: string | undefined): unknown {
   if (macKey === undefined || typeof event !== 'object' || event === null || Array.isArray(event)) {
     return event;
   }
-  const wire = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
-  return { ...wire, mac: auditEventMac(macKey, wire) };
+  return signedAuditEvent(macKey, event);
 }

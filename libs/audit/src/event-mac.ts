@@ -12,6 +12,15 @@ export function auditEventMac(key: string, event: object): string {
   return createHmac('sha256', key).update(canonicalJson(signed)).digest('base64url');
 }
 
+/**
+ * `event` as the audit app will read it, with its MAC: after the JSON round trip the queue makes
+ * (dates become strings, undefined fields go), so producer and audit app MAC the same bytes.
+ */
+export function signedAuditEvent<T extends object>(key: string, event: T): T & { mac: string } {
+  const wire = JSON.parse(JSON.stringify(event)) as T;
+  return { ...wire, mac: auditEventMac(key, wire) };
+}
+
 /** Whether `raw` carries a MAC made with `key` over exactly its other fields. */
 export function hasValidAuditEventMac(key: string, raw: unknown): boolean {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;

@@ -1,4 +1,4 @@
-import { auditEventMac } from '@gatehouse/audit';
+import { signedAuditEvent } from '@gatehouse/audit';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
@@ -42,18 +42,13 @@ export class AuditProducer implements OnApplicationShutdown {
   }
 
   emit(input: AuditInput): void {
-    // Signed as the audit app will read it: after the JSON round trip the queue makes (dates
-    // become strings, undefined fields go), so both sides MAC the same bytes.
-    const event = JSON.parse(
-      JSON.stringify({
-        ...input,
-        v: AUDIT_EVENT_VERSION,
-        id: randomUUID(),
-        at: input.at ?? new Date().toISOString(),
-      }),
-    ) as AuditEvent;
-    event.mac = auditEventMac(this.macKey, event);
-    this.buffer.push(event);
+    const event: AuditEvent = {
+      ...input,
+      v: AUDIT_EVENT_VERSION,
+      id: randomUUID(),
+      at: input.at ?? new Date().toISOString(),
+    };
+    this.buffer.push(signedAuditEvent(this.macKey, event));
     if (this.buffer.length >= FLUSH_AT_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
   }
