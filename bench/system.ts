@@ -230,6 +230,10 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
       RATE_LIMIT_KEY_PER_MIN: '1000000',
       RATE_LIMIT_IP_PER_MIN: '1000000',
+      // Like the rates: one key and one address carry every client of every case, and at 256
+      // clients a cap of 256 refuses the overlap between one phase's last requests and the next's.
+      KEY_MAX_CONCURRENT: '100000',
+      STREAMS_MAX_PER_IP: '100000',
       // No PROXY_WORKER_CONCURRENCY: the bench measures proxy-worker with the product's default.
       // The mock upstream is on loopback, which the worker refuses unless allowed.
       UPSTREAM_ALLOWED_HOSTS: '127.0.0.1',
