@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { APP_DB_PASSWORD_VARIABLES } from '@gatehouse/config';
+import { randomSecret } from './test-env.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -15,11 +17,22 @@ export type SpawnedApp = {
   stop(): Promise<number | null>;
 };
 
+/**
+ * In production mode each app logs in as its own database role, as in compose: given its role's
+ * password unless the suite chose otherwise. Local Postgres trusts loopback, so the password
+ * itself is not checked; which role logs in is.
+ */
+function withOwnRole(app: AppName, env: Record<string, string>): Record<string, string> {
+  const variable = APP_DB_PASSWORD_VARIABLES[app];
+  if (env.NODE_ENV !== 'production' || variable in env) return env;
+  return { ...env, [variable]: randomSecret() };
+}
+
 /** Runs a built app (`npm run build` first) as its own process, as production does. */
 export function spawnApp(app: AppName, env: Record<string, string>): SpawnedApp {
   const child = spawn(process.execPath, [resolve(ROOT, `dist/apps/${app}/src/main.js`)], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...withOwnRole(app, env) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { migrateAsOwner } from './db-roles.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { createRedisNamespace, TEST_REDIS_URL } from './test-redis.js';
 
@@ -46,6 +47,11 @@ export async function createTestEnv(
   const clean = Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
   );
+  if (clean.NODE_ENV === 'production' && !('DB_RUN_MIGRATIONS' in clean)) {
+    // As compose's `migrate` service: the owner migrates once, the apps (their own roles) never.
+    await migrateAsOwner({ ...clean, NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+    clean.DB_RUN_MIGRATIONS = 'false';
+  }
   return {
     env: clean,
     adminKey: clean.ADMIN_API_KEY ?? adminKey,

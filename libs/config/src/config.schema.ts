@@ -45,6 +45,12 @@ export const SECRET_VARIABLES = [
   'CREDENTIALS_PRIVATE_KEYS',
   'AUDIT_EVENT_KEY',
   'AUDIT_CHAIN_KEY',
+  'REDIS_PASSWORD',
+  'POSTGRES_PASSWORD',
+  'APP_DB_PASSWORD',
+  'GATEWAY_DB_PASSWORD',
+  'PROXY_WORKER_DB_PASSWORD',
+  'AUDIT_DB_PASSWORD',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -61,7 +67,23 @@ const configShape = z.object({
 
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/gatehouse'),
   DB_RUN_MIGRATIONS: bool.default(true),
+  /**
+   * Who logs in, when DATABASE_URL says only where (compose: .env.postgres). The database owner,
+   * for migrations (the CLI); each app its own role (connection-credentials.ts).
+   */
+  APP_DB_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain lower-case role name')
+    .optional(),
+  APP_DB_PASSWORD: z.string().optional(),
+  GATEWAY_DB_PASSWORD: z.string().optional(),
+  PROXY_WORKER_DB_PASSWORD: z.string().optional(),
+  AUDIT_DB_PASSWORD: z.string().optional(),
+  /** The Postgres superuser's; operators only. Named so that an app holding it is refused. */
+  POSTGRES_PASSWORD: z.string().optional(),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** Redis's password, when REDIS_URL carries none (compose: .env.redis, shared with Redis). */
+  REDIS_PASSWORD: z.string().optional(),
   /** Namespace for every Redis key and pub/sub channel of this deployment. */
   REDIS_KEY_PREFIX: z
     .string()

@@ -5,3 +5,4 @@ export * from './dev-secrets.js';
 export * from './load-config.js';
 export * from './secret-rules.js';
 export * from './announce-dev-admin-key.js';
+export * from './connection-credentials.js';

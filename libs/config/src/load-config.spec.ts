@@ -88,11 +88,13 @@ describe('loadConfig', () => {
   });
 
   describe('in production', () => {
-    const good = (): Record<string, string> => ({
+    const good = (): Record<string, string> => goodProduction();
+    const goodProduction = (): Record<string, string> => ({
       NODE_ENV: 'production',
       ADMIN_API_KEY: secret(),
       KEY_PEPPER: secret(),
       AUDIT_EVENT_KEY: secret(),
+      GATEWAY_DB_PASSWORD: secret(),
       DEV_SECRETS_FILE: secretsFile,
     });
 
@@ -156,9 +158,17 @@ describe('loadConfig', () => {
     });
 
     it.each([
-      ['DATABASE_URL', (pw: string) => `postgres://gatehouse_app:${pw}@postgres:5432/gatehouse`],
+      [
+        'DATABASE_URL',
+        (pw: string) => `postgres://gatehouse_gateway:${pw}@postgres:5432/gatehouse`,
+      ],
       ['REDIS_URL', (pw: string) => `redis://:${pw}@redis:6379`],
     ] as const)('refuses a placeholder or short password inside %s', (name, url) => {
+      // The password is in the URL, so not in a variable too.
+      const good = (): Record<string, string | undefined> => ({
+        ...goodProduction(),
+        ...(name === 'DATABASE_URL' ? { GATEWAY_DB_PASSWORD: undefined } : {}),
+      });
       const placeholder = `change-me-${randomBytes(20).toString('hex')}`;
       const err = configErrorFor({ ...good(), [name]: url(placeholder) });
       expect(err.problems).toContain(
@@ -187,6 +197,7 @@ describe('loadConfig', () => {
         NODE_ENV: 'production',
         KEY_PEPPER: 'short',
         AUDIT_EVENT_KEY: secret(),
+        GATEWAY_DB_PASSWORD: secret(),
         CORS_ORIGINS: '*',
       });
       expect(err.problems).toHaveLength(3);
@@ -203,9 +214,12 @@ describe('loadConfig', () => {
         loadConfig('proxy-worker', {
           ...env,
           CREDENTIALS_PRIVATE_KEYS: generateCredentialKeyPair().privateKey,
+          PROXY_WORKER_DB_PASSWORD: secret(),
         }),
       ).not.toThrow();
-      expect(() => loadConfig('audit', { ...env, AUDIT_CHAIN_KEY: secret() })).not.toThrow();
+      expect(() =>
+        loadConfig('audit', { ...env, AUDIT_CHAIN_KEY: secret(), AUDIT_DB_PASSWORD: secret() }),
+      ).not.toThrow();
       expect(existsSync(secretsFile)).toBe(false);
     });
 
@@ -224,14 +238,29 @@ describe('loadConfig', () => {
       ['audit', 'ADMIN_API_KEY'],
       ['audit', 'KEY_PEPPER'],
       ['audit', 'CREDENTIALS_PRIVATE_KEYS'],
+      ['gateway', 'AUDIT_DB_PASSWORD'],
+      ['gateway', 'APP_DB_PASSWORD'],
+      ['gateway', 'POSTGRES_PASSWORD'],
+      ['proxy-worker', 'GATEWAY_DB_PASSWORD'],
+      ['audit', 'PROXY_WORKER_DB_PASSWORD'],
     ] as const)('refuses to start %s holding %s, a secret it does not use', (app, name) => {
       const own: Record<string, Record<string, string>> = {
-        gateway: { ADMIN_API_KEY: secret(), KEY_PEPPER: secret(), AUDIT_EVENT_KEY: secret() },
+        gateway: {
+          ADMIN_API_KEY: secret(),
+          KEY_PEPPER: secret(),
+          AUDIT_EVENT_KEY: secret(),
+          GATEWAY_DB_PASSWORD: secret(),
+        },
         'proxy-worker': {
           CREDENTIALS_PRIVATE_KEYS: generateCredentialKeyPair().privateKey,
           AUDIT_EVENT_KEY: secret(),
+          PROXY_WORKER_DB_PASSWORD: secret(),
         },
-        audit: { AUDIT_CHAIN_KEY: secret(), AUDIT_EVENT_KEY: secret() },
+        audit: {
+          AUDIT_CHAIN_KEY: secret(),
+          AUDIT_EVENT_KEY: secret(),
+          AUDIT_DB_PASSWORD: secret(),
+        },
       };
       const value =
         name === 'CREDENTIALS_PRIVATE_KEYS' ? generateCredentialKeyPair().privateKey : secret();
@@ -247,10 +276,125 @@ describe('loadConfig', () => {
       expect(err?.message).not.toContain(value);
     });
 
+    it('refuses an app that would connect as the database owner, naming its password variable', () => {
+      const err = configErrorFor({
+        ...good(),
+        GATEWAY_DB_PASSWORD: undefined,
+        DATABASE_URL: `postgres://gatehouse_app:${secret()}@postgres:5432/gatehouse`,
+      });
+      expect(err.problems).toContain(
+        'gateway must connect to the database as its own role gatehouse_gateway in production: ' +
+          'set GATEWAY_DB_PASSWORD (docs/upgrading.md)',
+      );
+    });
+
+    it('accepts a URL that already names the app role', () => {
+      const password = secret();
+      const { config } = loadConfig('gateway', {
+        ...good(),
+        GATEWAY_DB_PASSWORD: undefined,
+        DATABASE_URL: `postgres://gatehouse_gateway:${password}@postgres:5432/gatehouse`,
+      });
+      expect(new URL(config.DATABASE_URL).username).toBe('gatehouse_gateway');
+    });
+
+    it('refuses two roles sharing one password, without showing it', () => {
+      const shared = secret();
+      const err = configErrorFor({
+        ...good(),
+        GATEWAY_DB_PASSWORD: shared,
+        REDIS_PASSWORD: shared,
+      });
+      expect(err.problems).toContain(
+        'GATEWAY_DB_PASSWORD must differ from REDIS_PASSWORD: one secret per purpose',
+      );
+      expect(err.message).not.toContain(shared);
+    });
+
+    it('refuses a placeholder role password', () => {
+      const err = configErrorFor({
+        ...good(),
+        GATEWAY_DB_PASSWORD: 'change-me-gateway-db-password-openssl-rand-hex-32',
+      });
+      expect(err.message).toContain('GATEWAY_DB_PASSWORD is a placeholder value');
+    });
+
     it('requires the credential keyring for the proxy-worker', () => {
       expect(() => loadConfig('proxy-worker', { NODE_ENV: 'production' })).toThrow(
         /CREDENTIALS_PRIVATE_KEYS is required in production/,
       );
+    });
+  });
+
+  describe('connection credentials', () => {
+    const where = 'postgres://postgres:5432/gatehouse';
+    const base = (): Record<string, string> => ({
+      NODE_ENV: 'test',
+      DEV_SECRETS_FILE: secretsFile,
+      ADMIN_API_KEY: secret(),
+      KEY_PEPPER: secret(),
+      DATABASE_URL: where,
+      REDIS_URL: 'redis://redis:6379',
+    });
+
+    it.each([
+      ['gateway', 'GATEWAY_DB_PASSWORD', 'gatehouse_gateway'],
+      ['proxy-worker', 'PROXY_WORKER_DB_PASSWORD', 'gatehouse_proxy_worker'],
+      ['audit', 'AUDIT_DB_PASSWORD', 'gatehouse_audit'],
+    ] as const)('logs %s in as its own role with %s', (app, variable, role) => {
+      const password = `${secret()}/+@`; // characters a URL must encode
+      const { config } = loadConfig(app, {
+        ...base(),
+        AUDIT_CHAIN_KEY: secret(),
+        [variable]: password,
+      });
+      const url = new URL(config.DATABASE_URL);
+      expect(url.username).toBe(role);
+      expect(decodeURIComponent(url.password)).toBe(password);
+      expect(`${url.host}${url.pathname}`).toBe('postgres:5432/gatehouse');
+    });
+
+    it('logs the CLI (migrations) in as the owner APP_DB_USER', () => {
+      const password = secret();
+      const { config } = loadConfig('cli', {
+        ...base(),
+        APP_DB_USER: 'gatehouse_app',
+        APP_DB_PASSWORD: password,
+        GATEWAY_DB_PASSWORD: secret(),
+      });
+      const url = new URL(config.DATABASE_URL);
+      expect(url.username).toBe('gatehouse_app');
+      expect(url.password).toBe(password);
+    });
+
+    it('adds REDIS_PASSWORD to a REDIS_URL without one', () => {
+      const password = secret();
+      const { config } = loadConfig('gateway', { ...base(), REDIS_PASSWORD: password });
+      expect(new URL(config.REDIS_URL).password).toBe(password);
+    });
+
+    it('uses the URLs as given when no password variable is set', () => {
+      const { config } = loadConfig('gateway', base());
+      expect(config.DATABASE_URL).toBe(where);
+      expect(config.REDIS_URL).toBe('redis://redis:6379');
+    });
+
+    it('refuses a password in two places, without showing either', () => {
+      const inUrl = secret();
+      const inVariable = secret();
+      const err = configErrorFor({
+        ...base(),
+        DATABASE_URL: `postgres://gatehouse_gateway:${inUrl}@postgres:5432/gatehouse`,
+        GATEWAY_DB_PASSWORD: inVariable,
+        REDIS_URL: `redis://:${inUrl}@redis:6379`,
+        REDIS_PASSWORD: inVariable,
+      });
+      expect(err.problems).toEqual([
+        'DATABASE_URL carries a password while GATEWAY_DB_PASSWORD is set: keep the password in one place',
+        'REDIS_URL carries a password while REDIS_PASSWORD is set: keep the password in one place',
+      ]);
+      expect(err.message).not.toContain(inUrl);
+      expect(err.message).not.toContain(inVariable);
     });
   });
 

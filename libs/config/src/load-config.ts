@@ -13,6 +13,7 @@ import {
   loadOrCreateDevCredentialKeys,
   loadOrCreateDevSecrets,
 } from './dev-secrets.js';
+import { databaseRoleProblems, withConnectionCredentials } from './connection-credentials.js';
 import { credentialKeyProblems } from './credential-key-rules.js';
 import { removedVariableProblems } from './removed-variables.js';
 import { urlPasswordProblems, weakSecretReason } from './secret-rules.js';
@@ -32,9 +33,20 @@ const REQUIRED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
  * is run by the operator by hand and may hold what its command needs.
  */
 const USED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
-  gateway: ['ADMIN_API_KEY', 'KEY_PEPPER', 'AUDIT_EVENT_KEY'],
-  'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS', 'AUDIT_EVENT_KEY'],
-  audit: ['AUDIT_CHAIN_KEY', 'AUDIT_EVENT_KEY'],
+  gateway: [
+    'ADMIN_API_KEY',
+    'KEY_PEPPER',
+    'AUDIT_EVENT_KEY',
+    'REDIS_PASSWORD',
+    'GATEWAY_DB_PASSWORD',
+  ],
+  'proxy-worker': [
+    'CREDENTIALS_PRIVATE_KEYS',
+    'AUDIT_EVENT_KEY',
+    'REDIS_PASSWORD',
+    'PROXY_WORKER_DB_PASSWORD',
+  ],
+  audit: ['AUDIT_CHAIN_KEY', 'AUDIT_EVENT_KEY', 'REDIS_PASSWORD', 'AUDIT_DB_PASSWORD'],
   cli: SECRET_VARIABLES,
 };
 
@@ -55,10 +67,13 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
       parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
     );
   }
-  const raw = parsed.data;
-  const badKeys = credentialKeyProblems(raw);
+  const given = parsed.data;
+  const { urls, problems: loginProblems } = withConnectionCredentials(app, given);
+  const raw = { ...given, ...urls };
+  const badKeys = [...loginProblems, ...credentialKeyProblems(raw)];
   if (raw.NODE_ENV === 'production') {
-    assertProductionReady(app, raw, badKeys);
+    // The passwords are judged where they were given, before they were put into the URLs.
+    assertProductionReady(app, given, [...badKeys, ...databaseRoleProblems(app, raw.DATABASE_URL)]);
     return { config: raw as AppConfig };
   }
   if (badKeys.length > 0) throw new ConfigError(badKeys);
