@@ -67,19 +67,30 @@ const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
 const compose = parse(composeText, { merge: true }) as Compose;
 const services = compose.services;
 const serviceNames = Object.keys(services);
-const exampleText = readFileSync(join(ROOT, '.env.production.example'), 'utf8');
+/** The env files compose reads, each from its committed example. */
+const ENV_FILES = ['.env.production', '.env.postgres', '.env.redis', '.env.tunnel'] as const;
+const exampleTexts = Object.fromEntries(
+  ENV_FILES.map((file) => [file, readFileSync(join(ROOT, `${file}.example`), 'utf8')]),
+) as Record<(typeof ENV_FILES)[number], string>;
+const exampleText = Object.values(exampleTexts).join('\n');
 
 const EXPECTED_SERVICES = [
   'audit',
   'cloudflared',
   'gateway',
+  'migrate',
   'nginx',
   'postgres',
   'proxy-worker',
   'redis',
+  'tools',
 ];
-/** cloudflared's image has no shell or HTTP client to probe with; restart covers crashes. */
-const NO_HEALTHCHECK = ['cloudflared'];
+/**
+ * cloudflared's image has no shell or HTTP client to probe with (restart covers crashes);
+ * migrate and tools run once and exit.
+ */
+const NO_HEALTHCHECK = ['cloudflared', 'migrate', 'tools'];
+const ONE_OFF = ['migrate', 'tools'];
 const APPS = ['gateway', 'proxy-worker', 'audit'] as const;
 const SECRET_NAME = /(_KEYS?$|PASSWORD|SECRET|TOKEN|PEPPER)/;
 
@@ -105,14 +116,34 @@ function membersOf(network: string): string[] {
   return serviceNames.filter((name) => networksOf(services[name]).includes(network)).sort();
 }
 
-/** Active `NAME=value` lines of the example. */
-function exampleValues(): Record<string, string> {
+/** Active `NAME=value` lines of the examples (of all of them, or of the given text). */
+function exampleValues(text = exampleText): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of exampleText.split('\n')) {
+  for (const line of text.split('\n')) {
     const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
     if (m) out[m[1]] = m[2];
   }
   return out;
+}
+
+function envFilesOf(service: Service): string[] {
+  const files = service.env_file ?? [];
+  return Array.isArray(files) ? files : [files];
+}
+
+/**
+ * What a service's process sees, as compose builds it from the examples: its env files in order,
+ * then its own `environment` over them; blanked (empty) variables count as unset.
+ */
+function effectiveEnv(service: Service): Record<string, string> {
+  const fromFiles = Object.assign(
+    {},
+    ...envFilesOf(service).map((file) =>
+      exampleValues(exampleTexts[file as (typeof ENV_FILES)[number]]),
+    ),
+  ) as Record<string, string>;
+  const merged = { ...fromFiles, ...environmentOf(service) };
+  return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== ''));
 }
 
 /** Every variable the example names, set or commented out (`# NAME=value`). */
@@ -174,12 +205,14 @@ describe('docker-compose.yml', () => {
     expect(membersOf('internal')).toEqual([
       'audit',
       'gateway',
+      'migrate',
       'nginx',
       'postgres',
       'proxy-worker',
       'redis',
+      'tools',
     ]);
-    for (const name of ['gateway', 'audit', 'postgres', 'redis']) {
+    for (const name of ['gateway', 'audit', 'postgres', 'redis', 'migrate', 'tools']) {
       expect([name, networksOf(services[name])]).toEqual([name, ['internal']]);
     }
   });
@@ -238,7 +271,7 @@ describe('docker-compose.yml', () => {
         noNewPrivileges: (s.security_opt ?? []).includes('no-new-privileges:true'),
         capDrop: s.cap_drop,
         capAdd: s.cap_add ?? [],
-        restart: s.restart,
+        restart: ONE_OFF.includes(name) ? `one-off ${s.restart}` : s.restart,
         root: s.user === 'root' || s.user === '0' || s.user?.startsWith('0:') === true,
         hasLimits: Boolean(s.deploy?.resources?.limits?.memory && s.deploy.resources.limits.cpus),
       };
@@ -249,13 +282,13 @@ describe('docker-compose.yml', () => {
         noNewPrivileges: true,
         capDrop: ['ALL'],
         capAdd: [],
-        restart: 'unless-stopped',
+        restart: ONE_OFF.includes(name) ? 'one-off no' : 'unless-stopped',
         root: false,
         hasLimits: true,
       });
     }
     // Services whose images start as root are told to run as their unprivileged user.
-    for (const name of [...APPS, 'postgres', 'redis']) {
+    for (const name of [...APPS, ...ONE_OFF, 'postgres', 'redis']) {
       expect([name, services[name].user]).toEqual([name, expect.stringMatching(/^[a-z]+$/)]);
     }
   });
@@ -271,12 +304,22 @@ describe('docker-compose.yml', () => {
       const deps = services[name].depends_on ?? {};
       expect([name, Array.isArray(deps)]).toEqual([name, false]);
       for (const [dep, cond] of Object.entries(deps)) {
-        expect([name, dep, cond.condition]).toEqual([name, dep, 'service_healthy']);
-        expect(NO_HEALTHCHECK).not.toContain(dep);
+        // A one-off is waited for until it has succeeded; every other service until healthy.
+        const expected = ONE_OFF.includes(dep)
+          ? 'service_completed_successfully'
+          : 'service_healthy';
+        expect([name, dep, cond.condition]).toEqual([name, dep, expected]);
+        expect([...NO_HEALTHCHECK.filter((n) => !ONE_OFF.includes(n))]).not.toContain(dep);
       }
     }
     for (const app of APPS) {
-      expect(Object.keys(services[app].depends_on ?? {}).sort()).toEqual(['postgres', 'redis']);
+      expect(Object.keys(services[app].depends_on ?? {}).sort()).toEqual([
+        'migrate',
+        'postgres',
+        'redis',
+      ]);
+      // The apps never migrate: their roles may not change the schema.
+      expect(environmentOf(services[app]).DB_RUN_MIGRATIONS).toBe('false');
       expect(services[app].healthcheck?.test).toEqual([
         'CMD',
         'node',
@@ -289,22 +332,66 @@ describe('docker-compose.yml', () => {
     expect(services.nginx.depends_on).toEqual({
       gateway: { condition: 'service_healthy', restart: true },
     });
+    for (const name of ONE_OFF) {
+      expect([name, services[name].depends_on]).toEqual([
+        name,
+        { postgres: { condition: 'service_healthy' } },
+      ]);
+      expect(services[name].command).toEqual(['dist/scripts/prepare-database.js']);
+    }
   });
 
-  it('puts cloudflared, and only cloudflared, under the tunnel profile', () => {
+  it('starts cloudflared only with the tunnel profile, and tools never with `up`', () => {
     const profiled = serviceNames.filter((name) => services[name].profiles !== undefined);
-    expect(profiled).toEqual(['cloudflared']);
+    expect(profiled.sort()).toEqual(['cloudflared', 'tools']);
     expect(services.cloudflared.profiles).toEqual(['tunnel']);
-    expect(services.cloudflared.env_file).toBe('.env.production');
+    expect(services.tools.profiles).toEqual(['tools']);
   });
 
-  it('holds no secret literal: secrets come only from .env.production', () => {
+  it('gives each service only the env files it needs', () => {
+    const files = Object.fromEntries(
+      serviceNames.map((name) => [name, envFilesOf(services[name])]),
+    );
+    const app = ['.env.production', '.env.postgres', '.env.redis'];
+    expect(files).toEqual({
+      gateway: app,
+      'proxy-worker': app,
+      audit: app,
+      migrate: ['.env.production', '.env.postgres'],
+      tools: ['.env.production', '.env.postgres'],
+      postgres: ['.env.postgres'],
+      redis: ['.env.redis'],
+      cloudflared: ['.env.tunnel'],
+      nginx: [],
+    });
+  });
+
+  it('leaves each secret with exactly the services that use it', () => {
+    const holders = (secret: string) =>
+      serviceNames.filter((name) => effectiveEnv(services[name])[secret] !== undefined).sort();
+    const secrets = Object.keys(exampleValues()).filter((name) => SECRET_NAME.test(name));
+    expect(Object.fromEntries(secrets.map((name) => [name, holders(name)]))).toEqual({
+      ADMIN_API_KEY: ['gateway'],
+      KEY_PEPPER: ['gateway'],
+      AUDIT_EVENT_KEY: ['audit', 'gateway', 'proxy-worker'],
+      AUDIT_CHAIN_KEY: ['audit'],
+      // The public key is no secret; tools seals with it when resealing.
+      CREDENTIALS_PUBLIC_KEY: ['audit', 'gateway', 'migrate', 'proxy-worker', 'tools'],
+      CREDENTIALS_PRIVATE_KEYS: ['proxy-worker', 'tools'],
+      POSTGRES_PASSWORD: ['postgres'],
+      APP_DB_PASSWORD: ['migrate', 'postgres', 'tools'],
+      GATEWAY_DB_PASSWORD: ['gateway', 'postgres'],
+      PROXY_WORKER_DB_PASSWORD: ['postgres', 'proxy-worker'],
+      AUDIT_DB_PASSWORD: ['audit', 'postgres'],
+      REDIS_PASSWORD: ['audit', 'gateway', 'proxy-worker', 'redis'],
+      TUNNEL_TOKEN: ['cloudflared'],
+    });
+  });
+
+  it('holds no secret literal: secrets come only from the env files', () => {
     for (const name of serviceNames) {
       for (const [key, value] of Object.entries(environmentOf(services[name]))) {
         if (SECRET_NAME.test(key)) expect([name, key, value]).toEqual([name, key, '']);
-      }
-      if (services[name].env_file !== undefined) {
-        expect([name, services[name].env_file]).toEqual([name, '.env.production']);
       }
     }
     expect(composeText).not.toMatch(/\bsk-[A-Za-z0-9_-]{6,}/);
@@ -315,29 +402,6 @@ describe('docker-compose.yml', () => {
     // Compose interpolation only for the published port, never for a secret.
     const interpolated = [...composeText.matchAll(/(?<!\$)\$\{([A-Z_]+)/g)].map((m) => m[1]);
     expect([...new Set(interpolated)]).toEqual(['HTTP_PORT']);
-  });
-
-  it('gives the private credential keys to proxy-worker alone', () => {
-    const holders = serviceNames.filter(
-      (name) =>
-        services[name].env_file !== undefined &&
-        environmentOf(services[name]).CREDENTIALS_PRIVATE_KEYS !== '',
-    );
-    expect(holders).toEqual(['proxy-worker']);
-    expect(environmentOf(services['proxy-worker']).ADMIN_API_KEY).toBe('');
-    expect(environmentOf(services['proxy-worker']).KEY_PEPPER).toBe('');
-    for (const app of APPS) expect(environmentOf(services[app]).POSTGRES_PASSWORD).toBe('');
-  });
-
-  it('gives the audit chain key to audit alone, and the gateway secrets not to audit', () => {
-    const holders = serviceNames.filter(
-      (name) =>
-        services[name].env_file !== undefined &&
-        environmentOf(services[name]).AUDIT_CHAIN_KEY !== '',
-    );
-    expect(holders).toEqual(['audit']);
-    expect(environmentOf(services.audit).ADMIN_API_KEY).toBe('');
-    expect(environmentOf(services.audit).KEY_PEPPER).toBe('');
   });
 
   it('runs redis with a password, AOF and noeviction, probed via REDISCLI_AUTH', () => {
@@ -363,7 +427,7 @@ describe('docker-compose.yml', () => {
     // The passwords are checked before the image's entrypoint, on every start.
     expect(services.postgres.entrypoint).toEqual(['/gatehouse/entrypoint.sh']);
     expect(services.postgres.command).toEqual(['postgres']);
-    for (const file of ['entrypoint.sh', 'check-db-secrets.sh']) {
+    for (const file of ['entrypoint.sh', 'check-db-secrets.sh', 'app-roles.sh']) {
       expect(services.postgres.volumes).toContain(
         `./deploy/postgres/${file}:/gatehouse/${file}:ro`,
       );
@@ -395,9 +459,14 @@ describe('deploy/postgres/init-app-role.sh against the local Postgres', () => {
     expect((await psql(`CREATE DATABASE ${db}`)).code).toBe(0);
   });
 
+  const APP_ROLES = ['gatehouse_gateway', 'gatehouse_proxy_worker', 'gatehouse_audit'];
+
   afterAll(async () => {
     await psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     await psql(`DROP ROLE IF EXISTS ${role}`);
+    // The app roles are the server's, shared with every suite (which log in by trust): leave
+    // them without the passwords set here.
+    for (const r of APP_ROLES) await psql(`ALTER ROLE ${r} PASSWORD NULL`);
   });
 
   const initEnv = (overrides: Record<string, string>) => ({
@@ -407,8 +476,25 @@ describe('deploy/postgres/init-app-role.sh against the local Postgres', () => {
     POSTGRES_PASSWORD: randomBytes(32).toString('hex'),
     APP_DB_USER: role,
     APP_DB_PASSWORD: randomBytes(32).toString('hex'),
+    GATEWAY_DB_PASSWORD: randomBytes(32).toString('hex'),
+    PROXY_WORKER_DB_PASSWORD: randomBytes(32).toString('hex'),
+    AUDIT_DB_PASSWORD: randomBytes(32).toString('hex'),
+    // Where compose mounts app-roles.sh (/gatehouse), here.
+    GATEHOUSE_SCRIPTS: join(ROOT, 'deploy/postgres'),
     ...overrides,
   });
+
+  /** Each app role's (can log in, password hash). Reads pg_authid: the superuser's view. */
+  const appRoleLogins = async () =>
+    (
+      await psql(
+        `SELECT rolname, rolcanlogin, coalesce(rolpassword, '') FROM pg_authid
+          WHERE rolname IN ('${APP_ROLES.join("','")}') ORDER BY rolname`,
+      )
+    ).out
+      .trim()
+      .split('\n')
+      .map((line) => line.split('|'));
 
   it('refuses placeholder and short passwords before the image sets anything up', async () => {
     // A stand-in for the image's docker-entrypoint.sh that only records it was reached.
@@ -426,6 +512,8 @@ describe('deploy/postgres/init-app-role.sh against the local Postgres', () => {
         ['APP_DB_PASSWORD', 'change-me-app-db-password-openssl-rand-hex-32'],
         ['APP_DB_PASSWORD', 'q7Zx9w'],
         ['POSTGRES_PASSWORD', 'change-me-postgres-password-openssl-rand-hex-32'],
+        ['GATEWAY_DB_PASSWORD', 'change-me-gateway-db-password-openssl-rand-hex-32'],
+        ['AUDIT_DB_PASSWORD', ''],
       ] as const) {
         const res = await run(
           'sh',
@@ -434,9 +522,20 @@ describe('deploy/postgres/init-app-role.sh against the local Postgres', () => {
         );
         expect(res.code).not.toBe(0);
         expect(res.out).toContain(name);
-        expect(res.out).not.toContain(value);
+        if (value) expect(res.out).not.toContain(value);
         expect(existsSync(reached)).toBe(false);
       }
+      // One password for two roles would let one app log in as the other.
+      const shared = randomBytes(32).toString('hex');
+      const twin = await run(
+        'sh',
+        ['deploy/postgres/entrypoint.sh', 'postgres'],
+        withFake(initEnv({ GATEWAY_DB_PASSWORD: shared, AUDIT_DB_PASSWORD: shared })),
+      );
+      expect(twin.code).not.toBe(0);
+      expect(twin.out).toContain('AUDIT_DB_PASSWORD must differ from GATEWAY_DB_PASSWORD');
+      expect(twin.out).not.toContain(shared);
+      expect(existsSync(reached)).toBe(false);
       const ok = await run(
         'sh',
         ['deploy/postgres/entrypoint.sh', 'postgres'],
@@ -462,6 +561,19 @@ describe('deploy/postgres/init-app-role.sh against the local Postgres', () => {
     );
     expect(res.code).toBe(0);
     expect(res.out).not.toContain(password);
+    // The app roles can log in, each with a password (stored as a SCRAM verifier).
+    const logins = await appRoleLogins();
+    expect(logins.map(([name, canLogin]) => [name, canLogin])).toEqual(
+      [...APP_ROLES].sort().map((name) => [name, 't']),
+    );
+    for (const [, , hash] of logins) expect(hash).toMatch(/^SCRAM-SHA-256\$/);
+    // Run again by hand with a new password (an upgrade, a rotation): the login changes.
+    const before = new Map(logins.map(([name, , hash]) => [name, hash]));
+    const again = await run('sh', ['deploy/postgres/app-roles.sh'], initEnv({}));
+    expect(again.code).toBe(0);
+    for (const [name, , hash] of await appRoleLogins()) {
+      expect([name, hash === before.get(name)]).toEqual([name, false]);
+    }
     const attrs = await psql(
       `SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls
          FROM pg_roles WHERE rolname = '${role}'`,
@@ -522,15 +634,19 @@ describe('the operator docs', () => {
   });
 });
 
-describe('.env.production.example', () => {
+describe('the env file examples', () => {
+  const scriptVariables = (file: string) =>
+    [...readFileSync(join(ROOT, file), 'utf8').matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map(
+      (m) => m[1],
+    );
   const composeUses = new Set<string>([
     ...serviceNames.flatMap((name) => Object.keys(environmentOf(services[name]))),
     ...[...composeText.matchAll(/\$\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]),
-    ...[
-      ...readFileSync(join(ROOT, 'deploy/postgres/init-app-role.sh'), 'utf8').matchAll(
-        /\$\{?([A-Z][A-Z0-9_]*)/g,
-      ),
-    ].map((m) => m[1]),
+    ...['init-app-role.sh', 'app-roles.sh', 'check-db-secrets.sh'].flatMap((file) =>
+      scriptVariables(`deploy/postgres/${file}`),
+    ),
+    // Read by the cloudflared image itself.
+    'TUNNEL_TOKEN',
   ]);
   const schemaVariables = Object.keys(configSchema.shape);
   /** Refused in production, so the example must not offer them. */
@@ -567,11 +683,14 @@ describe('.env.production.example', () => {
       'ADMIN_API_KEY',
       'APP_DB_PASSWORD',
       'AUDIT_CHAIN_KEY',
+      'AUDIT_DB_PASSWORD',
       'AUDIT_EVENT_KEY',
       'CREDENTIALS_PRIVATE_KEYS',
       'CREDENTIALS_PUBLIC_KEY',
+      'GATEWAY_DB_PASSWORD',
       'KEY_PEPPER',
       'POSTGRES_PASSWORD',
+      'PROXY_WORKER_DB_PASSWORD',
       'REDIS_PASSWORD',
       'TUNNEL_TOKEN',
     ]);
@@ -579,23 +698,29 @@ describe('.env.production.example', () => {
       expect([name, values[name]]).toEqual([name, expect.stringMatching(/^change-me-/)]);
     expect(exampleText).toContain('openssl rand -hex 32');
     expect(exampleText).toContain('npm run keys:generate');
+    // The URLs say where; every password lives once, in the file of the service that owns it.
     const db = new URL(values.DATABASE_URL);
-    expect([db.hostname, db.username, decodeURIComponent(db.password), db.pathname]).toEqual([
+    expect([db.hostname, db.username, db.password, db.pathname]).toEqual([
       'postgres',
-      values.APP_DB_USER,
-      values.APP_DB_PASSWORD,
+      '',
+      '',
       '/gatehouse',
     ]);
     const redis = new URL(values.REDIS_URL);
-    expect([redis.hostname, decodeURIComponent(redis.password)]).toEqual([
-      'redis',
-      values.REDIS_PASSWORD,
-    ]);
+    expect([redis.hostname, redis.username, redis.password]).toEqual(['redis', '', '']);
+    for (const file of ENV_FILES) {
+      for (const name of Object.keys(exampleValues(exampleTexts[file]))) {
+        const others = ENV_FILES.filter(
+          (f) => f !== file && name in exampleValues(exampleTexts[f]),
+        );
+        expect([file, name, others]).toEqual([file, name, []]);
+      }
+    }
   });
 
   it.each(APPS)('cannot start %s as is: exit 78 naming the placeholders', async (app) => {
-    // As compose would: the env file, then the service's own environment over it.
-    const env = { ...exampleValues(), ...environmentOf(services[app]) };
+    // As compose would: the env files, then the service's own environment over them.
+    const env = effectiveEnv(services[app]);
     const proc = spawnApp(app, env);
     const code = await Promise.race([
       proc.exited,
