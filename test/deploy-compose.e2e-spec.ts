@@ -13,7 +13,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { configSchema } from '@gatehouse/config';
+import { APP_DB_ROLES, configSchema, loadConfig, REMOVED_VARIABLE_NAMES } from '@gatehouse/config';
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { Redis } from 'ioredis';
 import { parse } from 'yaml';
 import { freePort, type SpawnedApp, spawnApp, spawnGateway, waitFor } from './support/spawn-app.js';
@@ -158,10 +159,11 @@ function run(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 15_000,
+  cwd = ROOT,
 ): Promise<Run> {
   return new Promise((res, rej) => {
     const child = spawn(command, args, {
-      cwd: ROOT,
+      cwd,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -622,6 +624,55 @@ describe('the operator docs', () => {
     }
   });
 
+  it('uses no shell variable in a command that the doc never defines or explains', () => {
+    const known = new Set([...Object.keys(exampleValues()), 'HOME', 'PWD', 'USER', 'PATH']);
+    const undefinedOnes: string[] = [];
+    for (const { name, text } of docs) {
+      const code = [...text.matchAll(/```(?:sh|bash|cron)\n([\s\S]*?)```/g)].map((m) => m[1]);
+      const used = new Set(
+        code.flatMap((block) => [...block.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1])),
+      );
+      for (const variable of used) {
+        const defined =
+          known.has(variable) ||
+          new RegExp(`(^|[\\s;(])(export )?${variable}=`, 'm').test(text) ||
+          new RegExp(`\\b(read|for)\\b[^\\n]*\\b${variable}\\b`).test(text) ||
+          text.includes(`\`${variable}\``);
+        if (!defined) undefinedOnes.push(`${name}: ${variable}`);
+      }
+    }
+    expect(undefinedOnes).toEqual([]);
+  });
+
+  it('names only settings that exist', () => {
+    const nginxTemplate = readFileSync(
+      join(ROOT, 'nginx/templates/gatehouse.conf.template'),
+      'utf8',
+    );
+    const existing = new Set([
+      ...Object.keys(configSchema.shape),
+      ...exampleVariables(),
+      ...serviceNames.flatMap((name) => Object.keys(environmentOf(services[name]))),
+      ...[...nginxTemplate.matchAll(/\$\{([A-Z_]+)\}/g)].map((m) => m[1]),
+      // Removed settings, which the upgrade notes name.
+      ...REMOVED_VARIABLE_NAMES,
+      // Read by compose itself (interpolation).
+      ...[...composeText.matchAll(/(?<!\$)\$\{([A-Z_]+)/g)].map((m) => m[1]),
+    ]);
+    const unknown: string[] = [];
+    for (const { name, text } of docs) {
+      // Shell variables the doc itself sets or uses are not settings.
+      const local = new Set([
+        ...[...text.matchAll(/^\s*(?:export )?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]),
+        ...[...text.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]),
+      ]);
+      for (const [, variable] of text.matchAll(/`([A-Z][A-Z0-9]*_[A-Z0-9_]+)(?:=[^`]*)?`/g)) {
+        if (!local.has(variable) && !existing.has(variable)) unknown.push(`${name}: ${variable}`);
+      }
+    }
+    expect(unknown).toEqual([]);
+  });
+
   it('never recreates only the gateway or restarts a service to apply .env.production', () => {
     // `up -d gateway` left proxy-worker without new variables; `restart` re-reads nothing.
     for (const [name, command] of commands) {
@@ -630,6 +681,91 @@ describe('the operator docs', () => {
         expect.stringMatching(/ up -d (gateway|audit|proxy-worker)\b/),
       ]);
       expect([name, command]).not.toEqual([name, expect.stringMatching(/ restart\b/)]);
+    }
+  });
+});
+
+describe('the upgrade to per-service env files (docs/upgrading.md)', () => {
+  const upgrading = readFileSync(join(ROOT, 'docs/upgrading.md'), 'utf8');
+  const section = upgrading.slice(upgrading.indexOf('Upgrading to per-service env files'));
+  /** The section's first shell block: the split, as an operator pastes it. */
+  const split = (/```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '')
+    .split('\n')
+    .map((line) => line.replace(/^ {2}/, '')) // the block is indented under a list item
+    .join('\n');
+
+  it('turns a .env.production of the previous layout into files every app starts with', async () => {
+    expect(split).toContain('.env.postgres');
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-split-'));
+    try {
+      // The previous layout: one file holding every service's secrets, passwords in the URLs.
+      const secret = () => randomBytes(32).toString('hex');
+      const keys = generateCredentialKeyPair();
+      const [ownerPassword, redisPassword] = [secret(), secret()];
+      const old: Record<string, string> = {
+        ...exampleValues(exampleTexts['.env.production']),
+        ADMIN_API_KEY: secret(),
+        KEY_PEPPER: secret(),
+        AUDIT_EVENT_KEY: secret(),
+        AUDIT_CHAIN_KEY: secret(),
+        CREDENTIALS_PUBLIC_KEY: keys.publicKey,
+        CREDENTIALS_PRIVATE_KEYS: keys.privateKey,
+        POSTGRES_PASSWORD: secret(),
+        APP_DB_USER: 'gatehouse_app',
+        APP_DB_PASSWORD: ownerPassword,
+        DATABASE_URL: `postgres://gatehouse_app:${ownerPassword}@postgres:5432/gatehouse`,
+        DB_RUN_MIGRATIONS: 'true',
+        REDIS_PASSWORD: redisPassword,
+        REDIS_URL: `redis://:${redisPassword}@redis:6379`,
+        TUNNEL_TOKEN: secret(),
+      };
+      writeFileSync(
+        join(dir, '.env.production'),
+        Object.entries(old)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+      );
+      writeFileSync(join(dir, '.env.tunnel.example'), exampleTexts['.env.tunnel']);
+      const script = split.replace(/^cd \/opt\/gatehouse$/m, '');
+      const res = await run('bash', ['-euc', script], { HOME: dir }, 15_000, dir);
+      expect(res).toEqual({ code: 0, out: '' });
+      const file = (name: string) => readFileSync(join(dir, name), 'utf8');
+      expect(file('.env.production.before-split')).toContain(ownerPassword);
+      expect(file('.env.tunnel')).toBe(`TUNNEL_TOKEN=${old.TUNNEL_TOKEN}\n`);
+      for (const name of ['.env.postgres', '.env.redis', '.env.tunnel']) {
+        expect([name, statSync(join(dir, name)).mode & 0o077]).toEqual([name, 0]);
+      }
+      // Each password is now in one file only, and the URLs hold none.
+      expect(file('.env.production')).not.toContain(ownerPassword);
+      expect(file('.env.production')).not.toContain(redisPassword);
+      expect(file('.env.production')).not.toContain(old.TUNNEL_TOKEN);
+      // What each service would see, as compose builds it: its files, then its environment.
+      const seen = (service: Service) =>
+        Object.fromEntries(
+          Object.entries({
+            ...Object.assign({}, ...envFilesOf(service).map((f) => exampleValues(file(f)))),
+            ...environmentOf(service),
+          } as Record<string, string>).filter(([, v]) => v !== ''),
+        );
+      for (const app of APPS) {
+        const { config } = loadConfig(app, seen(services[app]));
+        const db = new URL(config.DATABASE_URL);
+        expect([app, db.username, db.host]).toEqual([app, APP_DB_ROLES[app], 'postgres:5432']);
+        expect(decodeURIComponent(new URL(config.REDIS_URL).password)).toBe(redisPassword);
+        expect(config.DB_RUN_MIGRATIONS).toBe(false);
+      }
+      const { config } = loadConfig('cli', seen(services.migrate));
+      expect(new URL(config.DATABASE_URL).username).toBe('gatehouse_app');
+      expect(new URL(config.DATABASE_URL).password).toBe(ownerPassword);
+      // And Postgres finds the passwords it checks before starting.
+      const check = await run(
+        'sh',
+        ['deploy/postgres/check-db-secrets.sh'],
+        seen(services.postgres),
+      );
+      expect(check).toEqual({ code: 0, out: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -6,3 +6,4 @@ export * from './load-config.js';
 export * from './secret-rules.js';
 export * from './announce-dev-admin-key.js';
 export * from './connection-credentials.js';
+export { REMOVED_VARIABLE_NAMES } from './removed-variables.js';

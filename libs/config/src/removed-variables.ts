@@ -10,6 +10,9 @@ const REMOVED_VARIABLES: Readonly<Record<string, string>> = {
     'then delete API_KEY',
 };
 
+/** Names of the settings that were removed (the upgrade notes still name them). */
+export const REMOVED_VARIABLE_NAMES: readonly string[] = Object.keys(REMOVED_VARIABLES);
+
 /** One problem per removed variable that is set (by name; values are never shown). */
 export function removedVariableProblems(env: Readonly<Record<string, string>>): string[] {
   return Object.entries(REMOVED_VARIABLES)
