@@ -491,3 +491,42 @@ describe('scripts/latest-backup', () => {
     expect(result.stderr).toContain('no backup');
   });
 });
+
+describe('the backup runbooks', () => {
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => ({ name, text: readFileSync(join(ROOT, 'docs', name), 'utf8') }));
+
+  it('call only shipped, executable scripts', () => {
+    const named = docs.flatMap(({ name, text }) =>
+      [...text.matchAll(/(?:^|[\s"'`(])(?:\/opt\/gatehouse\/)?scripts\/([\w.-]+)/gm)].map(
+        (m) => [name, m[1]] as const,
+      ),
+    );
+    expect(named.map(([, script]) => script)).toEqual(
+      expect.arrayContaining(['backup-now', 'latest-backup']),
+    );
+    for (const [name, script] of named) {
+      const path = join(ROOT, 'scripts', script);
+      expect([name, script, existsSync(path)]).toEqual([name, script, true]);
+      if (!script.includes('.')) {
+        expect([name, script, statSync(path).mode & 0o111]).toEqual([name, script, 0o111]);
+      }
+    }
+  });
+
+  it('never pick the newest file of any kind, log where cron cannot write, or sudo a backup', () => {
+    for (const { name, text } of docs) {
+      expect([name, text]).not.toEqual([name, expect.stringMatching(/ls -t\b/)]);
+      expect([name, text]).not.toEqual([
+        name,
+        expect.stringContaining('/var/log/gatehouse-backup'),
+      ]);
+      expect([name, text]).not.toEqual([
+        name,
+        expect.stringContaining('/opt/gatehouse/backup-now'),
+      ]);
+      expect([name, text]).not.toEqual([name, expect.stringMatching(/sudo\s+\S*backup/)]);
+    }
+  });
+});
