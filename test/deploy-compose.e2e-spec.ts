@@ -654,6 +654,14 @@ describe('the operator docs', () => {
       ...exampleVariables(),
       ...serviceNames.flatMap((name) => Object.keys(environmentOf(services[name]))),
       ...[...nginxTemplate.matchAll(/\$\{([A-Z_]+)\}/g)].map((m) => m[1]),
+      // The operator scripts' own settings (scripts/backup-now).
+      ...readdirSync(join(ROOT, 'scripts')).flatMap((file) =>
+        [
+          ...readFileSync(join(ROOT, 'scripts', file), 'utf8').matchAll(
+            /\$\{([A-Z][A-Z0-9_]*)[:}-]/g,
+          ),
+        ].map((m) => m[1]),
+      ),
       // Removed settings, which the upgrade notes name.
       ...REMOVED_VARIABLE_NAMES,
       // Read by compose itself (interpolation).

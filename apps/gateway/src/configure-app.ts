@@ -14,13 +14,15 @@ import { installEdgeHooks } from './http/edge.js';
 import { acceptJsonBodiesOnly } from './http/json-body.js';
 import { requestIdOf } from './http/request-id.js';
 import { InFlightRequests } from './proxy/in-flight-requests.js';
+import { ProxyRoutes } from './proxy/proxy-routes.js';
 import { QueuesBoard } from './queues-board/queues-board.js';
 
 /**
  * The gateway on Fastify, with everything between the socket and the controllers in order:
  * request id, client address and audit context; security headers; Cloudflare Access when
- * configured; CORS; JSON bodies only; then routing, where one guard (admission) runs before every
- * handler. main.ts and the tests both use this, so tests exercise the same edge.
+ * configured; CORS; JSON bodies only; then routing: the proxy endpoints as plain Fastify routes
+ * that run admission themselves, every other route through Nest, where one guard (admission)
+ * runs before every handler. main.ts and the tests both use this, so tests exercise the same edge.
  */
 export async function createGatewayApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -67,6 +69,7 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
     maxAge: 600,
   });
   acceptJsonBodiesOnly(instance, config.MAX_BODY_BYTES);
+  app.get(ProxyRoutes).mount(instance);
   await app.get(QueuesBoard).mount(app);
   app.enableShutdownHooks();
   app.connectMicroservice({

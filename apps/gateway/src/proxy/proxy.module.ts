@@ -8,9 +8,9 @@ import { EventsModule } from '../events/events.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { InFlightRequests } from './in-flight-requests.js';
 import { ModelsController } from './models.controller.js';
-import { ProxyController } from './proxy.controller.js';
 import { ProxyQueue } from './proxy-queue.service.js';
 import { ProxyRequestPolicy } from './proxy-request-policy.js';
+import { ProxyRoutes } from './proxy-routes.js';
 import { ReplyHub } from './reply-hub.service.js';
 import { SyncProxy } from './sync-proxy.service.js';
 
@@ -22,8 +22,9 @@ import { SyncProxy } from './sync-proxy.service.js';
     EventsModule,
     KeysModule,
   ],
-  controllers: [ProxyController, ModelsController],
-  providers: [ReplyHub, ProxyRequestPolicy, ProxyQueue, SyncProxy, InFlightRequests],
-  exports: [ProxyRequestPolicy, ProxyQueue, InFlightRequests],
+  // The proxy endpoints themselves are Fastify routes (ProxyRoutes, mounted by configure-app.ts).
+  controllers: [ModelsController],
+  providers: [ReplyHub, ProxyRequestPolicy, ProxyQueue, SyncProxy, InFlightRequests, ProxyRoutes],
+  exports: [ProxyRequestPolicy, ProxyQueue, InFlightRequests, ProxyRoutes],
 })
 export class ProxyModule {}

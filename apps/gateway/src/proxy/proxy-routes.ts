@@ -1,0 +1,70 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import type { ProxyEndpoint } from '@gatehouse/queue';
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Admission, type AdmissionPolicy } from '../admission/admission.service.js';
+import { presentedCredential } from '../admission/presented-credential.js';
+import { AllExceptionsFilter } from '../http/all-exceptions.filter.js';
+import { SyncProxy } from './sync-proxy.service.js';
+
+/** Client keys only, counted per address and per key, refused once the key's tokens are spent. */
+const PROXY_POLICY: AdmissionPolicy = {
+  access: 'client',
+  limitIp: true,
+  limitKey: true,
+  metered: true,
+};
+
+/** The provider-compatible endpoints: official SDKs work against them unchanged. */
+const PROXY_ROUTES: readonly (readonly [path: string, endpoint: ProxyEndpoint])[] = [
+  // OpenAI-compatible chat completions, JSON or `stream: true` SSE.
+  ['/v1/chat/completions', 'chat.completions'],
+  // Anthropic-compatible messages, JSON or `stream: true` SSE.
+  ['/v1/messages', 'messages'],
+];
+
+/**
+ * The proxy endpoints as plain Fastify routes: the hot path of the product, so it skips Nest's
+ * router (execution context, guard and pipe chains, parameter decorators) and runs the very same
+ * admission the global guard runs, then the proxy, with errors answered by the one error filter.
+ * The edge's hooks (request id, headers, Access, CORS, JSON bodies, audit context) apply as to
+ * every route. Every other route stays a Nest controller.
+ */
+@Injectable()
+export class ProxyRoutes {
+  private readonly errors: AllExceptionsFilter;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly admission: Admission,
+    private readonly proxy: SyncProxy,
+  ) {
+    this.errors = new AllExceptionsFilter(config);
+  }
+
+  mount(instance: FastifyInstance): void {
+    for (const [path, endpoint] of PROXY_ROUTES) {
+      instance.post(
+        path,
+        // Refusals raised before the handler (the body parser's) are answered the same way.
+        { errorHandler: (err, req, reply) => this.errors.replyTo(err, req, reply) },
+        (req, reply) => this.handle(endpoint, req, reply),
+      );
+    }
+  }
+
+  private async handle(
+    endpoint: ProxyEndpoint,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    try {
+      await this.admission.admit(req, PROXY_POLICY, presentedCredential(req.headers));
+      const principal = req.principal;
+      if (principal?.kind !== 'client') throw new UnauthorizedException('A client key is required');
+      await this.proxy.handle(endpoint, principal.key, req, reply);
+    } catch (err) {
+      this.errors.replyTo(err, req, reply);
+    }
+  }
+}
