@@ -4,13 +4,15 @@ import { Redis } from 'ioredis';
 import {
   AdmissionCounters,
   type AdmissionCheck,
+  type SlotsToTake,
 } from '../apps/gateway/src/admission/admission-counters.js';
 import { RedisThrottlerStorage } from '../apps/gateway/src/throttle/redis-throttler.storage.js';
 import { createRedisNamespace, TEST_REDIS_URL } from './support/test-redis.js';
 
 /**
  * The admission script against a real Redis: every check of a request in one round trip, in
- * order (lockout, per-IP, per-key, tokens/day), and a refused check counts nothing after it.
+ * order (lockout, per-IP, per-key, tokens/day, concurrency slots), and a refused check counts
+ * nothing after it.
  */
 describe('admission counters (one Lua script)', () => {
   const namespace = createRedisNamespace();
@@ -112,5 +114,66 @@ describe('admission counters (one Lua script)', () => {
     expect(counted.verdict).toBe('admitted');
     expect(counted.key).toBeUndefined();
     expect(counted.ip?.hits).toBe(1);
+  });
+
+  /** Slots of a fresh key (and address) for `check`, leased for a minute. */
+  function slots(c: AdmissionCheck, overrides: Partial<SlotsToTake> = {}): SlotsToTake {
+    return {
+      keys: {
+        inFlight: `${namespace.prefix}:{limits}:inflight:key:${c.keyId}`,
+        streams: `${namespace.prefix}:{limits}:streams:ip:${c.subject}`,
+      },
+      requestId: `req-${Math.random()}`,
+      leaseEndsAt: Date.now() + 60_000,
+      keyCap: 2,
+      streamCap: 0,
+      ...overrides,
+    };
+  }
+
+  it('takes the concurrency slots in the same round trip, and refuses a full set', async () => {
+    const c = check({ ipLimit: 100, keyLimit: 100 });
+    const first = slots(c);
+    expect((await counters.count({ ...c, slots: first })).verdict).toBe('admitted');
+    expect(roundTrips).toBe(1);
+    expect(await redis.zscore(first.keys.inFlight, first.requestId)).toBe(
+      String(first.leaseEndsAt),
+    );
+    expect((await counters.count({ ...c, slots: slots(c) })).verdict).toBe('admitted');
+    const third = slots(c);
+    expect((await counters.count({ ...c, slots: third })).verdict).toBe('key-concurrency');
+    expect(await redis.zscore(third.keys.inFlight, third.requestId)).toBeNull();
+    expect(await redis.zcard(first.keys.inFlight)).toBe(2);
+  });
+
+  it("caps a stream by its address's set too, and takes neither slot when one is full", async () => {
+    const c = check({ ipLimit: 100, keyLimit: 100 });
+    const stream = (id: string) => slots(c, { requestId: id, keyCap: 10, streamCap: 1 });
+    expect((await counters.count({ ...c, slots: stream('s1') })).verdict).toBe('admitted');
+    const refused = stream('s2');
+    expect((await counters.count({ ...c, slots: refused })).verdict).toBe('ip-streams');
+    expect(await redis.zscore(refused.keys.inFlight, 's2')).toBeNull();
+    expect(await redis.zcard(refused.keys.streams)).toBe(1);
+  });
+
+  it('frees a slot whose lease has ended (its holder died)', async () => {
+    const c = check({ ipLimit: 100, keyLimit: 100 });
+    const dead = slots(c, { keyCap: 1, leaseEndsAt: Date.now() + 50 });
+    expect((await counters.count({ ...c, slots: dead })).verdict).toBe('admitted');
+    expect((await counters.count({ ...c, slots: slots(c, { keyCap: 1 }) })).verdict).toBe(
+      'key-concurrency',
+    );
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await counters.count({ ...c, slots: slots(c, { keyCap: 1 }) })).verdict).toBe(
+      'admitted',
+    );
+  });
+
+  it('takes no slot for a request a count refused', async () => {
+    const c = check({ ipLimit: 100, keyLimit: 1 });
+    await counters.count(c);
+    const refused = slots(c);
+    expect((await counters.count({ ...c, slots: refused })).verdict).toBe('key');
+    expect(await redis.exists(refused.keys.inFlight)).toBe(0);
   });
 });

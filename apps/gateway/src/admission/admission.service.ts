@@ -18,7 +18,13 @@ import { AuthService } from '../auth/auth.service.js';
 import type { Principal } from '../auth/principal.js';
 import { rateLimitSubject } from '../http/client-ip.js';
 import { AuthFailureLockout } from '../throttle/auth-failure-lockout.js';
-import { type AdmissionCount, AdmissionCounters, type Counted } from './admission-counters.js';
+import {
+  type AdmissionCount,
+  AdmissionCounters,
+  type Counted,
+  type SlotsToTake,
+} from './admission-counters.js';
+import { ConcurrencySlots, type HeldSlots, type SlotClaim } from './concurrency-slots.js';
 import {
   type LimitState,
   RateLimited,
@@ -60,6 +66,7 @@ export class Admission {
     private readonly counters: AdmissionCounters,
     private readonly lockout: AuthFailureLockout,
     private readonly audit: GatewayAudit,
+    private readonly slots: ConcurrencySlots,
   ) {
     this.ip = limitNamed(throttlerOptions, 'ip');
     this.key = limitNamed(throttlerOptions, 'key');
@@ -71,16 +78,23 @@ export class Admission {
 
   /**
    * Admits the request or throws (401, 403, 429, or 503 when Redis is down). On success the
-   * principal and the tightest limit state are left on the request.
+   * principal and the tightest limit state are left on the request. With a claim (a proxied
+   * request) the client key's concurrency slots are taken in the same script; the caller
+   * releases what this returns when the request ends.
    */
-  async admit(req: FastifyRequest, policy: AdmissionPolicy, presented: Presented): Promise<void> {
+  async admit(
+    req: FastifyRequest,
+    policy: AdmissionPolicy,
+    presented: Presented,
+    claim?: SlotClaim,
+  ): Promise<HeldSlots | undefined> {
     const subject = rateLimitSubject(req.clientIp);
     const ipLimit = policy.limitIp ? this.ip.limit : 0;
     if (policy.access === 'public') {
       if (ipLimit > 0) {
         this.enforce(req, await this.count(subject, false, ipLimit, undefined, policy));
       }
-      return;
+      return undefined;
     }
 
     if (presented?.conflicting) {
@@ -91,14 +105,22 @@ export class Admission {
     }
     const known = presented ? this.auth.identify(presented.credential) : { principal: null };
     let principal: Principal | null;
+    // Slots are taken with the key's counts: a client key on a client route.
+    const slotsOf = (p: Principal | null) =>
+      claim && p?.kind === 'client' && policy.access === 'client'
+        ? this.slots.toTake(claim, p.key, subject)
+        : undefined;
+    let slots: SlotsToTake | undefined;
     if ('principal' in known) {
       principal = known.principal;
-      this.enforce(req, await this.count(subject, true, ipLimit, principal, policy));
+      slots = slotsOf(principal);
+      this.enforce(req, await this.count(subject, true, ipLimit, principal, policy, slots), slots);
     } else {
       this.enforce(req, await this.count(subject, true, ipLimit, undefined, policy));
       principal = await this.auth.lookup(known.lookup);
       if (principal?.kind === 'client' && policy.access === 'client') {
-        this.enforce(req, await this.count(subject, false, 0, principal, policy));
+        slots = slotsOf(principal);
+        this.enforce(req, await this.count(subject, false, 0, principal, policy, slots), slots);
       }
     }
 
@@ -123,6 +145,7 @@ export class Admission {
     }
     if (Math.random() < this.config.AUDIT_AUTH_OK_SAMPLE_RATE) this.audit.record('auth.ok');
     req.principal = principal;
+    return slots && this.slots.held(slots);
   }
 
   private count(
@@ -131,6 +154,7 @@ export class Admission {
     ipLimit: number,
     principal: Principal | null | undefined,
     policy: AdmissionPolicy,
+    slots?: SlotsToTake,
   ): Promise<AdmissionCount> {
     // Only a client key on a client route is counted as a key: anything else is refused below.
     const key =
@@ -143,11 +167,12 @@ export class Admission {
       keyId: key?.id,
       keyLimit: key && policy.limitKey ? (key.requestsPerMinute ?? this.key.limit) : 0,
       tokensPerDay: key && policy.metered ? (key.tokensPerDay ?? 0) : 0,
+      slots: key ? slots : undefined,
     });
   }
 
   /** Throws the refusal a count ended in; otherwise notes the tightest limit on the request. */
-  private enforce(req: FastifyRequest, count: AdmissionCount): void {
+  private enforce(req: FastifyRequest, count: AdmissionCount, slots?: SlotsToTake): void {
     const ip = count.ip && stateOf(count.ip);
     const key = count.key && stateOf(count.key);
     switch (count.verdict) {
@@ -174,6 +199,16 @@ export class Admission {
           `This key used its ${count.tokensPerDay} tokens for today (UTC)`,
           secondsToUtcMidnight(),
         );
+      case 'key-concurrency':
+      case 'ip-streams': {
+        if (!slots) throw new Error('a full slot set was asked for');
+        req.limits = tighter(tighter(req.limits, ip), key);
+        this.audit.record('ratelimit.hit', {
+          throttler: count.verdict,
+          limit: count.verdict === 'key-concurrency' ? slots.keyCap : slots.streamCap,
+        });
+        throw this.slots.refusal(count.verdict, slots);
+      }
     }
   }
 }

@@ -2,53 +2,28 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { InjectRedis, limitsKey } from '@gatehouse/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
-import { RedisScript } from '../throttle/redis-script.js';
-import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
+import type { ClientKey } from '../auth/principal.js';
+import type { SlotsToTake } from './admission-counters.js';
 import { RateLimited } from './limit-state.js';
 
-/**
- * Takes a slot in each capped set, or none: a set is a sorted set of request ids scored by when
- * their lease ends, so a slot whose holder died (a crashed replica) frees itself at that time.
- * KEYS: the key's set, the address's stream set. ARGV: now ms, lease end ms, request id, key
- * cap, address cap (0: not capped). Returns 0 (taken), 1 (key full) or 2 (address full).
- */
-const TAKE = new RedisScript(`
-local now = tonumber(ARGV[1])
-local caps = {tonumber(ARGV[4]), tonumber(ARGV[5])}
-for i = 1, 2 do
-  if caps[i] > 0 then
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
-    if redis.call('ZCARD', KEYS[i]) >= caps[i] then return i end
-  end
-end
-for i = 1, 2 do
-  if caps[i] > 0 then
-    redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3])
-    redis.call('PEXPIREAT', KEYS[i], ARGV[2])
-  end
-end
-return 0
-`);
-
-export type SlotRequest = {
+/** What a proxied request asks of admission besides its counts: slots while it is in flight. */
+export type SlotClaim = {
   requestId: string;
-  keyId: string;
-  /** The key's own cap, or null for KEY_MAX_CONCURRENT. */
-  keyCap: number | null;
-  /** The limited subject of the client address, for streams (see rateLimitSubject); else undefined. */
-  streamSubject?: string;
-  /** When the request ends at the latest: the slot frees itself then if never released. */
+  /** When the request ends at the latest: the slots free themselves then if never released. */
   leaseEndsAt: number;
+  /** A stream also takes a slot of its client address. */
+  stream: boolean;
 };
 
-/** Gives the slots back; safe to call more than once. */
-export type ReleaseSlots = () => void;
+/** Slots admission took for a request: give them back when it ends (safe to call twice). */
+export type HeldSlots = { release(): void };
 
 /**
  * Caps on what is open at once, across every replica: proxied requests per key, and streams per
  * client address. Rates are counted at admission; these bound what a client can hold while it
- * waits (sockets, reply channels, worker capacity), which a rate cannot.
+ * waits (sockets, reply channels, worker capacity), which a rate cannot. The slots are taken by
+ * the admission script, with the counts, in one round trip; this class names them, says what a
+ * refusal means and gives slots back.
  */
 @Injectable()
 export class ConcurrencySlots {
@@ -57,48 +32,51 @@ export class ConcurrencySlots {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRedis() private readonly redis: Redis,
-    private readonly storage: RedisThrottlerStorage,
-    private readonly audit: GatewayAudit,
   ) {}
 
-  /** Takes the request's slots or throws 429 (503 when Redis is down). */
-  async take(request: SlotRequest): Promise<ReleaseSlots> {
+  /** The slots a claim of this key, from this address subject, takes. */
+  toTake(claim: SlotClaim, key: ClientKey, subject: string): SlotsToTake {
     const prefix = this.config.REDIS_KEY_PREFIX;
-    const keys = [
-      limitsKey(prefix, `inflight:key:${request.keyId}`),
-      limitsKey(prefix, `streams:ip:${request.streamSubject ?? '-'}`),
-    ];
-    const keyCap = request.keyCap ?? this.config.KEY_MAX_CONCURRENT;
-    const ipCap = request.streamSubject === undefined ? 0 : this.config.STREAMS_MAX_PER_IP;
-    const now = Date.now();
-    const verdict = (await this.storage.run(() =>
-      TAKE.run(this.redis, keys, [now, request.leaseEndsAt, request.requestId, keyCap, ipCap]),
-    )) as number;
-    if (verdict === 1) {
-      this.audit.record('ratelimit.hit', { throttler: 'key-concurrency', limit: keyCap });
-      throw new RateLimited(
-        `This key has ${keyCap} requests in flight, its limit; retry when one has finished`,
-        1,
-      );
-    }
-    if (verdict === 2) {
-      this.audit.record('ratelimit.hit', { throttler: 'ip-streams', limit: ipCap });
-      throw new RateLimited(
-        `This address has ${ipCap} streams open, its limit; retry when one has finished`,
-        1,
-      );
-    }
+    return {
+      keys: {
+        inFlight: limitsKey(prefix, `inflight:key:${key.id}`),
+        streams: limitsKey(prefix, `streams:ip:${claim.stream ? subject : '-'}`),
+      },
+      requestId: claim.requestId,
+      leaseEndsAt: claim.leaseEndsAt,
+      keyCap: key.maxConcurrent ?? this.config.KEY_MAX_CONCURRENT,
+      streamCap: claim.stream ? this.config.STREAMS_MAX_PER_IP : 0,
+    };
+  }
+
+  /** The 429 for a set that was full. */
+  refusal(which: 'key-concurrency' | 'ip-streams', slots: SlotsToTake): RateLimited {
+    return which === 'key-concurrency'
+      ? new RateLimited(
+          `This key has ${slots.keyCap} requests in flight, its limit; retry when one has finished`,
+          1,
+        )
+      : new RateLimited(
+          `This address has ${slots.streamCap} streams open, its limit; retry when one has finished`,
+          1,
+        );
+  }
+
+  /** The handle that gives taken slots back. */
+  held(slots: SlotsToTake): HeldSlots {
     let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const [keySet, ipSet] = keys as [string, string];
-      const done = [this.redis.zrem(keySet, request.requestId)];
-      if (ipCap > 0) done.push(this.redis.zrem(ipSet, request.requestId));
-      // A lost release only holds the slot until its lease ends.
-      Promise.all(done).catch((err: Error) => {
-        this.logger.warn(`could not release request slots: ${err.message}`);
-      });
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        const sets = [slots.keys.inFlight];
+        if (slots.streamCap > 0) sets.push(slots.keys.streams);
+        // One command per set; auto-pipelining sends them together. A lost release only holds
+        // the slot until its lease ends.
+        Promise.all(sets.map((set) => this.redis.zrem(set, slots.requestId))).catch((err: Error) =>
+          this.logger.warn(`could not release request slots: ${err.message}`),
+        );
+      },
     };
   }
 }

@@ -3,6 +3,7 @@ import type { ProxyEndpoint } from '@gatehouse/queue';
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Admission, type AdmissionPolicy } from '../admission/admission.service.js';
+import type { HeldSlots } from '../admission/concurrency-slots.js';
 import { presentedCredential } from '../admission/presented-credential.js';
 import { AllExceptionsFilter } from '../http/all-exceptions.filter.js';
 import { SyncProxy } from './sync-proxy.service.js';
@@ -58,13 +59,22 @@ export class ProxyRoutes {
     req: FastifyRequest,
     reply: FastifyReply,
   ): Promise<void> {
+    const ticket = this.proxy.ticket();
+    let slots: HeldSlots | undefined;
     try {
-      await this.admission.admit(req, PROXY_POLICY, presentedCredential(req.headers));
+      slots = await this.admission.admit(req, PROXY_POLICY, presentedCredential(req.headers), {
+        requestId: ticket.requestId,
+        leaseEndsAt: ticket.leaseEndsAt,
+        // As the body's validation will read it (a non-boolean `stream` is refused there).
+        stream: (req.body as { stream?: unknown } | null)?.stream === true,
+      });
       const principal = req.principal;
       if (principal?.kind !== 'client') throw new UnauthorizedException('A client key is required');
-      await this.proxy.handle(endpoint, principal.key, req, reply);
+      await this.proxy.handle(endpoint, principal.key, req, reply, ticket);
     } catch (err) {
       this.errors.replyTo(err, req, reply);
+    } finally {
+      slots?.release();
     }
   }
 }

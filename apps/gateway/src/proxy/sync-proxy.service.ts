@@ -12,9 +12,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { ConcurrencySlots } from '../admission/concurrency-slots.js';
 import { RetryLater } from '../admission/limit-state.js';
-import { rateLimitSubject } from '../http/client-ip.js';
 import { clientFacts } from '../http/request-context.js';
 import type { ClientKey } from '../auth/principal.js';
 import { InFlightRequests } from './in-flight-requests.js';
@@ -25,6 +23,15 @@ import { sseErrorEvent } from './sse-error-event.js';
 
 /** How long past the upstream budget a client waits for the queue hop and the reply. */
 const QUEUE_GRACE_MS = 5_000;
+
+/** A proxied request's identity and time limit, fixed before admission takes its slots. */
+export type ProxyTicket = {
+  requestId: string;
+  /** When the client stops waiting for the worker. */
+  deadline: number;
+  /** When the request's concurrency slots free themselves if never released. */
+  leaseEndsAt: number;
+};
 
 /**
  * The synchronous path: queue the request, wait for the worker's replies and relay them in the
@@ -38,20 +45,25 @@ export class SyncProxy {
     private readonly queue: ProxyQueue,
     private readonly hub: ReplyHub,
     private readonly inFlight: InFlightRequests,
-    private readonly slots: ConcurrencySlots,
   ) {}
 
+  /** A new request's ticket, taken before admission (whose slots are leased until it ends). */
+  ticket(): ProxyTicket {
+    // The worker spends at most UPSTREAM_TOTAL_TIMEOUT_MS on all attempts together; the rest
+    // is for the queue hop.
+    const deadline = Date.now() + this.config.UPSTREAM_TOTAL_TIMEOUT_MS + QUEUE_GRACE_MS;
+    return { requestId: randomUUID(), deadline, leaseEndsAt: deadline + QUEUE_GRACE_MS };
+  }
+
+  /** Relays an admitted request: `ticket` is the one admission took the request's slots with. */
   async handle(
     endpoint: ProxyEndpoint,
     key: ClientKey,
     req: FastifyRequest,
     reply: FastifyReply,
+    { requestId, deadline }: ProxyTicket,
   ): Promise<void> {
     const { model, stream, body } = this.policy.admit(endpoint, key, req.body);
-    const requestId = randomUUID();
-    // The worker spends at most UPSTREAM_TOTAL_TIMEOUT_MS on all attempts together; the rest
-    // is for the queue hop.
-    const deadline = Date.now() + this.config.UPSTREAM_TOTAL_TIMEOUT_MS + QUEUE_GRACE_MS;
     const data: ProxyJobData = {
       v: PROXY_JOB_VERSION,
       requestId,
@@ -65,13 +77,6 @@ export class SyncProxy {
       deadline,
       client: clientFacts(req),
     };
-    const releaseSlots = await this.slots.take({
-      requestId,
-      keyId: key.id,
-      keyCap: key.maxConcurrent,
-      streamSubject: stream ? rateLimitSubject(req.clientIp) : undefined,
-      leaseEndsAt: deadline + QUEUE_GRACE_MS,
-    });
     const replies = this.hub.open(requestId);
     let settled = false;
     const res = reply.raw;
@@ -94,7 +99,6 @@ export class SyncProxy {
       settled = true;
       untrack();
       replies.close();
-      releaseSlots();
     }
   }
 
