@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -14,7 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import pg from 'pg';
+import { queryRows as query, runScript as run } from './support/run-script.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { randomSecret } from './support/test-env.js';
 
@@ -32,20 +31,6 @@ const BACKUP = join(ROOT, 'scripts/backup.sh');
 const RESTORE = join(ROOT, 'scripts/restore.sh');
 const DAY = 24 * 60 * 60 * 1000;
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-function run(script: string, args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((res, rej) => {
-    const child = spawn(script, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', rej);
-    child.once('close', (code) => res({ code, stdout, stderr }));
-  });
-}
-
 /** The URL without user or password: credentials come from PGUSER/PGPASSWORD. */
 function withoutUserinfo(url: string): string {
   const u = new URL(url);
@@ -60,16 +45,6 @@ function fileAged(path: string, days: number, content = 'old'): string {
   const when = new Date(Date.now() - days * DAY);
   utimesSync(path, when, when);
   return path;
-}
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 const STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z /;

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -12,10 +12,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import pg from 'pg';
 import request from 'supertest';
 import { createKey } from './support/admin-client.js';
 import { spawnGateway } from './support/spawn-app.js';
+import { queryRows as query, runScript as run } from './support/run-script.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { createTestEnv, randomSecret, type TestEnv } from './support/test-env.js';
 
@@ -31,45 +31,12 @@ const ROOT = resolve(import.meta.dirname, '..');
 const BACKUP = join(ROOT, 'scripts/backup.sh');
 const RESTORE = join(ROOT, 'scripts/restore.sh');
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-function run(
-  script: string,
-  args: string[],
-  env: Record<string, string>,
-  input = '',
-): Promise<Run> {
-  return new Promise((res, rej) => {
-    const child = spawn(script, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', rej);
-    // 'close', not 'exit': all output has been read by then.
-    child.once('close', (code) => res({ code, stdout, stderr }));
-    // A script that exits before reading its input (a refused argument) is no EPIPE failure.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
-
 /** `url` with `password` as its userinfo password or as a `password=` query parameter. */
 function withPassword(url: string, password: string, where: 'userinfo' | 'query'): string {
   const u = new URL(url);
   if (where === 'userinfo') u.password = password;
   else u.searchParams.set('password', password);
   return u.toString();
-}
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 describe('backup and restore scripts', () => {

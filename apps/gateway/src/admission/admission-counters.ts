@@ -97,7 +97,7 @@ export type SlotsToTake = {
   streamCap: number;
 };
 
-/** The two slot sets (see ConcurrencySlots.keysFor). */
+/** The two slot sets (named by ConcurrencySlots.toTake). */
 export type SlotKeys = { inFlight: string; streams: string };
 
 export type Verdict =
