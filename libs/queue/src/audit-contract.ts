@@ -17,6 +17,7 @@ export type AuditEventType =
   | 'key.updated'
   | 'key.rotated'
   | 'key.revoked'
+  | 'key.ip_denied'
   | 'account.created'
   | 'account.updated'
   | 'account.paused'

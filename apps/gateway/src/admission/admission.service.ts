@@ -113,11 +113,17 @@ export class Admission {
     let slots: SlotsToTake | undefined;
     if ('principal' in known) {
       principal = known.principal;
+      if (this.outsideKeyNetwork(principal, req)) {
+        // The address is counted as for any request; the key, which may not be used from here, not.
+        this.enforce(req, await this.count(subject, true, ipLimit, undefined, policy));
+        throw this.networkRefusal();
+      }
       slots = slotsOf(principal);
       this.enforce(req, await this.count(subject, true, ipLimit, principal, policy, slots), slots);
     } else {
       this.enforce(req, await this.count(subject, true, ipLimit, undefined, policy));
       principal = await this.auth.lookup(known.lookup);
+      if (this.outsideKeyNetwork(principal, req)) throw this.networkRefusal();
       if (principal?.kind === 'client' && policy.access === 'client') {
         slots = slotsOf(principal);
         this.enforce(req, await this.count(subject, false, 0, principal, policy, slots), slots);
@@ -146,6 +152,18 @@ export class Admission {
     if (Math.random() < this.config.AUDIT_AUTH_OK_SAMPLE_RATE) this.audit.record('auth.ok');
     req.principal = principal;
     return slots && this.slots.held(slots);
+  }
+
+  /** A client key used from an address its allowlist does not hold (audited). */
+  private outsideKeyNetwork(principal: Principal | null, req: FastifyRequest): boolean {
+    if (principal?.kind !== 'client' || principal.key.allowsAddress(req.clientIp)) return false;
+    this.audit.identify('client', principal.key.id);
+    this.audit.record('key.ip_denied', { allowed_ips: principal.key.allowedIps });
+    return true;
+  }
+
+  private networkRefusal(): ForbiddenException {
+    return new ForbiddenException('This key may not be used from this address');
   }
 
   private count(

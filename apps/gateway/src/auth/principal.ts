@@ -8,6 +8,10 @@ export type ClientKey = {
   tokensPerDay: number | null;
   /** Requests in flight at once; null: the configured default. */
   maxConcurrent: number | null;
+  /** Addresses and CIDRs requests must come from; empty: any. */
+  allowedIps: string[];
+  /** Whether a client address is in `allowedIps` (compiled once per key). */
+  allowsAddress: (clientIp: string) => boolean;
   expiresAt: Date | null;
   revokedAt: Date | null;
 };

@@ -9,6 +9,7 @@ export type KeyView = {
   requests_per_minute: number | null;
   tokens_per_day: number | null;
   max_concurrent: number | null;
+  allowed_ips: string[];
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
@@ -27,6 +28,7 @@ export function toKeyView(key: ApiKey, now = new Date()): KeyView {
     requests_per_minute: key.requestsPerMinute,
     tokens_per_day: key.tokensPerDay,
     max_concurrent: key.maxConcurrent,
+    allowed_ips: key.allowedIps,
     expires_at: iso(key.expiresAt),
     revoked_at: iso(key.revokedAt),
     last_used_at: iso(key.lastUsedAt),

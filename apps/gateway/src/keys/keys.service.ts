@@ -12,6 +12,7 @@ import type { CreateKeyDto } from './dto/create-key.dto.js';
 import type { KeyFields } from './dto/key-fields.js';
 import type { RotateKeyDto } from './dto/rotate-key.dto.js';
 import type { UpdateKeyDto } from './dto/update-key.dto.js';
+import { networkAllowlist, normalizeNetworks } from './key-networks.js';
 import { type KeyView, toKeyView } from './key-view.js';
 import { RevokedKeyJobs } from './revoked-key-jobs.js';
 import { decodeTimeCursor, encodeTimeCursor } from '../pagination/cursor.js';
@@ -157,6 +158,8 @@ export class KeysService {
       requestsPerMinute: entity.requestsPerMinute,
       tokensPerDay: entity.tokensPerDay,
       maxConcurrent: entity.maxConcurrent,
+      allowedIps: entity.allowedIps,
+      allowsAddress: networkAllowlist(entity.allowedIps),
       expiresAt: entity.expiresAt,
       revokedAt: entity.revokedAt,
     };
@@ -190,6 +193,7 @@ export class KeysService {
     if (dto.requests_per_minute !== undefined) fields.requestsPerMinute = dto.requests_per_minute;
     if (dto.tokens_per_day !== undefined) fields.tokensPerDay = dto.tokens_per_day;
     if (dto.max_concurrent !== undefined) fields.maxConcurrent = dto.max_concurrent;
+    if (dto.allowed_ips !== undefined) fields.allowedIps = normalizeNetworks(dto.allowed_ips);
     if (dto.expires_at !== undefined) fields.expiresAt = dto.expires_at;
     return fields;
   }

@@ -10,6 +10,7 @@ export type MeView = {
   requests_per_minute: number | null;
   tokens_per_day: number | null;
   max_concurrent: number | null;
+  allowed_ips: string[];
   expires_at: string | null;
 };
 
@@ -26,6 +27,7 @@ export class MeController {
       requests_per_minute: key.requestsPerMinute,
       tokens_per_day: key.tokensPerDay,
       max_concurrent: key.maxConcurrent,
+      allowed_ips: key.allowedIps,
       expires_at: key.expiresAt ? key.expiresAt.toISOString() : null,
     };
   }

@@ -36,6 +36,10 @@ export class ApiKey {
   @Column({ name: 'allowed_models', type: 'text', array: true, default: () => "'{}'" })
   allowedModels!: string[];
 
+  /** Addresses and CIDRs requests must come from; empty means any. */
+  @Column({ name: 'allowed_ips', type: 'text', array: true, default: () => "'{}'" })
+  allowedIps!: string[];
+
   @Column({ name: 'requests_per_minute', type: 'integer', nullable: true })
   requestsPerMinute!: number | null;
 

@@ -5,6 +5,7 @@ import { CreateAudit1763900003000 } from './1763900003000-create-audit.js';
 import { AddKeyMaxConcurrent1764800000000 } from './1764800000000-add-key-max-concurrent.js';
 import { AcceptBoundCredentials1764800001000 } from './1764800001000-accept-bound-credentials.js';
 import { AuditRolesAndKeyedChain1765000000000 } from './1765000000000-audit-roles-and-keyed-chain.js';
+import { AddKeyAllowedIps1765100000000 } from './1765100000000-add-key-allowed-ips.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM builds cannot glob-load classes. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   AddKeyMaxConcurrent1764800000000,
   AcceptBoundCredentials1764800001000,
   AuditRolesAndKeyedChain1765000000000,
+  AddKeyAllowedIps1765100000000,
 ];

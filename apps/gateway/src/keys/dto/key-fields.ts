@@ -10,8 +10,27 @@ import {
   Max,
   Min,
   MinDate,
+  ValidateBy,
   ValidateIf,
+  type ValidationOptions,
 } from 'class-validator';
+import { MAX_ALLOWED_IPS, parseNetwork } from '../key-networks.js';
+
+/** An IP address or a CIDR, IPv4 or IPv6. */
+function IsNetwork(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isNetwork',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && parseNetwork(value) !== undefined,
+        defaultMessage: () =>
+          'each value in $property must be an IP address or a CIDR, e.g. 203.0.113.7 or 2001:db8::/64',
+      },
+    },
+    options,
+  );
+}
 
 /** Field rules shared by create and patch. `null` on patch clears a limit or expiry. */
 export class KeyFields {
@@ -49,6 +68,14 @@ export class KeyFields {
   @Min(1)
   @Max(100_000)
   max_concurrent?: number | null;
+
+  /** Addresses and CIDRs (IPv4, IPv6) requests must come from; empty: any. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_ALLOWED_IPS)
+  @IsString({ each: true })
+  @IsNetwork({ each: true })
+  allowed_ips?: string[];
 
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
