@@ -4,12 +4,16 @@ import OpenAI from 'openai';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
 import { createKey } from './support/admin-client.js';
+import { tokenUsageKey } from '@gatehouse/queue';
+import { Redis } from 'ioredis';
 import {
   type MockUpstream,
+  openaiStream,
   startMockUpstream,
   LOOPBACK_UPSTREAM,
 } from './support/mock-upstream.js';
-import { type SpawnedApp, spawnGateway, spawnWorker } from './support/spawn-app.js';
+import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
+import { TEST_REDIS_URL } from './support/test-redis.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 describe('proxy path with the official SDKs', () => {
@@ -93,6 +97,35 @@ describe('proxy path with the official SDKs', () => {
     }
     expect(text).toBe('tok0 tok1 tok2 tok3 ');
     expect(usage).toBe(9);
+  });
+
+  it("counts a stream's tokens when the client did not ask for usage, and hides the chunk", async () => {
+    const { key, id } = await createKey(gw.url, env.adminKey, { allowed_models: ['gpt-test'] });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: 'count me' }],
+        stream: true,
+      }),
+    });
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    // The worker asked for usage upstream; the client sees the stream it asked for.
+    const seen = upstream.requests.filter((r) => r.account === 'oa').at(-1);
+    expect(seen?.body.stream_options).toEqual({ include_usage: true });
+    expect(text).toBe(openaiStream('gpt-test', 4, 0, false).join(''));
+    // 5 prompt + 4 completion tokens are on the key's total for today.
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      await waitFor(
+        async () => (await redis.get(tokenUsageKey(env.redisPrefix, id))) === '9',
+        5_000,
+      );
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('answers messages through the anthropic SDK, JSON and stream', async () => {

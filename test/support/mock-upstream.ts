@@ -86,7 +86,14 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const events = anthropic
         ? anthropicStream(model, behaviour.chunks ?? 4)
-        : openaiStream(model, behaviour.chunks ?? 4, behaviour.chunkPadding ?? 0);
+        : openaiStream(
+            model,
+            behaviour.chunks ?? 4,
+            behaviour.chunkPadding ?? 0,
+            // As OpenAI: usage only when asked for.
+            (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage ===
+              true,
+          );
       for (const event of events) {
         if (res.destroyed) return;
         res.write(event);
@@ -155,8 +162,11 @@ export function anthropicMessage(model: string, account: string) {
   };
 }
 
-/** The exact SSE events an OpenAI-style streaming answer of `n` chunks is made of, in order. */
-export function openaiStream(model: string, n: number, padding = 0): string[] {
+/**
+ * The exact SSE events an OpenAI-style streaming answer of `n` chunks is made of, in order; the
+ * usage-only chunk only `withUsage` (stream_options.include_usage).
+ */
+export function openaiStream(model: string, n: number, padding = 0, withUsage = true): string[] {
   const base = {
     id: 'chatcmpl-mock',
     object: 'chat.completion.chunk',
@@ -176,9 +186,11 @@ export function openaiStream(model: string, n: number, padding = 0): string[] {
   events.push(
     `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
   );
-  events.push(
-    `data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 5, completion_tokens: n, total_tokens: 5 + n } })}\n\n`,
-  );
+  if (withUsage) {
+    events.push(
+      `data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 5, completion_tokens: n, total_tokens: 5 + n } })}\n\n`,
+    );
+  }
   events.push('data: [DONE]\n\n');
   return events;
 }

@@ -10,6 +10,8 @@ import {
   upstreamAuthHeaders,
   upstreamUrl,
   usageFromJson,
+  UsageChunkFilter,
+  withStreamUsage,
 } from '@gatehouse/providers';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createRedactor } from '@gatehouse/redact';
@@ -132,7 +134,10 @@ export class ProxyRunner {
     const budgetEnds = Math.min(Date.now() + this.config.UPSTREAM_TOTAL_TIMEOUT_MS, job.deadline);
     let candidates = await this.pool.candidates(job.endpoint, job.model);
     if (candidates.length === 0) return this.noAccount(job, sink);
-    const body = JSON.stringify(job.body); // once, whatever the number of attempts
+    // Usage is asked for even when the client did not ask, or its tokens would count nothing.
+    const upstreamBody = withStreamUsage(job.endpoint, job.stream, job.body);
+    const body = JSON.stringify(upstreamBody.body); // once, whatever the number of attempts
+    const stripUsage = upstreamBody.added;
     const tried = new Set<string>();
     let lastFailure: ProxyReply | undefined;
     const maxFailures = this.config.UPSTREAM_MAX_ATTEMPTS;
@@ -167,7 +172,14 @@ export class ProxyRunner {
       tried.add(selection.account.id);
       trail.accountId = selection.account.id;
       trail.attempts++;
-      const outcome = await this.attempt(job, body, selection.account, sink, cancel, budgetEnds);
+      const outcome = await this.attempt(
+        job,
+        { body, stripUsage },
+        selection.account,
+        sink,
+        cancel,
+        budgetEnds,
+      );
       if (outcome.kind === 'done' || outcome.kind === 'cancelled') return;
       if (outcome.kind === 'rate-limited') {
         await this.state.coolDown(selection.account.id, outcome.cooldownMs);
@@ -217,7 +229,7 @@ export class ProxyRunner {
 
   private async attempt(
     job: ProxyJobData,
-    body: string,
+    { body, stripUsage }: { body: string; stripUsage: boolean },
     account: PoolAccount,
     sink: ReplySink,
     cancel: AbortSignal,
@@ -255,7 +267,7 @@ export class ProxyRunner {
       }
       const contentType = headerValue(res.headers, 'content-type') ?? 'application/json';
       if (job.stream && res.status < 300 && contentType.includes('text/event-stream')) {
-        return await this.relayStream(job, res, contentType, sink, cancel);
+        return await this.relayStream(job, res, contentType, sink, cancel, stripUsage);
       }
       const read = await readCapped(res, this.config.UPSTREAM_MAX_RESPONSE_BYTES);
       // An error is relayed in the provider's format, but never with (part of) the key in it.
@@ -280,16 +292,22 @@ export class ProxyRunner {
     }
   }
 
-  /** Streams are relayed chunk by chunk as they arrive; once a byte is out, no retry is possible. */
+  /**
+   * Streams are relayed chunk by chunk as they arrive; once a byte is out, no retry is possible.
+   * With `stripUsage` the usage-only chunk the gateway asked for (the client did not) is counted,
+   * then removed on the way to the client.
+   */
   private async relayStream(
     job: ProxyJobData,
     res: UpstreamResponse,
     contentType: string,
     sink: ReplySink,
     cancel: AbortSignal,
+    stripUsage: boolean,
   ): Promise<Outcome> {
     await sink.send({ type: 'head', status: res.status, contentType });
     const tracker = new StreamUsageTracker(job.endpoint);
+    const filter = stripUsage ? new UsageChunkFilter() : undefined;
     const decoder = new TextDecoder();
     let bytes = 0;
     try {
@@ -299,9 +317,12 @@ export class ProxyRunner {
         const text = decoder.decode(chunk, { stream: true });
         if (text.length === 0) continue;
         tracker.feed(text);
-        await sink.send({ type: 'chunk', data: text });
+        const out = filter ? filter.feed(text) : text;
+        if (out) await sink.send({ type: 'chunk', data: out });
       }
-      const tail = decoder.decode();
+      const decoded = decoder.decode();
+      if (decoded) tracker.feed(decoded);
+      const tail = filter ? filter.feed(decoded) + filter.end() : decoded;
       if (tail) await sink.send({ type: 'chunk', data: tail });
     } catch (err) {
       if (cancel.aborted) return { kind: 'cancelled' };
