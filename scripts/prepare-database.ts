@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { announceDevAdminKey, loadConfigOrExit } from '@gatehouse/config';
+import { announceDevAdminKey, type LoadedConfig, loadConfigOrExit } from '@gatehouse/config';
 import {
   dataSourceOptions,
   ensureDatabase,
@@ -12,9 +12,12 @@ import { DataSource } from 'typeorm';
  * `npm run migration:run`, the first step of `npm start` and compose's `migrate` service: create
  * the database, migrate it and grant each app's role its privileges. Runs as the database owner.
  */
-export async function prepareDatabase(): Promise<void> {
-  const { config, generatedAdminKey } = loadConfigOrExit('cli');
-  if (generatedAdminKey) announceDevAdminKey(generatedAdminKey, config.DEV_SECRETS_FILE);
+export async function prepareDatabase(loaded?: LoadedConfig): Promise<void> {
+  // A caller that loaded the configuration has announced a generated admin key already.
+  const { config, generatedAdminKey } = loaded ?? loadConfigOrExit('cli');
+  if (generatedAdminKey && !loaded) {
+    announceDevAdminKey(generatedAdminKey, config.DEV_SECRETS_FILE);
+  }
   if (await ensureDatabase(config.DATABASE_URL)) {
     process.stdout.write(`created database ${new URL(config.DATABASE_URL).pathname.slice(1)}\n`);
   }

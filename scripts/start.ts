@@ -1,7 +1,8 @@
 import { APP_DB_ROLES } from '@gatehouse/db';
 import concurrently from 'concurrently';
 import pg from 'pg';
-import { loadConfigOrExit } from '@gatehouse/config';
+import { announceDevAdminKey, loadConfigOrExit } from '@gatehouse/config';
+import { describeProblems, preflight } from './preflight.js';
 import { prepareDatabase } from './prepare-database.js';
 
 type AppName = keyof typeof APP_DB_ROLES;
@@ -57,7 +58,17 @@ async function appEnvironments(): Promise<Record<AppName, Record<string, string>
  * as its own database role. Ctrl-C stops all three; if one dies, the others are stopped too.
  */
 async function main(): Promise<void> {
-  await prepareDatabase();
+  const loaded = loadConfigOrExit('cli');
+  if (loaded.generatedAdminKey) {
+    announceDevAdminKey(loaded.generatedAdminKey, loaded.config.DEV_SECRETS_FILE);
+  }
+  // Before anything else: a missing Postgres or Redis is named, with the fix, not a stack trace.
+  const problems = await preflight(loaded.config);
+  if (problems.length > 0) {
+    process.stderr.write(`gatehouse cannot start:\n${describeProblems(problems)}\n`);
+    process.exit(69); // EX_UNAVAILABLE
+  }
+  await prepareDatabase(loaded);
   const env = await appEnvironments();
   const { result } = concurrently(
     APPS.map((name) => ({
