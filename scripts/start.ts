@@ -2,8 +2,11 @@ import { APP_DB_ROLES } from '@gatehouse/db';
 import concurrently from 'concurrently';
 import pg from 'pg';
 import { announceDevAdminKey, loadConfigOrExit } from '@gatehouse/config';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeProblems, preflight } from './preflight.js';
 import { prepareDatabase } from './prepare-database.js';
+import { gatewayBaseUrl, readyBanner, waitUntilReady } from './ready-banner.js';
 
 type AppName = keyof typeof APP_DB_ROLES;
 const APPS: AppName[] = ['gateway', 'proxy-worker', 'audit'];
@@ -70,16 +73,31 @@ async function main(): Promise<void> {
   }
   await prepareDatabase(loaded);
   const env = await appEnvironments();
+  // This run's own heartbeat files, so the banner waits for these apps and no others.
+  const heartbeat = (app: AppName) => join(tmpdir(), `gatehouse-${process.pid}-${app}.heartbeat`);
   const { result } = concurrently(
     APPS.map((name) => ({
       name,
       command: `node dist/apps/${name}/src/main.js`,
-      env: env[name],
+      env: { ...env[name], HEARTBEAT_FILE: heartbeat(name) },
     })),
     {
       killOthersOn: ['failure', 'success'],
       prefix: 'name',
       prefixColors: ['cyan', 'magenta', 'yellow'],
+    },
+  );
+  const gatewayUrl = gatewayBaseUrl(loaded.config.HOST, loaded.config.PORT);
+  void waitUntilReady(gatewayUrl, [heartbeat('proxy-worker'), heartbeat('audit')], 120_000).then(
+    (ready) => {
+      if (!ready) return;
+      process.stdout.write(
+        readyBanner({
+          gatewayUrl,
+          newAdminKey: loaded.generatedAdminKey,
+          secretsFile: loaded.config.DEV_SECRETS_FILE,
+        }),
+      );
     },
   );
   await result.then(

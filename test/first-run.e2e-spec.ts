@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import request from 'supertest';
+import { parse } from 'yaml';
 import { freePort, waitFor } from './support/spawn-app.js';
+import { createTestEnv, type TestEnv } from './support/test-env.js';
 import { TEST_REDIS_URL } from './support/test-redis.js';
 
 /**
@@ -155,5 +158,102 @@ describe('npm start before Postgres and Redis are ready', () => {
       await admin.query(`DROP ROLE IF EXISTS ${role}`);
       await admin.end();
     }
+  });
+});
+
+describe('npm start once everything is there: the ready banner', () => {
+  let env: TestEnv;
+  let dir: string;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-banner-'));
+  });
+
+  afterAll(async () => {
+    if (child?.pid && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once('exit', r));
+      process.kill(-child.pid, 'SIGTERM'); // npm start and the three apps it runs
+      await exited;
+    }
+    await env?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says where everything is once all three apps are up, with the first run admin key', async () => {
+    const port = await freePort();
+    // A first run: no admin key configured, so one is generated and shown.
+    const rest = Object.fromEntries(
+      Object.entries(env.env).filter(([name]) => name !== 'ADMIN_API_KEY' && name !== 'KEY_PEPPER'),
+    );
+    child = spawn(process.execPath, [join(ROOT, 'dist/scripts/start.js')], {
+      cwd: ROOT,
+      env: {
+        ...rest,
+        NODE_ENV: 'development',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DEV_SECRETS_FILE: join(dir, 'dev-secrets.json'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(
+      () => Promise.resolve(out.includes('Gatehouse is ready')),
+      90_000,
+      () => out,
+    );
+    const banner = out.slice(out.indexOf('Gatehouse is ready'));
+    const url = `http://127.0.0.1:${port}`;
+    expect(banner).toContain(`gateway       ${url}\n`);
+    expect(banner).toContain(`queue board   ${url}/admin/queues`);
+    expect(banner).toContain(`curl -s -X POST ${url}/api/v1/admin/accounts`);
+    expect(banner).toContain(`curl -s -X POST ${url}/api/v1/admin/keys`);
+    const adminKey = /ADMIN=(gha_[0-9a-f]+)/.exec(banner)?.[1] ?? '';
+    const kept = JSON.parse(readFileSync(join(dir, 'dev-secrets.json'), 'utf8')) as {
+      ADMIN_API_KEY: string;
+    };
+    expect(adminKey).toBe(kept.ADMIN_API_KEY);
+    // The key it shows works, and the apps are really up.
+    await request(url).get('/api/v1/admin/keys').set('x-api-key', adminKey).expect(200);
+  }, 120_000);
+});
+
+describe('npm run services', () => {
+  it('starts nothing without Docker, and prints the package-manager lines (exit 69)', async () => {
+    // A PATH with the shell tools but without docker.
+    const res = await new Promise<{ code: number | null; out: string }>((resolveRun) => {
+      const sh = spawn('sh', [join(ROOT, 'scripts/services.sh')], {
+        env: { PATH: '/usr/bin:/bin' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      sh.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      sh.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      sh.once('close', (code) => resolveRun({ code, out }));
+    });
+    expect(res.code).toBe(69);
+    expect(res.out).toContain('Docker is not available here');
+    expect(res.out).toMatch(
+      /apt-get install -y postgresql redis-server|brew install|install PostgreSQL/,
+    );
+  });
+
+  it('runs Postgres and Redis on loopback only, with the production Redis settings', () => {
+    type Dev = {
+      services: Record<string, { ports?: string[]; command?: string[]; volumes?: string[] }>;
+      volumes: Record<string, unknown>;
+    };
+    const dev = parse(readFileSync(join(ROOT, 'docker-compose.dev.yml'), 'utf8')) as Dev;
+    expect(Object.keys(dev.services).sort()).toEqual(['postgres', 'redis']);
+    expect(dev.services.postgres?.ports).toEqual(['127.0.0.1:5432:5432']);
+    expect(dev.services.redis?.ports).toEqual(['127.0.0.1:6379:6379']);
+    expect(dev.services.redis?.command?.join(' ')).toContain('--appendonly yes');
+    expect(dev.services.redis?.command?.join(' ')).toContain('--maxmemory-policy noeviction');
+    expect(Object.keys(dev.volumes).sort()).toEqual(['postgres-data', 'redis-data']);
   });
 });
