@@ -79,7 +79,12 @@ async function main(): Promise<void> {
     APPS.map((name) => ({
       name,
       command: `node dist/apps/${name}/src/main.js`,
-      env: { ...env[name], HEARTBEAT_FILE: heartbeat(name) },
+      env: {
+        ...env[name],
+        HEARTBEAT_FILE: heartbeat(name),
+        // The apps write to a pipe here; the terminal they end up on is this process's.
+        ...(process.env.LOG_FORMAT ? {} : { LOG_FORMAT: process.stdout.isTTY ? 'pretty' : 'json' }),
+      },
     })),
     {
       killOthersOn: ['failure', 'success'],

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
 import { parse } from 'yaml';
-import { freePort, waitFor } from './support/spawn-app.js';
+import { freePort, spawnGateway, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 import { TEST_REDIS_URL } from './support/test-redis.js';
 
@@ -255,5 +255,63 @@ describe('npm run services', () => {
     expect(dev.services.redis?.command?.join(' ')).toContain('--appendonly yes');
     expect(dev.services.redis?.command?.join(' ')).toContain('--maxmemory-policy noeviction');
     expect(Object.keys(dev.volumes).sort()).toEqual(['postgres-data', 'redis-data']);
+  });
+});
+
+describe('log format', () => {
+  let env: TestEnv;
+
+  beforeAll(async () => {
+    env = await createTestEnv({ LOG_LEVEL: 'info' });
+  });
+
+  afterAll(async () => {
+    await env?.cleanup();
+  });
+
+  /** The lines a gateway logs while it starts and answers one request. */
+  async function logLines(overrides: Record<string, string>): Promise<string[]> {
+    const gw = await spawnGateway({ ...env.env, ...overrides });
+    try {
+      await request(gw.url).get('/health').expect(200);
+      await new Promise((r) => setTimeout(r, 500)); // the pretty printer runs in a worker thread
+    } finally {
+      await gw.stop();
+    }
+    return gw
+      .output()
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+  }
+
+  it('writes one JSON object per line with LOG_FORMAT=json', async () => {
+    const lines = await logLines({ LOG_FORMAT: 'json' });
+    expect(lines.length).toBeGreaterThan(2);
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+
+  it('writes readable lines with LOG_FORMAT=pretty', async () => {
+    const lines = await logLines({ LOG_FORMAT: 'pretty' });
+    expect(lines.some((line) => line.includes('INFO') && line.includes('request completed'))).toBe(
+      true,
+    );
+    expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
+  });
+
+  it('writes JSON in production whatever LOG_FORMAT says', async () => {
+    const prod = await createTestEnv({ NODE_ENV: 'production', LOG_LEVEL: 'info' });
+    try {
+      const gw = await spawnGateway({ ...prod.env, LOG_FORMAT: 'pretty' });
+      await request(gw.url).get('/health').expect(200);
+      await gw.stop();
+      const lines = gw
+        .output()
+        .split('\n')
+        .filter((line) => line.trim() !== '');
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    } finally {
+      await prod.cleanup();
+    }
   });
 });

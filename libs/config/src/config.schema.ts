@@ -61,6 +61,11 @@ export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 const configShape = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * json: one JSON object per line (always in production); pretty: one readable line per event.
+   * Unset: pretty when stdout is a terminal outside production (npm start decides for its apps).
+   */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(3000),

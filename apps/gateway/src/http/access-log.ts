@@ -13,8 +13,8 @@ import { pino } from 'pino';
 export function accessLogger(
   config: AppConfig,
 ): (req: FastifyRequest, reply: FastifyReply) => void {
-  const { level, base, timestamp, formatters } = loggerOptions('gateway', config);
-  const log = pino({ level, base, timestamp, formatters: { level: formatters?.level } });
+  const { level, base, timestamp, formatters, transport } = loggerOptions('gateway', config);
+  const log = pino({ level, base, timestamp, formatters: { level: formatters?.level }, transport });
   const redactor = createRedactor([config.ADMIN_API_KEY, config.KEY_PEPPER]);
   return (req, reply) => {
     if (!log.isLevelEnabled('info')) return;
