@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import pg from 'pg';
 import request from 'supertest';
 import { parse } from 'yaml';
 import { freePort, spawnGateway, waitFor } from './support/spawn-app.js';
+import { migrateAsOwner } from './support/db-roles.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 import { TEST_REDIS_URL } from './support/test-redis.js';
 
@@ -312,6 +314,94 @@ describe('log format', () => {
       for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
     } finally {
       await prod.cleanup();
+    }
+  });
+});
+
+describe('npm run doctor', () => {
+  let env: TestEnv;
+  let redis: ChildProcess | undefined;
+  let evictingPort: number;
+
+  beforeAll(async () => {
+    const pair = generateCredentialKeyPair();
+    env = await createTestEnv({
+      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
+      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+    });
+    await migrateAsOwner(env.env);
+    // A Redis of this suite's own that may evict keys, as a default install often does.
+    evictingPort = await freePort();
+    redis = spawn(
+      'redis-server',
+      ['--port', String(evictingPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    const { Redis } = await import('ioredis');
+    await waitFor(async () => {
+      const r = new Redis({ port: evictingPort, lazyConnect: true, retryStrategy: () => null });
+      r.on('error', () => undefined);
+      try {
+        await r.connect();
+        await r.config('SET', 'maxmemory-policy', 'allkeys-lru');
+        return true;
+      } finally {
+        r.disconnect();
+      }
+    }, 10_000);
+  });
+
+  afterAll(async () => {
+    redis?.kill('SIGKILL');
+    await env?.cleanup();
+  });
+
+  function doctor(
+    overrides: Record<string, string> = {},
+  ): Promise<{ code: number | null; out: string }> {
+    return new Promise((res) => {
+      const child = spawn(process.execPath, [join(ROOT, 'dist/scripts/doctor.js')], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', ...env.env, ...overrides },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.once('close', (code) => res({ code, out }));
+    });
+  }
+
+  it('reports every check ok on a prepared machine', async () => {
+    const { code, out } = await doctor();
+    expect(out).toMatch(/^PostgreSQL\s+ok /m);
+    expect(out).toMatch(/^Redis eviction\s+ok\s+maxmemory-policy noeviction/m);
+    expect(out).toMatch(/^Migrations\s+ok\s+all \d+ applied/m);
+    expect(out).toMatch(/^Credential keys\s+ok /m);
+    expect(out).toMatch(/^Clock\s+ok /m);
+    expect(code).toBe(0);
+  });
+
+  it('names a Redis that may evict keys, and what to set', async () => {
+    const { code, out } = await doctor({ REDIS_URL: `redis://127.0.0.1:${evictingPort}` });
+    expect(out).toMatch(/^Redis eviction\s+FIX\s+maxmemory-policy is "allkeys-lru"/m);
+    expect(out).toContain('CONFIG SET maxmemory-policy noeviction');
+    expect(code).toBe(1);
+  });
+
+  it('names pending migrations and missing credential keys', async () => {
+    const fresh = await createTestEnv();
+    try {
+      const { code, out } = await doctor({
+        DATABASE_URL: fresh.database.url,
+        CREDENTIALS_PUBLIC_KEY: '',
+        CREDENTIALS_PRIVATE_KEYS: '',
+      });
+      expect(out).toMatch(/^Migrations\s+FIX\s+\d+ pending/m);
+      expect(out).toMatch(/^Credential keys\s+FIX .*npm run keys:generate/m);
+      expect(code).toBe(1);
+    } finally {
+      await fresh.cleanup();
     }
   });
 });

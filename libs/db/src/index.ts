@@ -7,3 +7,4 @@ export * from './ensure-database.js';
 export * from './entities/index.js';
 export * from './run-migrations.js';
 export * from './storable-text.js';
+export { MIGRATIONS } from './migrations/index.js';

@@ -8,3 +8,4 @@ export * from './audit-contract.js';
 export * from './audit-producer.js';
 export * from './audit.module.js';
 export * from './audit-maintenance-contract.js';
+export * from './redis-policy.js';

@@ -1,11 +1,6 @@
-import { InjectRedis } from '@gatehouse/queue';
+import { InjectRedis, maxmemoryPolicy, REQUIRED_MAXMEMORY_POLICY } from '@gatehouse/queue';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-
-/** `maxmemory_policy` from an `INFO memory` reply, or undefined when it is not there. */
-export function maxmemoryPolicy(info: string): string | undefined {
-  return /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
-}
 
 /**
  * BullMQ loses jobs when Redis evicts keys, so Redis must run `maxmemory-policy noeviction`.
@@ -28,7 +23,7 @@ export class RedisPolicyCheck implements OnApplicationBootstrap {
       const policy = maxmemoryPolicy(await this.redis.info('memory'));
       if (policy === undefined) {
         this.logger.warn('could not read maxmemory_policy from Redis INFO memory');
-      } else if (policy !== 'noeviction') {
+      } else if (policy !== REQUIRED_MAXMEMORY_POLICY) {
         this.logger.warn(
           `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure ` +
             'Redis will evict queue keys and jobs will be lost; set maxmemory-policy noeviction',
