@@ -2,6 +2,7 @@ import { APP_DB_ROLES } from '@gatehouse/db';
 import concurrently from 'concurrently';
 import pg from 'pg';
 import { announceDevAdminKey, loadConfigOrExit } from '@gatehouse/config';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeProblems, preflight } from './preflight.js';
@@ -105,9 +106,15 @@ async function main(): Promise<void> {
       );
     },
   );
+  // An app stopped by a signal leaves its heartbeat file behind (Nest re-raises the signal, so
+  // no exit handler runs): this run's files go with it.
+  const done = (code: number) => {
+    for (const app of APPS) rmSync(heartbeat(app), { force: true });
+    process.exit(code);
+  };
   await result.then(
-    () => process.exit(0),
-    () => process.exit(1),
+    () => done(0),
+    () => done(1),
   );
 }
 
