@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseNetwork } from './ip-networks.js';
 import { redactPatterns } from './redact-patterns.js';
 
 const bool = z
@@ -20,12 +20,10 @@ const HOST_LABELS =
 
 /** A host name (one label is fine: compose service names), an IP address, or a CIDR. */
 function isHostOrNetwork(entry: string): boolean {
-  const [address = '', bits, extra] = entry.split('/');
-  if (extra !== undefined) return false;
-  const family = isIP(address);
-  if (bits === undefined) return family !== 0 || (entry.length <= 253 && HOST_LABELS.test(entry));
-  const max = family === 4 ? 32 : family === 6 ? 128 : -1;
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+  return (
+    parseNetwork(entry) !== undefined ||
+    (!entry.includes('/') && entry.length <= 253 && HOST_LABELS.test(entry))
+  );
 }
 
 /** Access Application Audience tags, comma-separated. */

@@ -7,3 +7,4 @@ export * from './secret-rules.js';
 export * from './announce-dev-admin-key.js';
 export * from './connection-credentials.js';
 export { REMOVED_VARIABLE_NAMES } from './removed-variables.js';
+export * from './ip-networks.js';

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { networkList, parseNetwork } from '@gatehouse/config';
 import { buildConnector } from 'undici';
 
 /**
@@ -50,20 +51,11 @@ export function upstreamAddressPolicy(
   allowPrivate: boolean,
   allowed: readonly string[],
 ): UpstreamAddressPolicy {
-  const hosts = new Set<string>();
-  const networks = new BlockList();
-  for (const entry of allowed) {
-    const [address = '', bits] = entry.split('/');
-    const family = isIP(address);
-    if (family === 0) {
-      hosts.add(entry.toLowerCase());
-    } else if (bits === undefined) {
-      networks.addAddress(address, family === 4 ? 'ipv4' : 'ipv6');
-    } else {
-      networks.addSubnet(address, Number(bits), family === 4 ? 'ipv4' : 'ipv6');
-    }
-  }
-  return { allowPrivate, hosts, networks };
+  // The config has checked every entry is a host name, an address or a CIDR.
+  const hosts = new Set(
+    allowed.filter((entry) => parseNetwork(entry) === undefined).map((e) => e.toLowerCase()),
+  );
+  return { allowPrivate, hosts, networks: networkList(allowed) };
 }
 
 /** Whether the worker may connect to `address` (an IP) for `hostname`. */

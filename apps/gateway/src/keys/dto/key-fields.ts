@@ -14,7 +14,7 @@ import {
   ValidateIf,
   type ValidationOptions,
 } from 'class-validator';
-import { MAX_ALLOWED_IPS, parseNetwork } from '../key-networks.js';
+import { isNetworkEntry, MAX_ALLOWED_IPS } from '../key-networks.js';
 
 /** An IP address or a CIDR, IPv4 or IPv6. */
 function IsNetwork(options?: ValidationOptions): PropertyDecorator {
@@ -22,8 +22,7 @@ function IsNetwork(options?: ValidationOptions): PropertyDecorator {
     {
       name: 'isNetwork',
       validator: {
-        validate: (value: unknown) =>
-          typeof value === 'string' && parseNetwork(value) !== undefined,
+        validate: (value: unknown) => typeof value === 'string' && isNetworkEntry(value),
         defaultMessage: () =>
           'each value in $property must be an IP address or a CIDR, e.g. 203.0.113.7 or 2001:db8::/64',
       },
