@@ -133,15 +133,17 @@ function envFilesOf(service: Service): string[] {
 }
 
 /**
- * What a service's process sees, as compose builds it from the examples: its env files in order,
- * then its own `environment` over them; blanked (empty) variables count as unset.
+ * What a service's process sees, as compose builds it: its env files in order (by default the
+ * committed examples; `read` gives another file's text), then its own `environment` over them;
+ * blanked (empty) variables count as unset.
  */
-function effectiveEnv(service: Service): Record<string, string> {
+function effectiveEnv(
+  service: Service,
+  read: (file: string) => string = (file) => exampleTexts[file as (typeof ENV_FILES)[number]],
+): Record<string, string> {
   const fromFiles = Object.assign(
     {},
-    ...envFilesOf(service).map((file) =>
-      exampleValues(exampleTexts[file as (typeof ENV_FILES)[number]]),
-    ),
+    ...envFilesOf(service).map((file) => exampleValues(read(file))),
   ) as Record<string, string>;
   const merged = { ...fromFiles, ...environmentOf(service) };
   return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== ''));
@@ -748,13 +750,7 @@ describe('the upgrade to per-service env files (docs/upgrading.md)', () => {
       expect(file('.env.production')).not.toContain(redisPassword);
       expect(file('.env.production')).not.toContain(old.TUNNEL_TOKEN);
       // What each service would see, as compose builds it: its files, then its environment.
-      const seen = (service: Service) =>
-        Object.fromEntries(
-          Object.entries({
-            ...Object.assign({}, ...envFilesOf(service).map((f) => exampleValues(file(f)))),
-            ...environmentOf(service),
-          } as Record<string, string>).filter(([, v]) => v !== ''),
-        );
+      const seen = (service: Service) => effectiveEnv(service, file);
       for (const app of APPS) {
         const { config } = loadConfig(app, seen(services[app]));
         const db = new URL(config.DATABASE_URL);

@@ -7,6 +7,7 @@ import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import pg from 'pg';
 import request from 'supertest';
 import { parse } from 'yaml';
+import { runScript } from './support/run-script.js';
 import { freePort, spawnGateway, waitFor } from './support/spawn-app.js';
 import { migrateAsOwner } from './support/db-roles.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
@@ -21,31 +22,25 @@ import { TEST_REDIS_URL } from './support/test-redis.js';
 const ROOT = resolve(import.meta.dirname, '..');
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-function start(
+/** A built script's exit code and everything it wrote (stdout, then stderr). */
+async function runNode(
+  script: string,
   env: Record<string, string>,
-  dir: string,
 ): Promise<{ code: number | null; out: string }> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist/scripts/start.js')], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'development',
-        DEV_SECRETS_FILE: join(dir, 'dev-secrets.json'),
-        LOG_LEVEL: 'silent',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', rej);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      res({ code, out });
-    });
+  const run = await runScript(process.execPath, [join(ROOT, script)], {
+    PATH: process.env.PATH ?? '',
+    ...env,
+  });
+  return { code: run.code, out: run.stdout + run.stderr };
+}
+
+/** `npm start` (its built script) in development, with its own dev-secrets file. */
+function start(env: Record<string, string>, dir: string) {
+  return runNode('dist/scripts/start.js', {
+    NODE_ENV: 'development',
+    DEV_SECRETS_FILE: join(dir, 'dev-secrets.json'),
+    LOG_LEVEL: 'silent',
+    ...env,
   });
 }
 
@@ -228,16 +223,10 @@ describe('npm start once everything is there: the ready banner', () => {
 describe('npm run services', () => {
   it('starts nothing without Docker, and prints the package-manager lines (exit 69)', async () => {
     // A PATH with the shell tools but without docker.
-    const res = await new Promise<{ code: number | null; out: string }>((resolveRun) => {
-      const sh = spawn('sh', [join(ROOT, 'scripts/services.sh')], {
-        env: { PATH: '/usr/bin:/bin' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      sh.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      sh.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      sh.once('close', (code) => resolveRun({ code, out }));
+    const run = await runScript('sh', [join(ROOT, 'scripts/services.sh')], {
+      PATH: '/usr/bin:/bin',
     });
+    const res = { code: run.code, out: run.stdout + run.stderr };
     expect(res.code).toBe(69);
     expect(res.out).toContain('Docker is not available here');
     expect(res.out).toMatch(
@@ -356,20 +345,8 @@ describe('npm run doctor', () => {
     await env?.cleanup();
   });
 
-  function doctor(
-    overrides: Record<string, string> = {},
-  ): Promise<{ code: number | null; out: string }> {
-    return new Promise((res) => {
-      const child = spawn(process.execPath, [join(ROOT, 'dist/scripts/doctor.js')], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', ...env.env, ...overrides },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.once('close', (code) => res({ code, out }));
-    });
+  function doctor(overrides: Record<string, string> = {}) {
+    return runNode('dist/scripts/doctor.js', { ...env.env, ...overrides });
   }
 
   it('reports every check ok on a prepared machine', async () => {
