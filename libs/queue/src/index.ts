@@ -9,3 +9,4 @@ export * from './audit-producer.js';
 export * from './audit.module.js';
 export * from './audit-maintenance-contract.js';
 export * from './redis-policy.js';
+export * from './redis-script.js';

@@ -26,6 +26,21 @@ export type ProxyJobData = {
   deadline: number;
   /** Client metadata for audit records (requestId: the gateway's X-Request-Id). */
   client: { requestId: string; ip: string; method: string; path: string };
+  /** The key's budget reservation, when it has budgets: the worker settles it. */
+  budget?: BudgetHold;
+};
+
+/**
+ * What admission reserved against a key's budgets for one request. The worker settles it to the
+ * provider's usage, or releases it when the call failed; a reservation nobody settles lapses.
+ */
+export type BudgetHold = {
+  /** The reservation's entry in the leases set (which counters hold how much; see libs/budgets). */
+  lease: string;
+  /** Prompt tokens estimated at admission: what a call cancelled before usage was known cost. */
+  promptTokens: number;
+  /** The model's price at admission (USD per 1M tokens), when a cost budget applies. */
+  price?: { input: number; output: number };
 };
 
 export type TokenUsage = { input: number; output: number };

@@ -1,8 +1,8 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis, tokenUsageKey } from '@gatehouse/queue';
+import { InjectRedis, RedisScript, tokenUsageKey } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { RedisScript } from '../throttle/redis-script.js';
+
 import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
 
 /**

@@ -3,8 +3,7 @@ import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common'
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
 import type { Redis } from 'ioredis';
-import { InjectRedis, limitsKey } from '@gatehouse/queue';
-import { RedisScript } from './redis-script.js';
+import { InjectRedis, RedisScript, limitsKey } from '@gatehouse/queue';
 
 /**
  * Fixed-window counter with an optional block, in one atomic script so concurrent replicas

@@ -1,0 +1,32 @@
+/**
+ * A model's price in USD per million tokens, as providers quote it. Conveniently, that is also
+ * micro-dollars (µUSD) per token, the unit cost budgets are counted in: whole numbers in Redis,
+ * exact for any price quoted to the cent per million tokens.
+ */
+export type ModelPrice = { input: number; output: number };
+
+/** Looks a model's price up: the exact name, else the longest listed name it starts with. */
+export function priceFor(
+  model: string,
+  prices: ReadonlyMap<string, ModelPrice>,
+): ModelPrice | undefined {
+  const exact = prices.get(model);
+  if (exact) return exact;
+  // Dated or suffixed names (gpt-4o-2024-08-06, claude-sonnet-4-20250514) take their family's
+  // price; the longest match wins, so gpt-4o-mini-… is not priced as gpt-4o.
+  let best: { name: string; price: ModelPrice } | undefined;
+  for (const [name, price] of prices) {
+    if (model.startsWith(`${name}-`) && (!best || name.length > best.name.length)) {
+      best = { name, price };
+    }
+  }
+  return best?.price;
+}
+
+/** What tokens cost at a price, in µUSD, rounded up (a budget is never under-charged). */
+export function costMicros(tokens: { input: number; output: number }, price: ModelPrice): number {
+  return Math.ceil(tokens.input * price.input + tokens.output * price.output);
+}
+
+/** µUSD in one US cent: cost budgets are set in cents and counted in µUSD. */
+export const MICROS_PER_CENT = 10_000;

@@ -1,0 +1,141 @@
+import type { BudgetHold } from '@gatehouse/queue';
+import { RedisScript } from '@gatehouse/queue';
+import type { Redis } from 'ioredis';
+import { type BudgetUnit, reservationLeasesKey } from './budget-periods.js';
+import { costMicros } from './prices.js';
+
+/** One counter a reservation holds an amount of (amount in the counter's unit). */
+export type LeaseCounter = { key: string; unit: BudgetUnit; amount: number; keepMs: number };
+
+/**
+ * A reservation as it sits in the leases set: a self-contained member string, so whoever settles
+ * or reclaims it (the worker, any gateway's reconciler) knows which counters to give back to
+ * without another lookup, and one ZREM decides who does it.
+ */
+export type Lease = { requestId: string; counters: LeaseCounter[] };
+
+export function encodeLease(lease: Lease): string {
+  return JSON.stringify({
+    r: lease.requestId,
+    c: lease.counters.map((c) => [c.key, c.unit, c.amount, c.keepMs]),
+  });
+}
+
+export function decodeLease(member: string): Lease | undefined {
+  try {
+    const raw = JSON.parse(member) as { r?: unknown; c?: unknown };
+    if (typeof raw.r !== 'string' || !Array.isArray(raw.c)) return undefined;
+    const counters: LeaseCounter[] = [];
+    for (const entry of raw.c as unknown[]) {
+      if (!Array.isArray(entry) || entry.length !== 4) return undefined;
+      const [key, unit, amount, keepMs] = entry as unknown[];
+      if (typeof key !== 'string' || !isUnit(unit)) return undefined;
+      if (typeof amount !== 'number' || typeof keepMs !== 'number') return undefined;
+      counters.push({ key, unit, amount, keepMs });
+    }
+    return { requestId: raw.r, counters };
+  } catch {
+    return undefined;
+  }
+}
+
+function isUnit(value: unknown): value is BudgetUnit {
+  return value === 'tokens' || value === 'requests' || value === 'cost';
+}
+
+/** What a request turned out to use: tokens (reported or counted), or nothing (it failed). */
+export type Spend = { input: number; output: number } | 'nothing';
+
+/** Each counter's actual amount for a spend, in the lease's order. */
+export function actualAmounts(lease: Lease, spend: Spend, hold: BudgetHold): number[] {
+  return lease.counters.map((counter) => {
+    if (spend === 'nothing') return 0;
+    switch (counter.unit) {
+      case 'requests':
+        return 1;
+      case 'tokens':
+        return spend.input + spend.output;
+      case 'cost':
+        // A cost counter is only reserved with a price; without one, charge what was reserved.
+        return hold.price ? costMicros(spend, hold.price) : counter.amount;
+    }
+  });
+}
+
+/**
+ * Settles a reservation: each counter moves from the reserved amount to the actual one. The
+ * ZREM says whether the reservation was still held: if it lapsed (and was given back by the
+ * reconciler) the whole actual amount is added instead. A counter that expired in between is
+ * recreated only to add to it, with its retention, never to hold a negative amount.
+ * KEYS: leases set, then the lease's counters. ARGV: the member, then per counter: reserved,
+ * actual, keep ms.
+ */
+const SETTLE = new RedisScript(`
+local held = redis.call('ZREM', KEYS[1], ARGV[1])
+for i = 2, #KEYS do
+  local base = 2 + (i - 2) * 3
+  local reserved = tonumber(ARGV[base])
+  local actual = tonumber(ARGV[base + 1])
+  local delta = actual
+  if held == 1 then delta = actual - reserved end
+  if delta ~= 0 then
+    if redis.call('EXISTS', KEYS[i]) == 1 then
+      redis.call('INCRBY', KEYS[i], delta)
+    elseif delta > 0 then
+      redis.call('INCRBY', KEYS[i], delta)
+      redis.call('PEXPIRE', KEYS[i], ARGV[base + 2])
+    end
+  end
+end
+return held
+`);
+
+/**
+ * Settles (or, with zero amounts, releases) one reservation. Returns whether it was still held.
+ * Safe to call more than once: after the first call the reservation is gone, and a second call
+ * with zero amounts changes nothing.
+ */
+export async function settleLease(
+  redis: Redis,
+  prefix: string,
+  member: string,
+  lease: Lease,
+  actual: number[],
+): Promise<boolean> {
+  const keys = [reservationLeasesKey(prefix), ...lease.counters.map((c) => c.key)];
+  const args: (string | number)[] = [member];
+  lease.counters.forEach((c, i) => args.push(c.amount, actual[i] ?? 0, c.keepMs));
+  return (await SETTLE.run(redis, keys, args)) === 1;
+}
+
+/**
+ * Gives back reservations whose lease ended unsettled (their worker died, or the job never ran):
+ * at most `limit` per call, oldest first. Any number of gateways may run this at once; each
+ * reservation is given back once (SETTLE's ZREM). Returns how many were given back.
+ */
+export async function reclaimLapsedLeases(
+  redis: Redis,
+  prefix: string,
+  now: number,
+  limit = 100,
+): Promise<number> {
+  const lapsed = await redis.zrangebyscore(
+    reservationLeasesKey(prefix),
+    '-inf',
+    now,
+    'LIMIT',
+    0,
+    limit,
+  );
+  let reclaimed = 0;
+  for (const member of lapsed) {
+    const lease = decodeLease(member);
+    if (!lease) {
+      await redis.zrem(reservationLeasesKey(prefix), member); // not ours to read: drop it
+      continue;
+    }
+    const zeros = lease.counters.map(() => 0);
+    if (await settleLease(redis, prefix, member, lease, zeros)) reclaimed++;
+  }
+  return reclaimed;
+}

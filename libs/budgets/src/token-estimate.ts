@@ -1,0 +1,76 @@
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Tokens a request's prompt is reserved for, before the provider says. OpenAI-compatible
+ * models: the o200k tokenizer (GPT-4o and later) over the text the model reads, plus a few
+ * tokens of framing per message. Anthropic models have no public tokenizer: their text is
+ * counted as one token per 3 characters, which is above what Claude's tokenizer yields for
+ * English and code, so the reservation errs high. Either way the settled amount is the
+ * provider's own count; this only has to keep concurrent requests from overshooting.
+ */
+export function estimatePromptTokens(provider: 'openai' | 'anthropic', body: Json): number {
+  const texts: string[] = [];
+  let images = 0;
+  let messages = 0;
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 32) return;
+    if (typeof value === 'string') {
+      // Inline images and files are priced by the provider per image, not per character.
+      if (value.startsWith('data:')) images++;
+      else texts.push(value);
+    } else if (Array.isArray(value)) {
+      for (const item of value) visit(item, depth + 1);
+    } else if (isObject(value)) {
+      if (value.type === 'image_url' || value.type === 'image') images++;
+      for (const [field, item] of Object.entries(value)) {
+        // Image parts' URLs and sources are counted as images above, not read as text.
+        if (field === 'image_url' || field === 'source') continue;
+        visit(item, depth + 1);
+      }
+    }
+  };
+  for (const field of ['system', 'messages', 'tools', 'functions', 'tool_choice', 'prompt']) {
+    const value = body[field];
+    if (field === 'messages' && Array.isArray(value)) messages = value.length;
+    visit(value, 0);
+  }
+  const text = texts.join('\n');
+  const textTokens =
+    provider === 'openai' ? countTokens(text) : Math.ceil(text.length / CHARS_PER_TOKEN_ANTHROPIC);
+  return textTokens + messages * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE;
+}
+
+/** Tokens of text a model produced (a stream cut short, before the provider reported usage). */
+export function countOutputTokens(provider: 'openai' | 'anthropic', text: string): number {
+  if (text.length === 0) return 0;
+  return provider === 'openai'
+    ? countTokens(text)
+    : Math.ceil(text.length / CHARS_PER_TOKEN_ANTHROPIC);
+}
+
+/**
+ * The most output tokens a request may produce: its own cap (`max_tokens` or
+ * `max_completion_tokens`; the larger when both are set), times `n` choices. Undefined when it
+ * sets none.
+ */
+export function requestedOutputCap(body: Json): number | undefined {
+  const caps = [body.max_completion_tokens, body.max_tokens].filter(isPositiveInteger);
+  if (caps.length === 0) return undefined;
+  const choices = isPositiveInteger(body.n) ? body.n : 1;
+  return Math.max(...caps) * choices;
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+const CHARS_PER_TOKEN_ANTHROPIC = 3;
+/** Role and separators around each chat message (OpenAI's own accounting uses 3–4). */
+const TOKENS_PER_MESSAGE = 4;
+/** A high-detail 1024×1024 image on GPT-4o is 765 tokens; Claude's ~1,600 for the largest. */
+const TOKENS_PER_IMAGE = 1_600;
