@@ -1,9 +1,9 @@
 import type { AppConfig } from '@gatehouse/config';
-import { tokenUsageKey } from '@gatehouse/queue';
 import { Redis } from 'ioredis';
 import {
   AdmissionCounters,
   type AdmissionCheck,
+  type BudgetCounterCheck,
   type SlotsToTake,
 } from '../apps/gateway/src/admission/admission-counters.js';
 import { RedisThrottlerStorage } from '../apps/gateway/src/throttle/redis-throttler.storage.js';
@@ -55,7 +55,6 @@ describe('admission counters (one Lua script)', () => {
       ipLimit: 3,
       keyId: `key-${subjectSeq}`,
       keyLimit: 2,
-      tokensPerDay: 0,
       ...overrides,
     };
   }
@@ -96,16 +95,68 @@ describe('admission counters (one Lua script)', () => {
     expect((await counters.count({ ...c, checkLockout: false })).verdict).toBe('admitted');
   });
 
-  it("refuses a key whose tokens for today are used up, reading the worker's total", async () => {
-    const c = check({ tokensPerDay: 100 });
-    const usage = tokenUsageKey(namespace.prefix, c.keyId ?? '');
-    await redis.set(usage, '99');
-    expect((await counters.count(c)).verdict).toBe('admitted');
-    await redis.set(usage, '100');
-    const spent = await counters.count(c);
+  /** A budget counter of `c`'s key (limit and reservation in the counter's unit). */
+  function counter(c: AdmissionCheck, name: string, limit: number, amount = 0): BudgetCounterCheck {
+    return {
+      key: `${namespace.prefix}:{limits}:budget:${name}:${c.keyId}`,
+      limit,
+      amount,
+      keepMs: 60_000,
+    };
+  }
+
+  it('refuses a key whose budget is used up, checking without reserving', async () => {
+    const c = check();
+    const tokens = counter(c, 'tokens', 100);
+    await redis.set(tokens.key, '99');
+    expect((await counters.count({ ...c, budgets: { counters: [tokens] } })).verdict).toBe(
+      'admitted',
+    );
+    expect(await redis.get(tokens.key)).toBe('99'); // a check reserves nothing
+    await redis.set(tokens.key, '100');
+    const spent = await counters.count({ ...c, budgets: { counters: [tokens] } });
     expect(spent.verdict).toBe('budget');
-    expect(spent.tokensPerDay).toBe(100);
-    expect(roundTrips).toBe(4); // two SETs, two checks
+    expect(spent.refusedBudget).toBe(0);
+    expect(spent.budgetsUsed).toEqual([100]);
+    expect(roundTrips).toBe(5); // two SETs, a GET, two checks
+  });
+
+  it('reserves every budget in the same round trip, and refuses one that does not fit', async () => {
+    const c = check({ ipLimit: 100, keyLimit: 100 });
+    const leases = `${namespace.prefix}:{limits}:budget:leases`;
+    const reserve = (requestId: string) => ({
+      counters: [counter(c, 'requests', 10, 1), counter(c, 'tokens', 100, 40)],
+      reservation: { lease: `lease-${requestId}`, leaseEndsAt: Date.now() + 60_000 },
+    });
+    const first = await counters.count({ ...c, budgets: reserve('a') });
+    expect(roundTrips).toBe(1);
+    expect(first.verdict).toBe('admitted');
+    expect(first.budgetsUsed).toEqual([1, 40]);
+    expect(await redis.zscore(leases, 'lease-a')).not.toBeNull();
+    expect((await counters.count({ ...c, budgets: reserve('b') })).budgetsUsed).toEqual([2, 80]);
+    // 80 + 40 > 100: refused, and neither counter nor the leases set moves.
+    const third = await counters.count({ ...c, budgets: reserve('c') });
+    expect(third.verdict).toBe('budget');
+    expect(third.refusedBudget).toBe(1);
+    expect(third.budgetsUsed).toEqual([2, 80]);
+    expect(await redis.get(counter(c, 'requests', 0).key)).toBe('2');
+    expect(await redis.zscore(leases, 'lease-c')).toBeNull();
+    expect(await redis.pttl(counter(c, 'tokens', 0).key)).toBeGreaterThan(50_000);
+  });
+
+  it('takes no slot for a request its budget refuses', async () => {
+    const c = check({ ipLimit: 100, keyLimit: 100 });
+    const taken = slots(c);
+    const refused = await counters.count({
+      ...c,
+      slots: taken,
+      budgets: {
+        counters: [counter(c, 'tokens', 10, 11)],
+        reservation: { lease: 'too-big', leaseEndsAt: Date.now() + 60_000 },
+      },
+    });
+    expect(refused.verdict).toBe('budget');
+    expect(await redis.zcard(taken.keys.inFlight)).toBe(0);
   });
 
   it('counts only the address when no key applies', async () => {

@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
 import { createKey } from './support/admin-client.js';
-import { tokenUsageKey } from '@gatehouse/queue';
+import { budgetCounterKey, budgetPeriod } from '@gatehouse/budgets';
 import { Redis } from 'ioredis';
 import {
   type MockUpstream,
@@ -100,7 +100,10 @@ describe('proxy path with the official SDKs', () => {
   });
 
   it("counts a stream's tokens when the client did not ask for usage, and hides the chunk", async () => {
-    const { key, id } = await createKey(gw.url, env.adminKey, { allowed_models: ['gpt-test'] });
+    const { key, id } = await createKey(gw.url, env.adminKey, {
+      allowed_models: ['gpt-test'],
+      tokens_per_day: 1_000_000,
+    });
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -116,13 +119,11 @@ describe('proxy path with the official SDKs', () => {
     const seen = upstream.requests.filter((r) => r.account === 'oa').at(-1);
     expect(seen?.body.stream_options).toEqual({ include_usage: true });
     expect(text).toBe(openaiStream('gpt-test', 4, 0, false).join(''));
-    // 5 prompt + 4 completion tokens are on the key's total for today.
+    // The reservation settled to 5 prompt + 4 completion tokens on the key's total for today.
     const redis = new Redis(TEST_REDIS_URL);
+    const today = budgetCounterKey(env.redisPrefix, id, budgetPeriod('tokens_per_day'));
     try {
-      await waitFor(
-        async () => (await redis.get(tokenUsageKey(env.redisPrefix, id))) === '9',
-        5_000,
-      );
+      await waitFor(async () => (await redis.get(today)) === '9', 5_000);
     } finally {
       redis.disconnect();
     }

@@ -1,7 +1,6 @@
 import type { AppConfig } from '@gatehouse/config';
 import { REPLY_STREAM_TTL_SECONDS, replyStreamKey } from '@gatehouse/queue';
 import { Redis } from 'ioredis';
-import { UsageRecorder } from '../apps/proxy-worker/src/proxy/usage-recorder.js';
 import { ReplyStreams } from '../apps/proxy-worker/src/replies/reply-streams.js';
 import { createRedisNamespace, TEST_REDIS_URL } from './support/test-redis.js';
 
@@ -14,7 +13,7 @@ describe('reply streams', () => {
 
   beforeAll(() => {
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
-    streams = new ReplyStreams(redis, config, new UsageRecorder(redis, config));
+    streams = new ReplyStreams(redis, config);
   });
 
   afterAll(async () => {

@@ -20,7 +20,7 @@ import { WorkerBroadcasts } from './events/worker-broadcasts.js';
 import { AsyncJobSinks } from './jobs/async-job-sinks.js';
 import { ProxyRunner } from './proxy/proxy-runner.js';
 import { ProxyWorkerService } from './proxy/proxy-worker.service.js';
-import { UsageRecorder } from './proxy/usage-recorder.js';
+import { BudgetSettler } from './budgets/budget-settler.js';
 import { ReplyStreams } from './replies/reply-streams.js';
 import { UpstreamHttp } from './upstream/upstream-http.js';
 
@@ -50,7 +50,7 @@ export class ProxyWorkerModule {
         AccountSelector,
         UpstreamHttp,
         ReplyStreams,
-        UsageRecorder,
+        BudgetSettler,
         AsyncJobSinks,
         ProxyRunner,
         ProxyWorkerService,

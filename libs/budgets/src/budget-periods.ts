@@ -1,4 +1,4 @@
-import { limitsKey, tokenUsageKey } from '@gatehouse/queue';
+import { limitsKey } from '@gatehouse/queue';
 
 /** The budgets a key can have, named as the key's fields are. */
 export const BUDGET_NAMES = [
@@ -9,6 +9,9 @@ export const BUDGET_NAMES = [
   'cost_per_month',
 ] as const;
 export type BudgetName = (typeof BUDGET_NAMES)[number];
+
+/** A key's budget limits: tokens, requests, or US cents for cost; null where it has none. */
+export type BudgetLimits = Readonly<Record<BudgetName, number | null>>;
 
 /** What a budget counts: tokens (input + output), requests, or cost in µUSD. */
 export type BudgetUnit = 'tokens' | 'requests' | 'cost';
@@ -59,7 +62,7 @@ const DAY_MS = 24 * 3_600_000;
  */
 export function budgetCounterKey(prefix: string, keyId: string, period: BudgetPeriod): string {
   if (period.name === 'tokens_per_day') {
-    return tokenUsageKey(prefix, keyId, new Date(`${period.id}T00:00:00Z`));
+    return limitsKey(prefix, `usage:tokens:${keyId}:${period.id}`);
   }
   return limitsKey(prefix, `budget:${period.name}:${keyId}:${period.id}`);
 }

@@ -1,8 +1,7 @@
-import type { BudgetHold } from '@gatehouse/queue';
 import { RedisScript } from '@gatehouse/queue';
 import type { Redis } from 'ioredis';
 import { type BudgetUnit, reservationLeasesKey } from './budget-periods.js';
-import { costMicros } from './prices.js';
+import { type ModelPrice, costMicros } from './prices.js';
 
 /** One counter a reservation holds an amount of (amount in the counter's unit). */
 export type LeaseCounter = { key: string; unit: BudgetUnit; amount: number; keepMs: number };
@@ -43,13 +42,17 @@ function isUnit(value: unknown): value is BudgetUnit {
   return value === 'tokens' || value === 'requests' || value === 'cost';
 }
 
-/** What a request turned out to use: tokens (reported or counted), or nothing (it failed). */
-export type Spend = { input: number; output: number } | 'nothing';
+/**
+ * What a request turned out to use: tokens (reported or counted), nothing (it failed or never
+ * ran), or what was reserved (it succeeded but nobody said how much it used).
+ */
+export type Spend = { input: number; output: number } | 'nothing' | 'reserved';
 
 /** Each counter's actual amount for a spend, in the lease's order. */
-export function actualAmounts(lease: Lease, spend: Spend, hold: BudgetHold): number[] {
+export function actualAmounts(lease: Lease, spend: Spend, price?: ModelPrice): number[] {
   return lease.counters.map((counter) => {
     if (spend === 'nothing') return 0;
+    if (spend === 'reserved') return counter.amount;
     switch (counter.unit) {
       case 'requests':
         return 1;
@@ -57,7 +60,7 @@ export function actualAmounts(lease: Lease, spend: Spend, hold: BudgetHold): num
         return spend.input + spend.output;
       case 'cost':
         // A cost counter is only reserved with a price; without one, charge what was reserved.
-        return hold.price ? costMicros(spend, hold.price) : counter.amount;
+        return price ? costMicros(spend, price) : counter.amount;
     }
   });
 }

@@ -65,6 +65,15 @@ export function requestedOutputCap(body: Json): number | undefined {
   return Math.max(...caps) * choices;
 }
 
+/**
+ * The body sent upstream with `max_tokens` set to `cap` when the gateway bounds the output of a
+ * request that set no cap of its own (a budget can only hold if the output is bounded).
+ */
+export function withOutputCap<T extends Json>(body: T, cap: number | undefined): T {
+  if (cap === undefined || requestedOutputCap(body) !== undefined) return body;
+  return { ...body, max_tokens: cap };
+}
+
 function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }

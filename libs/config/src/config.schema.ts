@@ -124,6 +124,13 @@ const configShape = z.object({
   KEY_MAX_CONCURRENT: int(1, 100_000).default(256),
   /** Proxied streams open at once from one client address (IPv6: its /64), all replicas. */
   STREAMS_MAX_PER_IP: int(1, 100_000).default(128),
+  /**
+   * Output tokens reserved for a request that sets no max_tokens on a key with a token or cost
+   * budget; the gateway then sends this cap upstream, so the reservation holds.
+   */
+  BUDGET_DEFAULT_MAX_TOKENS: int(1, 1_000_000).default(4_096),
+  /** How often each gateway gives back budget reservations whose request never settled. */
+  BUDGET_RECONCILE_INTERVAL_MS: int(100, 3_600_000).default(15_000),
 
   /** `kid:base64url(SPKI DER)` of the X25519 key that seals upstream credentials (gateway). */
   CREDENTIALS_PUBLIC_KEY: z.string().optional(),

@@ -52,13 +52,15 @@ export function usageFromJson(endpoint: ProxyEndpoint, body: unknown): TokenUsag
  * Follows token usage in a streamed (SSE) upstream response, fed the raw text as it arrives.
  * OpenAI: the last chunk with a `usage` object (sent when stream_options.include_usage).
  * Anthropic: input from `message_start`, output from the last `message_delta` (cumulative).
- * Malformed events are ignored; feed never throws.
+ * It also keeps the text the model produced so far, counted when a stream is cut short before
+ * the provider reported usage. Malformed events are ignored; feed never throws.
  */
 export class StreamUsageTracker {
   private readonly parser = new SseParser();
   private readonly anthropic: boolean;
   private input: number | undefined;
   private output: number | undefined;
+  private text = '';
 
   constructor(endpoint: ProxyEndpoint) {
     this.anthropic = ENDPOINTS[endpoint].provider === 'anthropic';
@@ -75,7 +77,10 @@ export class StreamUsageTracker {
       }
       if (!isObject(data)) continue;
       if (this.anthropic) this.anthropicEvent(event.event, data);
-      else this.record(openAiUsage(data.usage));
+      else {
+        this.record(openAiUsage(data.usage));
+        this.openAiText(data);
+      }
     }
   }
 
@@ -84,8 +89,38 @@ export class StreamUsageTracker {
     return { input: this.input ?? 0, output: this.output ?? 0 };
   }
 
+  /** What the model produced so far (text, tool-call arguments, reasoning). */
+  producedText(): string {
+    return this.text;
+  }
+
+  private openAiText(data: Json): void {
+    if (!Array.isArray(data.choices)) return;
+    for (const choice of data.choices as unknown[]) {
+      if (!isObject(choice) || !isObject(choice.delta)) continue;
+      const delta = choice.delta;
+      this.keep(delta.content);
+      this.keep(delta.reasoning_content);
+      if (Array.isArray(delta.tool_calls)) {
+        for (const call of delta.tool_calls as unknown[]) {
+          if (isObject(call) && isObject(call.function)) this.keep(call.function.arguments);
+        }
+      }
+    }
+  }
+
+  private keep(value: unknown): void {
+    if (typeof value === 'string') this.text += value;
+  }
+
   private anthropicEvent(name: string | undefined, data: Json): void {
     const type = typeof data.type === 'string' ? data.type : name;
+    if (type === 'content_block_delta' && isObject(data.delta)) {
+      this.keep(data.delta.text);
+      this.keep(data.delta.partial_json);
+      this.keep(data.delta.thinking);
+      return;
+    }
     if (type === 'message_start' && isObject(data.message)) {
       this.record(anthropicUsage(data.message.usage));
     } else if (type === 'message_delta' && isObject(data.usage)) {

@@ -28,6 +28,8 @@ export type ProxyJobData = {
   client: { requestId: string; ip: string; method: string; path: string };
   /** The key's budget reservation, when it has budgets: the worker settles it. */
   budget?: BudgetHold;
+  /** The model's price (USD per 1M tokens) when the price table has one: what usage costs. */
+  price?: { input: number; output: number };
 };
 
 /**
@@ -39,8 +41,6 @@ export type BudgetHold = {
   lease: string;
   /** Prompt tokens estimated at admission: what a call cancelled before usage was known cost. */
   promptTokens: number;
-  /** The model's price at admission (USD per 1M tokens), when a cost budget applies. */
-  price?: { input: number; output: number };
 };
 
 export type TokenUsage = { input: number; output: number };

@@ -1,5 +1,6 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis, RedisScript, tokenUsageKey } from '@gatehouse/queue';
+import { reservationLeasesKey } from '@gatehouse/budgets';
+import { InjectRedis, RedisScript } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 
@@ -7,16 +8,22 @@ import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
 
 /**
  * Every admission check of a request in one atomic script: the lockout of its address, its
- * per-IP count, its key's count and its key's token total for today, then (for a proxied
- * request) a slot in its key's in-flight set and, for a stream, in its address's stream set. A
- * check whose limit is 0 is skipped; the first that refuses ends the script, so a refused request
- * is not counted further and takes no slot.
+ * per-IP count, its key's count, its key's budgets, then (for a proxied request) a slot in its
+ * key's in-flight set and, for a stream, in its address's stream set, and last the budget
+ * reservation. A check whose limit is 0 is skipped; the first that refuses ends the script, and
+ * nothing is taken (slots, reservation) unless every check passed.
  * A slot set is a sorted set of request ids scored by when their lease ends, so a slot whose
  * holder died (a crashed replica) frees itself at that time; ConcurrencySlots releases them.
- * KEYS: lockout block, ip hits, key hits, token total, key's in-flight set, address's stream set.
- * ARGV: window ms, check lockout (0/1), ip limit, key limit, tokens/day, take slots (0/1), now ms,
- * lease end ms, request id, key cap, stream cap (0: not a stream).
- * Returns {verdict, ipHits, ipMsLeft, keyHits, keyMsLeft, lockoutMsLeft}.
+ * A budget counter holds what was used plus what is reserved; a request fits when its own
+ * reservation (at least 1) fits on top. A reservation is an entry in the leases set (see
+ * libs/budgets reservations.ts), settled by the worker or reclaimed when its lease ends.
+ * KEYS: lockout block, ip hits, key hits, key's in-flight set, address's stream set, leases set,
+ * then one counter per budget.
+ * ARGV: window ms, check lockout (0/1), ip limit, key limit, take slots (0/1), now ms, slot lease
+ * end ms, request id, key cap, stream cap (0: not a stream), reservation ('' : check only),
+ * reservation lease end ms, then per budget: limit, amount, keep ms.
+ * Returns {verdict, ipHits, ipMsLeft, keyHits, keyMsLeft, lockoutMsLeft, refused budget (1-based,
+ * 0: none), then each budget's counter (after the reservation when admitted)}.
  */
 const ADMIT = new RedisScript(`
 local window = tonumber(ARGV[1])
@@ -31,43 +38,61 @@ local function count(key)
 end
 if ARGV[2] == '1' then
   local locked = redis.call('PTTL', KEYS[1])
-  if locked > 0 then return {1, 0, 0, 0, 0, locked} end
+  if locked > 0 then return {1, 0, 0, 0, 0, locked, 0} end
 end
 local ipHits, ipLeft, keyHits, keyLeft = 0, 0, 0, 0
 local ipLimit = tonumber(ARGV[3])
 if ipLimit > 0 then
   ipHits, ipLeft = count(KEYS[2])
-  if ipHits > ipLimit then return {2, ipHits, ipLeft, 0, 0, 0} end
+  if ipHits > ipLimit then return {2, ipHits, ipLeft, 0, 0, 0, 0} end
 end
 local keyLimit = tonumber(ARGV[4])
 if keyLimit > 0 then
   keyHits, keyLeft = count(KEYS[3])
-  if keyHits > keyLimit then return {3, ipHits, ipLeft, keyHits, keyLeft, 0} end
+  if keyHits > keyLimit then return {3, ipHits, ipLeft, keyHits, keyLeft, 0, 0} end
 end
-local budget = tonumber(ARGV[5])
-if budget > 0 then
-  local used = tonumber(redis.call('GET', KEYS[4]) or '0')
-  if used >= budget then return {4, ipHits, ipLeft, keyHits, keyLeft, 0} end
+local budgets = (#ARGV - 12) / 3
+local used = {}
+for i = 1, budgets do
+  local limit, amount = tonumber(ARGV[10 + 3 * i]), tonumber(ARGV[11 + 3 * i])
+  used[i] = tonumber(redis.call('GET', KEYS[6 + i]) or '0')
+  if used[i] + math.max(amount, 1) > limit then
+    local out = {4, ipHits, ipLeft, keyHits, keyLeft, 0, i}
+    for j = 1, i do out[7 + j] = used[j] end
+    return out
+  end
 end
-if ARGV[6] == '1' then
-  local now = tonumber(ARGV[7])
-  local caps = {tonumber(ARGV[10]), tonumber(ARGV[11])}
+if ARGV[5] == '1' then
+  local now = tonumber(ARGV[6])
+  local caps = {tonumber(ARGV[9]), tonumber(ARGV[10])}
   for i = 1, 2 do
     if caps[i] > 0 then
-      redis.call('ZREMRANGEBYSCORE', KEYS[4 + i], '-inf', now)
-      if redis.call('ZCARD', KEYS[4 + i]) >= caps[i] then
-        return {4 + i, ipHits, ipLeft, keyHits, keyLeft, 0}
+      redis.call('ZREMRANGEBYSCORE', KEYS[3 + i], '-inf', now)
+      if redis.call('ZCARD', KEYS[3 + i]) >= caps[i] then
+        return {4 + i, ipHits, ipLeft, keyHits, keyLeft, 0, 0}
       end
     end
   end
   for i = 1, 2 do
     if caps[i] > 0 then
-      redis.call('ZADD', KEYS[4 + i], ARGV[8], ARGV[9])
-      redis.call('PEXPIREAT', KEYS[4 + i], ARGV[8])
+      redis.call('ZADD', KEYS[3 + i], ARGV[7], ARGV[8])
+      redis.call('PEXPIREAT', KEYS[3 + i], ARGV[7])
     end
   end
 end
-return {0, ipHits, ipLeft, keyHits, keyLeft, 0}
+local out = {0, ipHits, ipLeft, keyHits, keyLeft, 0, 0}
+if ARGV[11] ~= '' then
+  for i = 1, budgets do
+    local amount = tonumber(ARGV[11 + 3 * i])
+    used[i] = redis.call('INCRBY', KEYS[6 + i], amount)
+    if redis.call('PTTL', KEYS[6 + i]) < 0 then
+      redis.call('PEXPIRE', KEYS[6 + i], ARGV[12 + 3 * i])
+    end
+  end
+  redis.call('ZADD', KEYS[6], ARGV[12], ARGV[11])
+end
+for i = 1, budgets do out[7 + i] = used[i] end
+return out
 `);
 
 export type AdmissionCheck = {
@@ -80,10 +105,26 @@ export type AdmissionCheck = {
   /** The key counted (and its limit, 0: not counted). */
   keyId?: string;
   keyLimit: number;
-  /** Tokens/day of the key, 0: not checked. */
-  tokensPerDay: number;
   /** Slots to take once every count has passed (with a key only). */
   slots?: SlotsToTake;
+  /** The key's budgets to check and, with a reservation, reserve (with a key only). */
+  budgets?: BudgetsToCheck;
+};
+
+/** A key's budget counters for this request, and its reservation when it spends. */
+export type BudgetsToCheck = {
+  counters: readonly BudgetCounterCheck[];
+  /** Absent: check only (nothing is reserved; a counter at its limit refuses). */
+  reservation?: { lease: string; leaseEndsAt: number };
+};
+
+export type BudgetCounterCheck = {
+  key: string;
+  limit: number;
+  /** What this request reserves (0 when checking only). */
+  amount: number;
+  /** How long a counter this creates is kept. */
+  keepMs: number;
 };
 
 /** A proxied request's slots: in its key's in-flight set and, for a stream, its address's. */
@@ -111,8 +152,10 @@ export type AdmissionCount = {
   ip?: Counted;
   key?: Counted;
   lockoutMsLeft: number;
-  /** The budget checked (for the refusal's message). */
-  tokensPerDay: number;
+  /** With verdict 'budget': which of the checked budgets refused (its index). */
+  refusedBudget?: number;
+  /** Each checked budget's counter: after the reservation if admitted, as found if refused. */
+  budgetsUsed: number[];
 };
 
 const VERDICTS: readonly Verdict[] = [
@@ -128,43 +171,51 @@ const VERDICTS: readonly Verdict[] = [
 /** Runs the admission script: one Redis round trip for every limit a request is subject to. */
 @Injectable()
 export class AdmissionCounters {
+  private readonly leasesKey: string;
+
   constructor(
     @InjectRedis() private readonly redis: Redis,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly storage: RedisThrottlerStorage,
-  ) {}
+  ) {
+    this.leasesKey = reservationLeasesKey(config.REDIS_KEY_PREFIX);
+  }
 
   async count(check: AdmissionCheck): Promise<AdmissionCount> {
     const keyId = check.keyId ?? '-';
     const keyHitsKey = this.storage.bucketKeys(`key:${keyId}`)[0];
     const keyLimit = check.keyId ? check.keyLimit : 0;
-    const tokensPerDay = check.keyId ? check.tokensPerDay : 0;
     const slots = check.keyId ? check.slots : undefined;
+    const budgets = check.keyId ? check.budgets : undefined;
     const keys = [
       this.storage.bucketKeys(`auth-failure:${check.subject}`)[1],
       this.storage.bucketKeys(`ip:${check.subject}`)[0],
       keyHitsKey,
-      tokenUsageKey(this.config.REDIS_KEY_PREFIX, keyId),
       // Without slots the script touches neither set; it is still given keys of the same slot.
       slots?.keys.inFlight ?? keyHitsKey,
       slots?.keys.streams ?? keyHitsKey,
+      this.leasesKey,
     ];
-    const args = [
+    const args: (string | number)[] = [
       check.windowMs,
       check.checkLockout ? 1 : 0,
       check.ipLimit,
       keyLimit,
-      tokensPerDay,
       slots ? 1 : 0,
       Date.now(),
       slots?.leaseEndsAt ?? 0,
       slots?.requestId ?? '',
       slots?.keyCap ?? 0,
       slots?.streamCap ?? 0,
+      budgets?.reservation?.lease ?? '',
+      budgets?.reservation?.leaseEndsAt ?? 0,
     ];
-    const [verdict, ipHits, ipLeft, keyHits, keyLeft, locked] = (await this.storage.run(() =>
-      ADMIT.run(this.redis, keys, args),
-    )) as number[];
+    for (const counter of budgets?.counters ?? []) {
+      keys.push(counter.key);
+      args.push(counter.limit, counter.amount, counter.keepMs);
+    }
+    const [verdict, ipHits, ipLeft, keyHits, keyLeft, locked, refusedBudget, ...used] =
+      (await this.storage.run(() => ADMIT.run(this.redis, keys, args))) as number[];
     return {
       verdict: VERDICTS[verdict ?? 0] ?? 'admitted',
       ip:
@@ -173,7 +224,8 @@ export class AdmissionCounters {
           : undefined,
       key: keyLimit > 0 ? { limit: keyLimit, hits: keyHits ?? 0, msLeft: keyLeft ?? 0 } : undefined,
       lockoutMsLeft: locked ?? 0,
-      tokensPerDay,
+      refusedBudget: refusedBudget ? refusedBudget - 1 : undefined,
+      budgetsUsed: used,
     };
   }
 }

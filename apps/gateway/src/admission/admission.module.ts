@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditTrailModule } from '../audit-trail/audit-trail.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { BudgetsModule } from '../budgets/budgets.module.js';
 import { ThrottleModule } from '../throttle/throttle.module.js';
 import { AdmissionCounters } from './admission-counters.js';
 import { AdmissionGuard } from './admission.guard.js';
@@ -8,7 +9,7 @@ import { ConcurrencySlots } from './concurrency-slots.js';
 import { Admission } from './admission.service.js';
 
 @Module({
-  imports: [AuthModule, ThrottleModule, AuditTrailModule],
+  imports: [AuthModule, ThrottleModule, AuditTrailModule, BudgetsModule],
   providers: [Admission, AdmissionCounters, AdmissionGuard, ConcurrencySlots],
   exports: [Admission, AdmissionGuard, ConcurrencySlots],
 })

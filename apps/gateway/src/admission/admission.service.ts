@@ -15,7 +15,7 @@ import type { FastifyRequest } from 'fastify';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import type { Access } from '../auth/access.decorator.js';
 import { AuthService } from '../auth/auth.service.js';
-import type { Principal } from '../auth/principal.js';
+import type { ClientKey, Principal } from '../auth/principal.js';
 import { rateLimitSubject } from '../http/client-ip.js';
 import { AuthFailureLockout } from '../throttle/auth-failure-lockout.js';
 import {
@@ -25,13 +25,11 @@ import {
   type SlotsToTake,
 } from './admission-counters.js';
 import { ConcurrencySlots, type HeldSlots, type SlotClaim } from './concurrency-slots.js';
-import {
-  type LimitState,
-  RateLimited,
-  secondsToUtcMidnight,
-  tighter,
-  waitSeconds,
-} from './limit-state.js';
+import { type BudgetPlan, BudgetPlanner, type Spending } from '../budgets/budget-plan.js';
+import { budgetRefusal } from '../budgets/budget-exceeded.js';
+import { BudgetReservations, type HeldReservation } from '../budgets/budget-reservations.js';
+import { budgetState } from '../budgets/budget-state.js';
+import { type LimitState, RateLimited, tighter, waitSeconds } from './limit-state.js';
 import { type Presented, credentialPrefix } from './presented-credential.js';
 
 /** What a route asks of admission (from its decorators). */
@@ -41,9 +39,15 @@ export type AdmissionPolicy = {
   limitIp: boolean;
   /** Count it against the key's limit (client keys). */
   limitKey: boolean;
-  /** The route spends tokens: refuse a key whose tokens/day are used up. */
+  /** The route spends tokens: refuse a key whose budgets are used up. */
   metered: boolean;
 };
+
+/** A proxied request: slots while it is in flight, and a budget reservation for what it spends. */
+export type ProxyClaim = SlotClaim & Pick<Spending, 'endpoint' | 'body'>;
+
+/** What admission took for a request; the caller gives it back when the request ends. */
+export type Admitted = { slots?: HeldSlots; reservation?: HeldReservation };
 
 type Limit = { limit: number; windowMs: number };
 
@@ -67,6 +71,8 @@ export class Admission {
     private readonly lockout: AuthFailureLockout,
     private readonly audit: GatewayAudit,
     private readonly slots: ConcurrencySlots,
+    private readonly budgets: BudgetPlanner,
+    private readonly reservations: BudgetReservations,
   ) {
     this.ip = limitNamed(throttlerOptions, 'ip');
     this.key = limitNamed(throttlerOptions, 'key');
@@ -78,23 +84,23 @@ export class Admission {
 
   /**
    * Admits the request or throws (401, 403, 429, or 503 when Redis is down). On success the
-   * principal and the tightest limit state are left on the request. With a claim (a proxied
-   * request) the client key's concurrency slots are taken in the same script; the caller
-   * releases what this returns when the request ends.
+   * principal, the tightest limit state and the key's budgets are left on the request. With a
+   * claim (a proxied request) the client key's concurrency slots are taken and its budgets
+   * reserved in the same script; the caller releases what this returns when the request ends.
    */
   async admit(
     req: FastifyRequest,
     policy: AdmissionPolicy,
     presented: Presented,
-    claim?: SlotClaim,
-  ): Promise<HeldSlots | undefined> {
+    claim?: ProxyClaim,
+  ): Promise<Admitted> {
     const subject = rateLimitSubject(req.clientIp);
     const ipLimit = policy.limitIp ? this.ip.limit : 0;
     if (policy.access === 'public') {
       if (ipLimit > 0) {
         this.enforce(req, await this.count(subject, false, ipLimit, undefined, policy));
       }
-      return undefined;
+      return {};
     }
 
     if (presented?.conflicting) {
@@ -110,7 +116,21 @@ export class Admission {
       claim && p?.kind === 'client' && policy.access === 'client'
         ? this.slots.toTake(claim, p.key, subject)
         : undefined;
+    // Budgets are checked on metered routes, and reserved for a proxied request.
+    const budgetsOf = (p: Principal | null): BudgetPlan | undefined =>
+      p?.kind === 'client' && policy.access === 'client' && policy.metered
+        ? this.budgets.plan(
+            p.key,
+            claim && {
+              endpoint: claim.endpoint,
+              body: claim.body,
+              requestId: claim.requestId,
+              leaseEndsAt: claim.leaseEndsAt,
+            },
+          )
+        : undefined;
     let slots: SlotsToTake | undefined;
+    let budgets: BudgetPlan | undefined;
     if ('principal' in known) {
       principal = known.principal;
       if (this.outsideKeyNetwork(principal, req)) {
@@ -119,14 +139,26 @@ export class Admission {
         throw this.networkRefusal();
       }
       slots = slotsOf(principal);
-      this.enforce(req, await this.count(subject, true, ipLimit, principal, policy, slots), slots);
+      budgets = budgetsOf(principal);
+      this.enforce(
+        req,
+        await this.count(subject, true, ipLimit, principal, policy, slots, budgets),
+        slots,
+        budgets,
+      );
     } else {
       this.enforce(req, await this.count(subject, true, ipLimit, undefined, policy));
       principal = await this.auth.lookup(known.lookup);
       if (this.outsideKeyNetwork(principal, req)) throw this.networkRefusal();
       if (principal?.kind === 'client' && policy.access === 'client') {
         slots = slotsOf(principal);
-        this.enforce(req, await this.count(subject, false, 0, principal, policy, slots), slots);
+        budgets = budgetsOf(principal);
+        this.enforce(
+          req,
+          await this.count(subject, false, 0, principal, policy, slots, budgets),
+          slots,
+          budgets,
+        );
       }
     }
 
@@ -151,7 +183,35 @@ export class Admission {
     }
     if (Math.random() < this.config.AUDIT_AUTH_OK_SAMPLE_RATE) this.audit.record('auth.ok');
     req.principal = principal;
-    return slots && this.slots.held(slots);
+    return {
+      slots: slots && this.slots.held(slots),
+      reservation: budgets?.hold && this.reservations.held(budgets.hold, budgets.outputCap),
+    };
+  }
+
+  /**
+   * Reserves a key's budgets for work admitted by other means (an async job, whose route was
+   * admitted by the guard before its body was read): one script call, budgets only. Throws the
+   * budget's 429 when the reservation does not fit.
+   */
+  async reserve(
+    req: FastifyRequest,
+    key: ClientKey,
+    spending: Spending,
+  ): Promise<HeldReservation | undefined> {
+    const budgets = this.budgets.plan(key, spending);
+    if (!budgets?.hold) return undefined;
+    const count = await this.counters.count({
+      subject: rateLimitSubject(req.clientIp),
+      checkLockout: false,
+      windowMs: this.ip.windowMs,
+      ipLimit: 0,
+      keyId: key.id,
+      keyLimit: 0,
+      budgets: budgets.check,
+    });
+    this.enforce(req, count, undefined, budgets);
+    return this.reservations.held(budgets.hold, budgets.outputCap);
   }
 
   /** A client key used from an address its allowlist does not hold (audited). */
@@ -173,6 +233,7 @@ export class Admission {
     principal: Principal | null | undefined,
     policy: AdmissionPolicy,
     slots?: SlotsToTake,
+    budgets?: BudgetPlan,
   ): Promise<AdmissionCount> {
     // Only a client key on a client route is counted as a key: anything else is refused below.
     const key =
@@ -184,18 +245,28 @@ export class Admission {
       ipLimit,
       keyId: key?.id,
       keyLimit: key && policy.limitKey ? (key.requestsPerMinute ?? this.key.limit) : 0,
-      tokensPerDay: key && policy.metered ? (key.tokensPerDay ?? 0) : 0,
       slots: key ? slots : undefined,
+      budgets: key ? budgets?.check : undefined,
     });
   }
 
   /** Throws the refusal a count ended in; otherwise notes the tightest limit on the request. */
-  private enforce(req: FastifyRequest, count: AdmissionCount, slots?: SlotsToTake): void {
+  private enforce(
+    req: FastifyRequest,
+    count: AdmissionCount,
+    slots?: SlotsToTake,
+    budgets?: BudgetPlan,
+  ): void {
     const ip = count.ip && stateOf(count.ip);
     const key = count.key && stateOf(count.key);
     switch (count.verdict) {
       case 'admitted':
         req.limits = tighter(tighter(req.limits, ip), key);
+        if (budgets) {
+          req.budgets = budgets.budgets.map((b, i) =>
+            budgetState(b.name, b.limit, count.budgetsUsed[i] ?? 0, b.period.endsAt),
+          );
+        }
         return;
       case 'locked':
         this.audit.record('ratelimit.hit', { throttler: 'auth-failure', locked: true });
@@ -211,12 +282,15 @@ export class Admission {
           { ...state, remaining: 0 },
         );
       }
-      case 'budget':
+      case 'budget': {
+        if (!budgets || count.refusedBudget === undefined) {
+          throw new Error('a refused budget was asked for');
+        }
         req.limits = tighter(tighter(req.limits, ip), key);
-        throw new RateLimited(
-          `This key used its ${count.tokensPerDay} tokens for today (UTC)`,
-          secondsToUtcMidnight(),
-        );
+        const budget = budgets.budgets[count.refusedBudget];
+        this.audit.record('ratelimit.hit', { throttler: 'budget', budget: budget?.name ?? null });
+        throw budgetRefusal(budgets, count.refusedBudget, count.budgetsUsed);
+      }
       case 'key-concurrency':
       case 'ip-streams': {
         if (!slots) throw new Error('a full slot set was asked for');

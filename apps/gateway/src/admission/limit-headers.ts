@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { budgetHeaders } from '../budgets/budget-state.js';
 
 /**
- * The one place `X-RateLimit-*` and `Retry-After` are written: from what admission and the
+ * The one place `X-RateLimit-*`, `X-Budget-*` and `Retry-After` are written: from what admission and the
  * services left on the request, as the response leaves (errors included).
  */
 export function writeLimitHeaders(req: FastifyRequest, reply: FastifyReply): void {
@@ -11,5 +12,6 @@ export function writeLimitHeaders(req: FastifyRequest, reply: FastifyReply): voi
     reply.header('X-RateLimit-Remaining', String(limits.remaining));
     reply.header('X-RateLimit-Reset', String(limits.resetSeconds));
   }
+  for (const [name, value] of budgetHeaders(req.budgets ?? [])) reply.header(name, value);
   if (req.retryAfter !== undefined) reply.header('Retry-After', String(req.retryAfter));
 }

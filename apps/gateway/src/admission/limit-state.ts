@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import type { BudgetState } from '../budgets/budget-state.js';
 
 /** Where a counted limit stands after this request: what X-RateLimit-* report. */
 export type LimitState = { limit: number; remaining: number; resetSeconds: number };
@@ -24,6 +25,8 @@ export class RetryLater extends HttpException {
     status: number,
     readonly retryAfterSeconds: number,
     readonly state?: LimitState,
+    /** Where the key's budgets stood, for X-Budget-* on the refusal. */
+    readonly budgets?: readonly BudgetState[],
   ) {
     super(message, status);
   }
@@ -31,15 +34,14 @@ export class RetryLater extends HttpException {
 
 /** A request refused by a limit: 429 with Retry-After (and the limit's state, when counted). */
 export class RateLimited extends RetryLater {
-  constructor(message: string, retryAfterSeconds: number, state?: LimitState) {
-    super(message, HttpStatus.TOO_MANY_REQUESTS, retryAfterSeconds, state);
+  constructor(
+    message: string,
+    retryAfterSeconds: number,
+    state?: LimitState,
+    budgets?: readonly BudgetState[],
+  ) {
+    super(message, HttpStatus.TOO_MANY_REQUESTS, retryAfterSeconds, state, budgets);
   }
-}
-
-/** Seconds until the next UTC midnight, when daily budgets reset. */
-export function secondsToUtcMidnight(now = new Date()): number {
-  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-  return Math.max(1, Math.ceil((midnight - now.getTime()) / 1000));
 }
 
 /** Milliseconds as whole seconds of waiting, at least one. */

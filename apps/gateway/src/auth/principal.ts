@@ -1,3 +1,5 @@
+import type { BudgetLimits } from '@gatehouse/budgets';
+
 /** What the gateway knows of a verified client key: everything but its secret. */
 export type ClientKey = {
   id: string;
@@ -5,7 +7,8 @@ export type ClientKey = {
   prefix: string;
   allowedModels: string[];
   requestsPerMinute: number | null;
-  tokensPerDay: number | null;
+  /** Token, request and cost budgets (see libs/budgets). */
+  budgets: BudgetLimits;
   /** Requests in flight at once; null: the configured default. */
   maxConcurrent: number | null;
   /** Addresses and CIDRs requests must come from; empty: any. */

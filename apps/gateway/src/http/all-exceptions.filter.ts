@@ -14,6 +14,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RetryLater } from '../admission/limit-state.js';
 import { type ErrorBody, errorTypeFor } from './error-body.js';
+import { declaredErrorType } from './typed-http-exception.js';
 import { bodyErrorFromFastify } from './json-body.js';
 
 const DB_UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable; try again shortly';
@@ -68,8 +69,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (shown instanceof RetryLater) {
       req.retryAfter = shown.retryAfterSeconds;
       if (shown.state) req.limits = shown.state;
+      if (shown.budgets) req.budgets = shown.budgets;
     }
-    const body: ErrorBody = { error: { type: errorTypeFor(status), message, request_id: req.id } };
+    const type = declaredErrorType(shown) ?? errorTypeFor(status);
+    const body: ErrorBody = { error: { type, message, request_id: req.id } };
     void reply.code(status).send(body);
   }
 

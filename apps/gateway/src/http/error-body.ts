@@ -8,6 +8,8 @@ export type ErrorType =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'budget_exceeded'
+  | 'price_unknown'
   | 'internal_error'
   | 'service_unavailable'
   | 'upstream_error';

@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { RequestContext } from '../audit-trail/request-context.js';
 import type { LimitState } from '../admission/limit-state.js';
+import type { BudgetState } from '../budgets/budget-state.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,6 +15,8 @@ declare module 'fastify' {
     auditContext: RequestContext;
     /** The tightest rate limit that applied, written to X-RateLimit-* as the response leaves. */
     limits?: LimitState;
+    /** The key's budgets after this request, written to X-Budget-* as the response leaves. */
+    budgets?: readonly BudgetState[];
     /** Seconds the client should wait (429, 503), written to Retry-After as the response leaves. */
     retryAfter?: number;
   }

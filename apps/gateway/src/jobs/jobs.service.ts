@@ -1,5 +1,6 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { AsyncJob, type AsyncJobStatus } from '@gatehouse/db';
+import { withOutputCap } from '@gatehouse/budgets';
 import { ENDPOINTS, pickForwardedHeaders } from '@gatehouse/providers';
 import { PROXY_JOB_VERSION, type ProxyJobData } from '@gatehouse/queue';
 import {
@@ -13,7 +14,10 @@ import {
 import { InjectRepository } from '@nestjs/typeorm';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import type { FastifyRequest } from 'fastify';
+import { Admission } from '../admission/admission.service.js';
 import { RateLimited, tighter, waitSeconds } from '../admission/limit-state.js';
+import type { HeldReservation } from '../budgets/budget-reservations.js';
+import { PriceLookup } from '../budgets/price-lookup.js';
 import { rateLimitSubject } from '../http/client-ip.js';
 import { clientFacts } from '../http/request-context.js';
 import { randomUUID } from 'node:crypto';
@@ -65,6 +69,8 @@ export class JobsService {
     private readonly queue: ProxyQueue,
     private readonly limits: RedisThrottlerStorage,
     private readonly audit: GatewayAudit,
+    private readonly admission: Admission,
+    private readonly prices: PriceLookup,
   ) {}
 
   async submit(
@@ -97,8 +103,47 @@ export class JobsService {
       return replay(twin, requestHash);
     }
 
+    const jobId = randomUUID();
+    // Someone may poll for the outcome until its result would expire.
+    const deadline = Date.now() + this.config.JOB_RESULT_TTL_HOURS * 3_600_000;
+    const reservation = await this.admission.reserve(req, key, {
+      endpoint: dto.endpoint,
+      body: dto.body,
+      requestId: jobId,
+      leaseEndsAt: deadline,
+    });
+    try {
+      return await this.queueJob(
+        key,
+        dto,
+        req,
+        { jobId, model, body, deadline, requestHash },
+        {
+          idempotencyKey,
+          reservation,
+        },
+      );
+    } finally {
+      reservation?.release(); // unless the queued job took it
+    }
+  }
+
+  private async queueJob(
+    key: ClientKey,
+    dto: CreateJobDto,
+    req: FastifyRequest,
+    admitted: {
+      jobId: string;
+      model: string;
+      body: Record<string, unknown>;
+      deadline: number;
+      requestHash: string;
+    },
+    { idempotencyKey, reservation }: { idempotencyKey?: string; reservation?: HeldReservation },
+  ): Promise<SubmittedJob> {
+    const { jobId, model, body, deadline, requestHash } = admitted;
     const job = {
-      id: randomUUID(),
+      id: jobId,
       keyId: key.id,
       endpoint: dto.endpoint,
       model,
@@ -125,15 +170,17 @@ export class JobsService {
       endpoint: dto.endpoint,
       model,
       stream: false,
-      body,
+      body: withOutputCap(body, reservation?.outputCap),
       headers: pickForwardedHeaders(ENDPOINTS[dto.endpoint].provider, req.headers),
       reply: { kind: 'async', jobId: job.id },
-      // Someone may poll for the outcome until its result would expire.
-      deadline: Date.now() + this.config.JOB_RESULT_TTL_HOURS * 3_600_000,
+      deadline,
       client: clientFacts(req),
+      ...(reservation ? { budget: reservation.hold } : {}),
+      price: this.prices.priceOf(model),
     };
     try {
       await this.queue.enqueue(data);
+      reservation?.handOff();
     } catch (err) {
       // Nothing will ever run it: remove the row so that a retry with the same key can succeed.
       await this.jobs.delete({ id: job.id }).catch((e: Error) => {

@@ -1,13 +1,24 @@
+import type { BudgetLimits } from '@gatehouse/budgets';
 import type { ApiKey } from '@gatehouse/db';
 
+/** A key's budget limits as its columns hold them (cost in US cents). */
+export function budgetLimitsOf(key: ApiKey): BudgetLimits {
+  return {
+    tokens_per_minute: key.tokensPerMinute,
+    tokens_per_day: key.tokensPerDay,
+    requests_per_day: key.requestsPerDay,
+    cost_per_day: key.costPerDayCents,
+    cost_per_month: key.costPerMonthCents,
+  };
+}
+
 /** What the admin API shows of a key. Built field by field: hashes can never slip in. */
-export type KeyView = {
+export type KeyView = BudgetLimits & {
   id: string;
   name: string | null;
   prefix: string;
   allowed_models: string[];
   requests_per_minute: number | null;
-  tokens_per_day: number | null;
   max_concurrent: number | null;
   allowed_ips: string[];
   expires_at: string | null;
@@ -26,7 +37,7 @@ export function toKeyView(key: ApiKey, now = new Date()): KeyView {
     prefix: key.prefix,
     allowed_models: key.allowedModels,
     requests_per_minute: key.requestsPerMinute,
-    tokens_per_day: key.tokensPerDay,
+    ...budgetLimitsOf(key),
     max_concurrent: key.maxConcurrent,
     allowed_ips: key.allowedIps,
     expires_at: iso(key.expiresAt),

@@ -4,6 +4,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditTrailModule } from '../audit-trail/audit-trail.module.js';
+import { BudgetsModule } from '../budgets/budgets.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { KeysController } from './keys.controller.js';
 import { MeController } from './me.controller.js';
@@ -16,6 +17,7 @@ import { RevokedKeyJobs } from './revoked-key-jobs.js';
     BullModule.registerQueue({ name: QueueName.proxy }),
     EventsModule,
     AuditTrailModule,
+    BudgetsModule,
   ],
   controllers: [KeysController, MeController],
   providers: [KeysService, RevokedKeyJobs],

@@ -13,7 +13,7 @@ import type { KeyFields } from './dto/key-fields.js';
 import type { RotateKeyDto } from './dto/rotate-key.dto.js';
 import type { UpdateKeyDto } from './dto/update-key.dto.js';
 import { networkAllowlist, normalizeNetworks } from './key-networks.js';
-import { type KeyView, toKeyView } from './key-view.js';
+import { type KeyView, budgetLimitsOf, toKeyView } from './key-view.js';
 import { RevokedKeyJobs } from './revoked-key-jobs.js';
 import { decodeTimeCursor, encodeTimeCursor } from '../pagination/cursor.js';
 
@@ -156,7 +156,7 @@ export class KeysService {
       prefix: entity.prefix,
       allowedModels: entity.allowedModels,
       requestsPerMinute: entity.requestsPerMinute,
-      tokensPerDay: entity.tokensPerDay,
+      budgets: budgetLimitsOf(entity),
       maxConcurrent: entity.maxConcurrent,
       allowedIps: entity.allowedIps,
       allowsAddress: networkAllowlist(entity.allowedIps),
@@ -192,6 +192,10 @@ export class KeysService {
     if (dto.allowed_models !== undefined) fields.allowedModels = [...new Set(dto.allowed_models)];
     if (dto.requests_per_minute !== undefined) fields.requestsPerMinute = dto.requests_per_minute;
     if (dto.tokens_per_day !== undefined) fields.tokensPerDay = dto.tokens_per_day;
+    if (dto.tokens_per_minute !== undefined) fields.tokensPerMinute = dto.tokens_per_minute;
+    if (dto.requests_per_day !== undefined) fields.requestsPerDay = dto.requests_per_day;
+    if (dto.cost_per_day !== undefined) fields.costPerDayCents = dto.cost_per_day;
+    if (dto.cost_per_month !== undefined) fields.costPerMonthCents = dto.cost_per_month;
     if (dto.max_concurrent !== undefined) fields.maxConcurrent = dto.max_concurrent;
     if (dto.allowed_ips !== undefined) fields.allowedIps = normalizeNetworks(dto.allowed_ips);
     if (dto.expires_at !== undefined) fields.expiresAt = dto.expires_at;

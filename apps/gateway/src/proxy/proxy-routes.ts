@@ -2,13 +2,12 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import type { ProxyEndpoint } from '@gatehouse/queue';
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Admission, type AdmissionPolicy } from '../admission/admission.service.js';
-import type { HeldSlots } from '../admission/concurrency-slots.js';
+import { Admission, type AdmissionPolicy, type Admitted } from '../admission/admission.service.js';
 import { presentedCredential } from '../admission/presented-credential.js';
 import { AllExceptionsFilter } from '../http/all-exceptions.filter.js';
 import { SyncProxy } from './sync-proxy.service.js';
 
-/** Client keys only, counted per address and per key, refused once the key's tokens are spent. */
+/** Client keys only, counted per address and per key, within the key's budgets. */
 const PROXY_POLICY: AdmissionPolicy = {
   access: 'client',
   limitIp: true,
@@ -60,21 +59,25 @@ export class ProxyRoutes {
     reply: FastifyReply,
   ): Promise<void> {
     const ticket = this.proxy.ticket();
-    let slots: HeldSlots | undefined;
+    let admitted: Admitted | undefined;
     try {
-      slots = await this.admission.admit(req, PROXY_POLICY, presentedCredential(req.headers), {
+      admitted = await this.admission.admit(req, PROXY_POLICY, presentedCredential(req.headers), {
         requestId: ticket.requestId,
         leaseEndsAt: ticket.leaseEndsAt,
         // As the body's validation will read it (a non-boolean `stream` is refused there).
         stream: (req.body as { stream?: unknown } | null)?.stream === true,
+        endpoint,
+        body: req.body,
       });
       const principal = req.principal;
       if (principal?.kind !== 'client') throw new UnauthorizedException('A client key is required');
-      await this.proxy.handle(endpoint, principal.key, req, reply, ticket);
+      await this.proxy.handle(endpoint, principal.key, req, reply, ticket, admitted.reservation);
     } catch (err) {
       this.errors.replyTo(err, req, reply);
     } finally {
-      slots?.release();
+      admitted?.slots?.release();
+      // Given back unless the job took it (the worker settles it then).
+      admitted?.reservation?.release();
     }
   }
 }

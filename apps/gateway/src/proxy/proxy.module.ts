@@ -4,6 +4,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdmissionModule } from '../admission/admission.module.js';
+import { BudgetsModule } from '../budgets/budgets.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { InFlightRequests } from './in-flight-requests.js';
@@ -19,6 +20,7 @@ import { SyncProxy } from './sync-proxy.service.js';
     BullModule.registerQueue({ name: QueueName.proxy }),
     TypeOrmModule.forFeature([UpstreamAccount]),
     AdmissionModule,
+    BudgetsModule,
     EventsModule,
     KeysModule,
   ],

@@ -1,4 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { withOutputCap } from '@gatehouse/budgets';
 import type { ProxyEndpoint, ProxyJobData, ProxyReply } from '@gatehouse/queue';
 import { PROXY_JOB_VERSION } from '@gatehouse/queue';
 import { ENDPOINTS, pickForwardedHeaders } from '@gatehouse/providers';
@@ -13,6 +14,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { RetryLater } from '../admission/limit-state.js';
+import type { HeldReservation } from '../budgets/budget-reservations.js';
+import { PriceLookup } from '../budgets/price-lookup.js';
 import { clientFacts } from '../http/request-context.js';
 import type { ClientKey } from '../auth/principal.js';
 import { InFlightRequests } from './in-flight-requests.js';
@@ -45,6 +48,7 @@ export class SyncProxy {
     private readonly queue: ProxyQueue,
     private readonly hub: ReplyHub,
     private readonly inFlight: InFlightRequests,
+    private readonly prices: PriceLookup,
   ) {}
 
   /** A new request's ticket, taken before admission (whose slots are leased until it ends). */
@@ -62,6 +66,7 @@ export class SyncProxy {
     req: FastifyRequest,
     reply: FastifyReply,
     { requestId, deadline }: ProxyTicket,
+    reservation?: HeldReservation,
   ): Promise<void> {
     const { model, stream, body } = this.policy.admit(endpoint, key, req.body);
     const data: ProxyJobData = {
@@ -71,11 +76,13 @@ export class SyncProxy {
       endpoint,
       model,
       stream,
-      body,
+      body: withOutputCap(body, reservation?.outputCap),
       headers: pickForwardedHeaders(ENDPOINTS[endpoint].provider, req.headers),
       reply: { kind: 'sync', gatewayId: this.hub.gatewayId },
       deadline,
       client: clientFacts(req),
+      ...(reservation ? { budget: reservation.hold } : {}),
+      price: this.prices.priceOf(model),
     };
     const replies = this.hub.open(requestId);
     let settled = false;
@@ -88,6 +95,7 @@ export class SyncProxy {
     });
     try {
       await this.queue.enqueue(data);
+      reservation?.handOff();
       await this.relay(endpoint, replies, deadline, reply, () => {
         settled = true;
         void this.queue.cancel(requestId);

@@ -13,6 +13,7 @@ import {
   UsageChunkFilter,
   withStreamUsage,
 } from '@gatehouse/providers';
+import { type Spend, costMicros, countOutputTokens } from '@gatehouse/budgets';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createRedactor } from '@gatehouse/redact';
 import { scrubCredential } from '../upstream/scrub-credential.js';
@@ -23,7 +24,7 @@ import type { PoolAccount } from '../accounts/pool-account.js';
 import { WorkerAudit } from '../audit-trail/worker-audit.service.js';
 import type { ReplySink } from '../replies/reply-sink.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
-import { UsageRecorder } from './usage-recorder.js';
+import { BudgetSettler } from '../budgets/budget-settler.js';
 import { UpstreamAddressRefused } from '../upstream/upstream-address-guard.js';
 
 type Outcome =
@@ -32,13 +33,15 @@ type Outcome =
   | { kind: 'rate-limited'; cooldownMs: number }
   | { kind: 'retryable'; reply: ProxyReply };
 
-/** How a request went, gathered for its request.completed audit event. */
+/** How a request went, gathered for its request.completed audit event and its budget. */
 type Trail = {
   accountId?: string;
   status?: number;
   usage?: TokenUsage;
   attempts: number;
   response: string;
+  /** A relayed stream's usage and produced text, and whether it reached its end. */
+  stream?: { tracker: StreamUsageTracker; ended: boolean };
 };
 
 const BACKOFF_BASE_MS = 100;
@@ -61,7 +64,7 @@ export class ProxyRunner {
     private readonly selector: AccountSelector,
     private readonly state: AccountState,
     private readonly http: UpstreamHttp,
-    private readonly usage: UsageRecorder,
+    private readonly budgets: BudgetSettler,
     private readonly audit: WorkerAudit,
   ) {}
 
@@ -82,6 +85,9 @@ export class ProxyRunner {
     try {
       await this.route(job, this.tracked(sink, trail), cancel, trail, cancelKey);
     } finally {
+      const spent = spendOf(job, trail, cancel.aborted);
+      void this.budgets.settle(job, spent); // logs its own failure
+      const tokens = typeof spent === 'object' ? spent : undefined;
       this.audit.record(
         'request.completed',
         job,
@@ -94,8 +100,9 @@ export class ProxyRunner {
           cancelled: cancel.aborted,
           attempts: trail.attempts,
           latency_ms: Date.now() - started,
-          tokens_in: trail.usage?.input ?? 0,
-          tokens_out: trail.usage?.output ?? 0,
+          tokens_in: tokens?.input ?? 0,
+          tokens_out: tokens?.output ?? 0,
+          cost_micros: tokens && job.price ? costMicros(tokens, job.price) : null,
         },
         this.audit.capturesBodies ? { request: job.body, response: trail.response } : undefined,
       );
@@ -110,7 +117,6 @@ export class ProxyRunner {
         trail.response += text.slice(0, limit - trail.response.length);
     };
     return {
-      recordsUsage: sink.recordsUsage,
       send: (reply) => {
         if (reply.type === 'result' || reply.type === 'head') trail.status = reply.status;
         if (reply.type === 'error') trail.status ??= reply.status;
@@ -179,6 +185,7 @@ export class ProxyRunner {
         sink,
         cancel,
         budgetEnds,
+        trail,
       );
       if (outcome.kind === 'done' || outcome.kind === 'cancelled') return;
       if (outcome.kind === 'rate-limited') {
@@ -234,6 +241,7 @@ export class ProxyRunner {
     sink: ReplySink,
     cancel: AbortSignal,
     budgetEnds: number,
+    trail: Trail,
   ): Promise<Outcome> {
     // One controller and one plain timer per attempt: AbortSignal.timeout + AbortSignal.any
     // cost several times more per call (weak references, finalization registry).
@@ -267,7 +275,7 @@ export class ProxyRunner {
       }
       const contentType = headerValue(res.headers, 'content-type') ?? 'application/json';
       if (job.stream && res.status < 300 && contentType.includes('text/event-stream')) {
-        return await this.relayStream(job, res, contentType, sink, cancel, stripUsage);
+        return await this.relayStream(job, res, contentType, sink, cancel, stripUsage, trail);
       }
       const read = await readCapped(res, this.config.UPSTREAM_MAX_RESPONSE_BYTES);
       // An error is relayed in the provider's format, but never with (part of) the key in it.
@@ -278,8 +286,6 @@ export class ProxyRunner {
       const result: ProxyReply = { type: 'result', status: res.status, contentType, body: text };
       if (isRetryableStatus(res.status)) return { kind: 'retryable', reply: result };
       const usage = res.status < 300 ? parseUsage(job, text) : undefined;
-      // A sync reply stream adds the tokens in the same round trip as the reply.
-      if (!sink.recordsUsage) void this.usage.record(job.keyId, usage); // failures are logged
       await sink.send({ ...result, usage });
       return { kind: 'done' };
     } catch (err) {
@@ -304,9 +310,11 @@ export class ProxyRunner {
     sink: ReplySink,
     cancel: AbortSignal,
     stripUsage: boolean,
+    trail: Trail,
   ): Promise<Outcome> {
     await sink.send({ type: 'head', status: res.status, contentType });
     const tracker = new StreamUsageTracker(job.endpoint);
+    trail.stream = { tracker, ended: false };
     const filter = stripUsage ? new UsageChunkFilter() : undefined;
     const decoder = new TextDecoder();
     let bytes = 0;
@@ -330,9 +338,8 @@ export class ProxyRunner {
       await sink.send(errorReply(502, 'upstream_error', 'The upstream stream was interrupted'));
       return { kind: 'done' };
     }
-    const usage = tracker.usage();
-    if (!sink.recordsUsage) void this.usage.record(job.keyId, usage);
-    await sink.send({ type: 'end', usage });
+    trail.stream.ended = true;
+    await sink.send({ type: 'end', usage: tracker.usage() });
     return { kind: 'done' };
   }
 
@@ -395,6 +402,34 @@ function gaveUp(lastFailure: ProxyReply | undefined): ProxyReply {
     );
   }
   return lastFailure;
+}
+
+/**
+ * What a request used, for its budget and its audit record: the provider's count when it gave
+ * one; for a stream cut short, the prompt as estimated at admission and the text that streamed
+ * (counted); nothing when no call was answered. A success without a count keeps what was
+ * reserved.
+ */
+function spendOf(job: ProxyJobData, trail: Trail, cancelled: boolean): Spend {
+  const stream = trail.stream;
+  if (stream && !stream.ended) {
+    const reported = stream.tracker.usage();
+    const provider = ENDPOINTS[job.endpoint].provider;
+    return {
+      input: reported?.input || (job.budget?.promptTokens ?? 0),
+      output: Math.max(
+        reported?.output ?? 0,
+        countOutputTokens(provider, stream.tracker.producedText()),
+      ),
+    };
+  }
+  if (trail.usage) return trail.usage;
+  if (trail.status !== undefined && trail.status < 300) return 'reserved';
+  // A JSON call the client left while it ran: the provider read the prompt.
+  if (cancelled && trail.attempts > 0 && trail.status === undefined) {
+    return { input: job.budget?.promptTokens ?? 0, output: 0 };
+  }
+  return 'nothing';
 }
 
 function parseUsage(job: ProxyJobData, body: string): TokenUsage | undefined {

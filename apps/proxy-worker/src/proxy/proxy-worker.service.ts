@@ -135,7 +135,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     // Picked up again after a worker died: whatever already reached the client is not redone.
     // A JSON answer was delivered whole; a stream partly sent cannot be replayed.
     const sent = (job.attemptsStarted ?? 1) > 1 ? await this.replies.sentCount(data.requestId) : 0;
-    const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId, sent, data.keyId);
+    const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId, sent);
     if (sent > 0) {
       if (data.stream) {
         await sink.send({

@@ -11,13 +11,12 @@ import {
 } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { UsageRecorder } from '../proxy/usage-recorder.js';
 import type { ReplySink } from './reply-sink.js';
 
 /**
  * Writes a sync request's replies to its Redis Stream (ordered, expiring; entry n is `0-n`) and
- * publishes each one to the waiting gateway instance, in one round trip per reply (the final one
- * also carries the token usage write), so chunks leave as they arrive. The gateway normally
+ * publishes each one to the waiting gateway instance, in one round trip per reply, so chunks
+ * leave as they arrive. The gateway normally
  * takes the published copy; the stream is what it reads when a message was missed.
  */
 @Injectable()
@@ -27,21 +26,16 @@ export class ReplyStreams {
   constructor(
     @InjectRedis() private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly usage: UsageRecorder,
   ) {
     this.prefix = config.REDIS_KEY_PREFIX;
   }
 
-  /**
-   * `alreadySent`: entries a previous run of this request wrote (see `sentCount`). With `keyId`,
-   * a reply carrying usage also adds it to that key's daily token total, in the same pipeline.
-   */
-  forRequest(requestId: string, gatewayId: string, alreadySent = 0, keyId?: string): ReplySink {
+  /** `alreadySent`: entries a previous run of this request wrote (see `sentCount`). */
+  forRequest(requestId: string, gatewayId: string, alreadySent = 0): ReplySink {
     const key = replyStreamKey(this.prefix, requestId);
     const channel = replyNotifyChannel(this.prefix, gatewayId);
     let seq = alreadySent;
     return {
-      recordsUsage: keyId !== undefined,
       send: async (reply: ProxyReply) => {
         seq++;
         const json = JSON.stringify(reply); // once for both copies
@@ -55,9 +49,6 @@ export class ReplyStreams {
         // a retaken job) would otherwise be recreated with no TTL and never leave Redis.
         writes.push(this.redis.expire(key, REPLY_STREAM_TTL_SECONDS));
         writes.push(this.redis.publish(channel, encodeReplyNoticeJson(requestId, seq, json)));
-        if (keyId !== undefined && (reply.type === 'result' || reply.type === 'end')) {
-          void this.usage.record(keyId, reply.usage); // logs its own failure
-        }
         await Promise.all(writes);
       },
     };

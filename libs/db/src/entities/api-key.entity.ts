@@ -46,6 +46,19 @@ export class ApiKey {
   @Column({ name: 'tokens_per_day', type: 'integer', nullable: true })
   tokensPerDay!: number | null;
 
+  @Column({ name: 'tokens_per_minute', type: 'integer', nullable: true })
+  tokensPerMinute!: number | null;
+
+  @Column({ name: 'requests_per_day', type: 'integer', nullable: true })
+  requestsPerDay!: number | null;
+
+  /** US cents, priced from the model price table. */
+  @Column({ name: 'cost_per_day_cents', type: 'integer', nullable: true })
+  costPerDayCents!: number | null;
+
+  @Column({ name: 'cost_per_month_cents', type: 'integer', nullable: true })
+  costPerMonthCents!: number | null;
+
   /** Requests in flight at once; null means the gateway's KEY_MAX_CONCURRENT. */
   @Column({ name: 'max_concurrent', type: 'integer', nullable: true })
   maxConcurrent!: number | null;

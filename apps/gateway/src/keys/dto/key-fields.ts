@@ -60,6 +60,36 @@ export class KeyFields {
   @Max(2_000_000_000)
   tokens_per_day?: number | null;
 
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(2_000_000_000)
+  tokens_per_minute?: number | null;
+
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(2_000_000_000)
+  requests_per_day?: number | null;
+
+  /** US cents a day, priced from the model price table (GET /api/v1/admin/prices). */
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
+  cost_per_day?: number | null;
+
+  /** US cents a calendar month (UTC). */
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
+  cost_per_month?: number | null;
+
   /** Requests in flight at once; null: the gateway's default (KEY_MAX_CONCURRENT). */
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
