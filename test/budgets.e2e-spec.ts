@@ -220,6 +220,32 @@ describe('budgets: reserve, settle, reconcile', () => {
     expect(charged).toBeLessThan(prompt + countOutputTokens('openai', whole));
   });
 
+  it('reserves and settles an async job like a sync request', async () => {
+    const { key, id } = await createKey(gw.url, env.adminKey, {
+      tokens_per_day: 2 * RESERVED,
+      requests_per_day: 5,
+    });
+    const submit = () =>
+      request(gw.url)
+        .post('/api/v1/jobs')
+        .set('x-api-key', key)
+        .send({ endpoint: 'chat.completions', body: chat(7) });
+    const accepted = await submit().expect(202);
+    expect(accepted.headers['x-budget-tokens-day-remaining']).toBe(String(RESERVED));
+    await waitFor(async () => {
+      const job = await request(gw.url)
+        .get(`/api/v1/jobs/${accepted.body.id}`)
+        .set('x-api-key', key);
+      return job.body.status === 'completed';
+    }, 10_000);
+    await waitFor(async () => (await leasesOf(id)).length === 0, 5_000);
+    expect(Number(await redis.get(counter(id, 'tokens_per_day')))).toBe(USED);
+    // 12 used + 14 reserved fits in 28; a third would not.
+    await submit().expect(202);
+    const refused = await submit().expect(429);
+    expect(refused.body.error.type).toBe('budget_exceeded');
+  });
+
   it('gives back the reservation of a worker killed mid-job once it lapses', async () => {
     const { key, id } = await createKey(gw.url, env.adminKey, { tokens_per_day: 100_000 });
     const before = upstream.requests.length;
