@@ -32,7 +32,14 @@ type AuditEventView = {
   hash: string;
 };
 type Page<T> = { data: T[]; next_cursor: string | null };
-type UsageCounts = { requests: number; errors: number; tokens_in: number; tokens_out: number };
+type UsageCounts = {
+  requests: number;
+  errors: number;
+  tokens_in: number;
+  tokens_out: number;
+  cost_usd: number;
+};
+type StoredCounts = Omit<UsageCounts, 'cost_usd'>;
 type UsageReport = {
   group_by: string[];
   data: ({ day?: string; key_id?: string; model?: string } & UsageCounts)[];
@@ -354,19 +361,25 @@ describe('admin views: audit, verify, dead letters, usage, system health, disk u
   describe('GET /api/v1/admin/usage', () => {
     const keyA = randomUUID();
     const keyB = randomUUID();
-    type Rollup = { day: string; key: string; model: string } & UsageCounts;
+    /** A usage_daily row: cost in µUSD, as stored. */
+    type Rollup = { day: string; key: string; model: string; cost_micros: number } & StoredCounts;
     const rollups: Rollup[] = [];
 
-    const sum = (rows: Rollup[]): UsageCounts =>
-      rows.reduce(
+    /** The rows' counts as the report shows them: cost summed in µUSD, then in USD. */
+    const sum = (rows: Rollup[]): UsageCounts => {
+      const total = rows.reduce(
         (t, r) => ({
           requests: t.requests + r.requests,
           errors: t.errors + r.errors,
           tokens_in: t.tokens_in + r.tokens_in,
           tokens_out: t.tokens_out + r.tokens_out,
+          cost_micros: t.cost_micros + r.cost_micros,
         }),
-        { requests: 0, errors: 0, tokens_in: 0, tokens_out: 0 },
+        { requests: 0, errors: 0, tokens_in: 0, tokens_out: 0, cost_micros: 0 },
       );
+      const { cost_micros, ...counts } = total;
+      return { ...counts, cost_usd: cost_micros / 1e6 };
+    };
 
     beforeAll(async () => {
       await resetAudit();
@@ -383,15 +396,17 @@ describe('admin views: audit, verify, dead letters, usage, system health, disk u
               errors: n % 3,
               tokens_in: n * 1_000,
               tokens_out: n * 77,
+              cost_micros: n * 123_457,
             });
           }
         }
       }
       for (const r of rollups) {
         await db.query(
-          `INSERT INTO usage_daily (day, key_id, model, requests, errors, tokens_in, tokens_out)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [r.day, r.key, r.model, r.requests, r.errors, r.tokens_in, r.tokens_out],
+          `INSERT INTO usage_daily (day, key_id, model, requests, errors, tokens_in, tokens_out,
+                                    cost_micros)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [r.day, r.key, r.model, r.requests, r.errors, r.tokens_in, r.tokens_out, r.cost_micros],
         );
       }
       // Events that never made it into the rollups: usage must not count them (no event scans).
@@ -399,7 +414,13 @@ describe('admin views: audit, verify, dead letters, usage, system health, disk u
         Array.from({ length: 5 }, () => ({
           type: 'request.completed',
           key_id: keyA,
-          data: { model: 'gpt-a', status: 200, tokens_in: 1_000_000, tokens_out: 1_000_000 },
+          data: {
+            model: 'gpt-a',
+            status: 200,
+            tokens_in: 1_000_000,
+            tokens_out: 1_000_000,
+            cost_micros: 1_000_000,
+          },
         })),
       );
     });
@@ -450,7 +471,13 @@ describe('admin views: audit, verify, dead letters, usage, system health, disk u
       const none = (await get('/api/v1/admin/usage?since=2030-01-01&until=2030-01-31').expect(200))
         .body as UsageReport;
       expect(none.data).toEqual([]);
-      expect(none.totals).toEqual({ requests: 0, errors: 0, tokens_in: 0, tokens_out: 0 });
+      expect(none.totals).toEqual({
+        requests: 0,
+        errors: 0,
+        tokens_in: 0,
+        tokens_out: 0,
+        cost_usd: 0,
+      });
     });
 
     it('rejects invalid days, groupings and ranges with 400', async () => {

@@ -23,7 +23,7 @@ const KEYS = [randomUUID(), randomUUID()];
 const MODELS = ['model-a', 'model-b'];
 const DAY_MS = 86_400_000;
 
-/** A request.completed event; day, key, model, status and tokens vary with `i`. */
+/** A request.completed event; day, key, model, status, tokens and cost vary with `i`. */
 function completed(i: number, producer: number): AuditEvent {
   return makeEvent({
     type: 'request.completed',
@@ -37,6 +37,8 @@ function completed(i: number, producer: number): AuditEvent {
       status: i % 7 === 0 ? 502 : 200,
       tokens_in: 10 + i,
       tokens_out: 3 * i,
+      // µUSD; null when no price applied (counted 0)
+      cost_micros: i % 5 === 0 ? null : 1_000 * i + 7,
       latency_ms: 5,
     },
   });
@@ -120,24 +122,32 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     expect(events.length).toBeGreaterThanOrEqual(300);
     const expected = new Map<string, number[]>();
     for (const e of events) {
-      const d = e.data as { model: string; status: number; tokens_in: number; tokens_out: number };
+      const d = e.data as {
+        model: string;
+        status: number;
+        tokens_in: number;
+        tokens_out: number;
+        cost_micros: number | null;
+      };
       const id = `${e.at.slice(0, 10)}|${e.key_id}|${d.model}`;
-      const [requests, errors, tokensIn, tokensOut] = expected.get(id) ?? [0, 0, 0, 0];
+      const [requests, errors, tokensIn, tokensOut, cost] = expected.get(id) ?? [0, 0, 0, 0, 0];
       expected.set(id, [
         requests + 1,
         errors + (d.status >= 400 ? 1 : 0),
         tokensIn + d.tokens_in,
         tokensOut + d.tokens_out,
+        cost + (d.cost_micros ?? 0),
       ]);
     }
     const usage = await db.query<{ id: string; sums: string[] }>(
       `SELECT to_char(day, 'YYYY-MM-DD') || '|' || key_id || '|' || model AS id,
-              ARRAY[requests, errors, tokens_in, tokens_out]::text[] AS sums
+              ARRAY[requests, errors, tokens_in, tokens_out, cost_micros]::text[] AS sums
          FROM usage_daily`,
     );
     const actual = new Map(usage.rows.map((r) => [r.id, r.sums.map(Number)]));
     expect(actual.size).toBeGreaterThan(4); // several days, keys and models
     expect(actual).toEqual(expected);
+    expect([...actual.values()].some((sums) => (sums[4] ?? 0) > 0)).toBe(true); // costs were summed
 
     // A redelivered event (same id) is neither stored nor counted twice.
     const again = events.slice(0, 25).map((r) => ({
@@ -154,8 +164,12 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
     await waitForRows(db, 'audit_events', 1, 15_000, `event_id = '${marker.id}'`);
     await settledCounts(queue); // every redelivered job was handled, not just the marker
     expect(await countRows(db, 'audit_events')).toBe(601);
-    const after = await db.query<{ n: string }>(`SELECT sum(requests)::text AS n FROM usage_daily`);
+    const after = await db.query<{ n: string; cost: string }>(
+      `SELECT sum(requests)::text AS n, sum(cost_micros)::text AS cost FROM usage_daily`,
+    );
     expect(Number(after.rows[0]?.n)).toBe(events.length);
+    const cost = [...expected.values()].reduce((t, sums) => t + (sums[4] ?? 0), 0);
+    expect(Number(after.rows[0]?.cost)).toBe(cost);
     expect(await verifyChain(db, env.chainKey)).toBeUndefined();
   }, 30_000);
 

@@ -18,6 +18,7 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { KeysModule } from './keys/keys.module.js';
 import { ProxyModule } from './proxy/proxy.module.js';
 import { QueuesBoardModule } from './queues-board/queues-board.module.js';
+import { SpendModule } from './spend/spend.module.js';
 import { SystemModule } from './system/system.module.js';
 import { ThrottleModule } from './throttle/throttle.module.js';
 import { UsageModule } from './usage/usage.module.js';
@@ -57,6 +58,7 @@ export class GatewayModule {
         QueuesBoardModule,
         AuditAdminModule,
         UsageModule,
+        SpendModule,
         SystemModule,
       ],
       providers: [

@@ -18,6 +18,7 @@ export type AuditEventType =
   | 'key.rotated'
   | 'key.revoked'
   | 'key.ip_denied'
+  | 'key.budget_reset'
   | 'account.created'
   | 'account.updated'
   | 'account.paused'

@@ -3,7 +3,7 @@ import { AdminOnly } from '../auth/access.decorator.js';
 import { UsageQuery } from './dto/usage.query.js';
 import { type UsageReport, UsageService } from './usage.service.js';
 
-/** Requests, errors and tokens per key, model and UTC day, from rollups. */
+/** Requests, errors, tokens and cost per key, model and UTC day, from rollups. */
 @AdminOnly()
 @Controller('api/v1/admin/usage')
 export class UsageController {

@@ -9,6 +9,8 @@ export type UsageCounts = {
   errors: number;
   tokens_in: number;
   tokens_out: number;
+  /** What the requests cost in USD (summed in µUSD); requests no price applied to count 0. */
+  cost_usd: number;
 };
 
 export type UsageGroup = { day?: string; key_id?: string; model?: string } & UsageCounts;
@@ -33,6 +35,9 @@ const COLUMN: Record<UsageDimension, { select: string; alias: string }> = {
 };
 
 type Row = Record<string, string | null>;
+
+/** usage_daily.cost_micros counts µUSD. */
+const MICROS_PER_USD = 1_000_000;
 
 /**
  * Usage from the `usage_daily` rollups the audit app maintains as it stores request.completed
@@ -65,8 +70,10 @@ export class UsageService {
     if (query.key_id) where.push(`key_id = ${param(query.key_id)}::uuid`);
     if (query.model) where.push(`model = ${param(query.model)}`);
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    // Sums come back as text (bigint sums are numeric); cost is divided in numeric, so exactly.
     const sums = `COALESCE(SUM(requests), 0)::text AS requests, COALESCE(SUM(errors), 0)::text AS errors,
-                  COALESCE(SUM(tokens_in), 0)::text AS tokens_in, COALESCE(SUM(tokens_out), 0)::text AS tokens_out`;
+                  COALESCE(SUM(tokens_in), 0)::text AS tokens_in, COALESCE(SUM(tokens_out), 0)::text AS tokens_out,
+                  (COALESCE(SUM(cost_micros), 0) / ${MICROS_PER_USD})::text AS cost_usd`;
     const columns = groupBy.map((d) => `${COLUMN[d].select} AS ${COLUMN[d].alias}`).join(', ');
     const order = groupBy.map((d) => COLUMN[d].alias).join(', ');
 
@@ -98,6 +105,7 @@ function counts(row: Row): UsageCounts {
     errors: Number(row.errors ?? 0),
     tokens_in: Number(row.tokens_in ?? 0),
     tokens_out: Number(row.tokens_out ?? 0),
+    cost_usd: Number(row.cost_usd ?? 0),
   };
 }
 

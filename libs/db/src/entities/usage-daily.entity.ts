@@ -23,4 +23,8 @@ export class UsageDaily {
 
   @Column({ name: 'tokens_out', type: 'bigint', default: 0 })
   tokensOut!: string;
+
+  /** What the requests cost in µUSD; 0 for requests no price applied to. */
+  @Column({ name: 'cost_micros', type: 'bigint', default: 0 })
+  costMicros!: string;
 }

@@ -1,0 +1,21 @@
+import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { AdminOnly } from '../auth/access.decorator.js';
+import { BudgetReset, type BudgetResetResult } from './budget-reset.service.js';
+import { ResetBudgetsDto } from './dto/reset-budgets.dto.js';
+
+/** Admin control of what a key may still spend. Raising a budget is a key PATCH. */
+@AdminOnly()
+@Controller('api/v1/admin/keys')
+export class BudgetResetController {
+  constructor(private readonly budgets: BudgetReset) {}
+
+  /** Resets the key's counters of the current periods: all budgets, or those named. */
+  @Post(':id/budgets/reset')
+  @HttpCode(200)
+  reset(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() dto: ResetBudgetsDto,
+  ): Promise<BudgetResetResult> {
+    return this.budgets.reset(id, dto.budgets);
+  }
+}

@@ -1,0 +1,16 @@
+import { BUDGET_NAMES, type BudgetName } from '@gatehouse/budgets';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, ValidateIf } from 'class-validator';
+
+/** `POST /api/v1/admin/keys/:id/budgets/reset`: which budgets; all of them when left out. */
+export class ResetBudgetsDto {
+  // Left out means all; `null` or `[]` is more likely a mistake than a wish, so both are refused.
+  @ValidateIf((_o, v) => v !== undefined)
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(BUDGET_NAMES.length)
+  @IsIn(BUDGET_NAMES, {
+    each: true,
+    message: `each value in budgets must be one of: ${BUDGET_NAMES.join(', ')}`,
+  })
+  budgets?: BudgetName[];
+}
