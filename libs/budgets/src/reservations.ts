@@ -68,8 +68,8 @@ export function actualAmounts(lease: Lease, spend: Spend, price?: ModelPrice): n
 /**
  * Settles a reservation: each counter moves from the reserved amount to the actual one. The
  * ZREM says whether the reservation was still held: if it lapsed (and was given back by the
- * reconciler) the whole actual amount is added instead. A counter that expired in between is
- * recreated only to add to it, with its retention, never to hold a negative amount.
+ * reconciler) the whole actual amount is added instead. A counter that expired (or was reset)
+ * in between is recreated only to add to it, with its retention, and never goes below zero.
  * KEYS: leases set, then the lease's counters. ARGV: the member, then per counter: reserved,
  * actual, keep ms.
  */
@@ -83,7 +83,8 @@ for i = 2, #KEYS do
   if held == 1 then delta = actual - reserved end
   if delta ~= 0 then
     if redis.call('EXISTS', KEYS[i]) == 1 then
-      redis.call('INCRBY', KEYS[i], delta)
+      -- Never below zero: a counter reset while the request was in flight starts over at 0.
+      if redis.call('INCRBY', KEYS[i], delta) < 0 then redis.call('SET', KEYS[i], 0, 'KEEPTTL') end
     elseif delta > 0 then
       redis.call('INCRBY', KEYS[i], delta)
       redis.call('PEXPIRE', KEYS[i], ARGV[base + 2])
