@@ -5,7 +5,7 @@
  *
  * Knobs (env): BENCH_SECONDS (per measured run, default 10), BENCH_WARMUP_SECONDS (before each,
  * default 2), BENCH_MEMORY_SECONDS (default 60), BENCH_MEMORY_WARMUP_SECONDS (default 20),
- * BENCH_SLOW_MS (default 200), BENCH_CASES (comma list of c1,c32,slow,stream,memory,audit,audit-lag; default all),
+ * BENCH_SLOW_MS (default 200), BENCH_CASES (comma list of c1,c32,budget,slow,stream,memory,audit,audit-lag; default all),
  * BENCH_AUDIT_EVENTS (events the `audit` case queues, default 50000), BENCH_CPU_PROF=1 (profile
  * gateway, worker and audit with --cpu-prof and print where their CPU time went),
  * BENCH_CPU_PROF_DIR, BENCH_PEERS=portkey (also measure Portkey's open-source gateway in the c1,
@@ -55,7 +55,7 @@ const MEMORY_WARMUP = numberEnv('BENCH_MEMORY_WARMUP_SECONDS', 20);
 const SLOW_MS = numberEnv('BENCH_SLOW_MS', 200);
 const AUDIT_EVENTS = Math.max(1_000, Math.round(numberEnv('BENCH_AUDIT_EVENTS', 50_000)));
 const CASES = new Set(
-  (process.env.BENCH_CASES ?? 'c1,c32,slow,stream,memory,audit,audit-lag')
+  (process.env.BENCH_CASES ?? 'c1,c32,budget,slow,stream,memory,audit,audit-lag')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -132,7 +132,13 @@ function chatBody(model: string, stream = false): string {
   });
 }
 
-function targets(sys: BenchSystem, model: string, base: string, stream = false) {
+function targets(
+  sys: BenchSystem,
+  model: string,
+  base: string,
+  stream = false,
+  key = sys.clientKey,
+) {
   const body = chatBody(model, stream);
   const direct: HttpTarget = {
     url: `${base}/chat/completions`,
@@ -141,7 +147,7 @@ function targets(sys: BenchSystem, model: string, base: string, stream = false) 
   };
   const gatehouse: HttpTarget = {
     url: `${sys.gatewayUrl}/v1/chat/completions`,
-    headers: { authorization: `Bearer ${sys.clientKey}` },
+    headers: { authorization: `Bearer ${key}` },
     body,
   };
   return { direct, gatehouse, peer: peer?.target(base, body) };
@@ -290,6 +296,33 @@ async function caseLatency(sys: BenchSystem): Promise<void> {
       `(the bare round trip alone: p50 ${ms(floor.p50)})`,
     target: 'added p50 ≤ 1.5 ms',
     pass: added <= 1.5,
+  });
+}
+
+/**
+ * The c32 load on a key with budgets: each request's reservation is taken in the admission
+ * script and settled by the worker. Compared with the c32 run on a key without.
+ */
+async function caseBudgets(sys: BenchSystem): Promise<void> {
+  const t = targets(sys, MODEL.fast, sys.mockBase(0), false, sys.budgetKey);
+  const gw = await measure(
+    'zero latency c=32, key with budgets',
+    t.gatehouse,
+    32,
+    gatehousePids(sys),
+  );
+  const ratio = c32Rps === undefined ? undefined : gw.rps / c32Rps;
+  rows.push({
+    name: 'zero-latency upstream, 32 clients, key with budgets',
+    direct: '',
+    floor: '',
+    gatehouse: cell(gw),
+    compared:
+      ratio === undefined
+        ? 'run with the c32 case to compare'
+        : `${percent(ratio)} of the c32 run's req/s (same load, a key without budgets)`,
+    target: 'req/s ≥ 97% of the c32 run',
+    pass: ratio === undefined ? undefined : ratio >= 0.97,
   });
 }
 
@@ -745,6 +778,7 @@ async function main(): Promise<void> {
   try {
     if (CASES.has('c1')) await caseLatency(system);
     if (CASES.has('c32')) await caseThroughput(system);
+    if (CASES.has('budget')) await caseBudgets(system);
     if (CASES.has('slow')) await caseSlowUpstream(system);
     if (CASES.has('stream')) await caseStreams(system);
     if (CASES.has('memory')) await caseMemory(system);

@@ -142,6 +142,8 @@ export type BenchSystem = {
   worker: Child;
   mockUrl: string;
   clientKey: string;
+  /** A key with token and request budgets (far from used up): every request reserves and settles. */
+  budgetKey: string;
   /** The benchmark's own database (the one every app uses). */
   databaseUrl: string;
   /** AUDIT_EVENT_KEY of every app: events put on the audit queue by hand are signed with it. */
@@ -284,6 +286,14 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       allowed_models: opts.accounts.map((a) => a.model),
     });
     const clientKey = String(created.key);
+    const budgeted = await admin('/api/v1/admin/keys', {
+      name: 'bench-budgets',
+      allowed_models: opts.accounts.map((a) => a.model),
+      tokens_per_minute: 2_000_000_000,
+      tokens_per_day: 2_000_000_000,
+      requests_per_day: 2_000_000_000,
+    });
+    const budgetKey = String(budgeted.key);
 
     // Ready when a request goes all the way through (worker consuming, accounts loaded).
     const first = opts.accounts[0];
@@ -315,6 +325,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       worker,
       mockUrl,
       clientKey,
+      budgetKey,
       databaseUrl: dbUrl.toString(),
       auditEventKey: env.AUDIT_EVENT_KEY ?? '',
       mockBase,
