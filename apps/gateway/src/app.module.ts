@@ -16,6 +16,7 @@ import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { StorableStringsPipe } from './http/storable-strings.pipe.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KeysModule } from './keys/keys.module.js';
+import { PricesModule } from './prices/prices.module.js';
 import { ProxyModule } from './proxy/proxy.module.js';
 import { QueuesBoardModule } from './queues-board/queues-board.module.js';
 import { SpendModule } from './spend/spend.module.js';
@@ -52,6 +53,7 @@ export class GatewayModule {
         AdmissionModule,
         KeysModule,
         AccountsModule,
+        PricesModule,
         ProxyModule,
         JobsModule,
         HealthModule,

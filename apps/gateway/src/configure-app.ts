@@ -13,6 +13,7 @@ import { createBroadcastServer } from './events/broadcast.server.js';
 import { installEdgeHooks } from './http/edge.js';
 import { acceptJsonBodiesOnly } from './http/json-body.js';
 import { requestIdOf } from './http/request-id.js';
+import { PriceBook } from './prices/price-book.service.js';
 import { InFlightRequests } from './proxy/in-flight-requests.js';
 import { ProxyRoutes } from './proxy/proxy-routes.js';
 import { QueuesBoard } from './queues-board/queues-board.js';
@@ -51,7 +52,7 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   // other: a preflight is answered after the request id, the headers and Access, as above.
   await app.register(fastifyCors, {
     origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS,
-    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: [
       'Authorization',
       'Content-Type',
@@ -73,7 +74,11 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   await app.get(QueuesBoard).mount(app);
   app.enableShutdownHooks();
   app.connectMicroservice({
-    strategy: createBroadcastServer(config, app.get(KeyCache), app.get(InFlightRequests)),
+    strategy: createBroadcastServer(config, {
+      keyCache: app.get(KeyCache),
+      inFlight: app.get(InFlightRequests),
+      priceBook: app.get(PriceBook),
+    }),
   });
   await app.startAllMicroservices();
   return app;

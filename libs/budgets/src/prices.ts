@@ -25,7 +25,10 @@ export function priceFor(
 
 /** What tokens cost at a price, in µUSD, rounded up (a budget is never under-charged). */
 export function costMicros(tokens: { input: number; output: number }, price: ModelPrice): number {
-  return Math.ceil(tokens.input * price.input + tokens.output * price.output);
+  const exact = tokens.input * price.input + tokens.output * price.output;
+  // Binary floating point makes 50 × 1.1 = 55.000000000000007: round away that noise (prices
+  // have at most six decimals) before rounding up whole µUSD.
+  return Math.ceil(Math.round(exact * 1e6) / 1e6);
 }
 
 /** µUSD in one US cent: cost budgets are set in cents and counted in µUSD. */

@@ -27,6 +27,7 @@ export type AuditEventType =
   | 'account.cooldown'
   | 'upstream.failed'
   | 'config.changed'
+  | 'prices.updated'
   | 'retention.run';
 
 export type AuditActor = 'admin' | 'client' | 'system' | 'anonymous';

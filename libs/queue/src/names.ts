@@ -24,6 +24,8 @@ export const BroadcastEvent = {
   cfAccessKeysRefresh: 'cf-access.keys-refresh',
   /** A client went away: the worker running this request aborts the upstream call. */
   proxyCancel: 'proxy.cancel',
+  /** The price overrides were replaced: every gateway reloads its price book. */
+  pricesChanged: 'prices.changed',
 } as const;
 export type BroadcastEvent = (typeof BroadcastEvent)[keyof typeof BroadcastEvent];
 
@@ -32,6 +34,8 @@ export type BroadcastPayloads = {
   [BroadcastEvent.accountChanged]: { accountId: string };
   [BroadcastEvent.proxyCancel]: { requestId: string };
   [BroadcastEvent.cfAccessKeysRefresh]: { kid: string | null };
+  /** `at`: when the change was committed (for logs; receivers reload whatever it says). */
+  [BroadcastEvent.pricesChanged]: { at: string };
 };
 
 /** Pub/sub channels are global to a Redis server (not per db), so they carry the prefix. */

@@ -1,21 +1,21 @@
-import { DEFAULT_PRICES, type ModelPrice, priceFor } from '@gatehouse/budgets';
 import { Module } from '@nestjs/common';
+import { PriceBook } from '../prices/price-book.service.js';
+import { PricesModule } from '../prices/prices.module.js';
 import { BudgetPlanner } from './budget-plan.js';
 import { BudgetReconciler } from './budget-reconciler.js';
 import { BudgetReservations } from './budget-reservations.js';
 import { BudgetStatus } from './budget-status.js';
 import { PriceLookup } from './price-lookup.js';
 
-const DEFAULTS = new Map<string, ModelPrice>(Object.entries(DEFAULT_PRICES));
-
 /** Budgets: what a request reserves, where a key stands, and reservations nobody settled. */
 @Module({
+  imports: [PricesModule],
   providers: [
     BudgetPlanner,
     BudgetReservations,
     BudgetStatus,
     BudgetReconciler,
-    { provide: PriceLookup, useValue: { priceOf: (model: string) => priceFor(model, DEFAULTS) } },
+    { provide: PriceLookup, useExisting: PriceBook },
   ],
   exports: [BudgetPlanner, BudgetReservations, BudgetStatus, PriceLookup],
 })

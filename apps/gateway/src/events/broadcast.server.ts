@@ -7,7 +7,15 @@ import {
 } from '@gatehouse/queue';
 import { ServerRedis } from '@nestjs/microservices';
 import type { KeyCache } from '../auth/key-cache.js';
+import type { PriceBook } from '../prices/price-book.service.js';
 import type { InFlightRequests } from '../proxy/in-flight-requests.js';
+
+/** What the broadcasts act on in this process. */
+export type BroadcastReceivers = {
+  keyCache: KeyCache;
+  inFlight: InFlightRequests;
+  priceBook: PriceBook;
+};
 
 /**
  * The Redis transport server that receives broadcasts. Handlers are added by channel name
@@ -15,8 +23,7 @@ import type { InFlightRequests } from '../proxy/in-flight-requests.js';
  */
 export function createBroadcastServer(
   config: AppConfig,
-  keyCache: KeyCache,
-  inFlight: InFlightRequests,
+  { keyCache, inFlight, priceBook }: BroadcastReceivers,
 ): ServerRedis {
   const server = new ServerRedis({
     ...redisOptionsFromUrl(config.REDIS_URL),
@@ -33,7 +40,18 @@ export function createBroadcastServer(
     },
     true,
   );
-  // Broadcasts sent while we were disconnected are lost: start from an empty cache.
-  server.on('ready', () => keyCache.clear());
+  server.addHandler(
+    broadcastChannel(config.REDIS_KEY_PREFIX, BroadcastEvent.pricesChanged),
+    // The payload says nothing the table does not: read it again. A failure is logged there
+    // and the last table kept; the periodic refresh tries again.
+    () => priceBook.reload().catch(() => undefined),
+    true,
+  );
+  // Broadcasts sent while we were disconnected are lost: start from an empty cache, and read
+  // the prices again.
+  server.on('ready', () => {
+    keyCache.clear();
+    void priceBook.reload().catch(() => undefined);
+  });
   return server;
 }

@@ -3,6 +3,7 @@ import { AsyncJob } from './async-job.entity.js';
 import { AuditCheckpoint } from './audit-checkpoint.entity.js';
 import { AuditDeadLetter } from './audit-dead-letter.entity.js';
 import { AuditEventRow } from './audit-event.entity.js';
+import { ModelPriceOverride } from './model-price-override.entity.js';
 import { UsageDaily } from './usage-daily.entity.js';
 import { UpstreamAccount } from './upstream-account.entity.js';
 
@@ -12,6 +13,7 @@ export {
   AuditCheckpoint,
   AuditDeadLetter,
   AuditEventRow,
+  ModelPriceOverride,
   UpstreamAccount,
   UsageDaily,
 };
@@ -30,4 +32,5 @@ export const ENTITIES = [
   AuditCheckpoint,
   AuditDeadLetter,
   UsageDaily,
+  ModelPriceOverride,
 ];

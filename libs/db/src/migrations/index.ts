@@ -6,6 +6,7 @@ import { AddKeyMaxConcurrent1764800000000 } from './1764800000000-add-key-max-co
 import { AcceptBoundCredentials1764800001000 } from './1764800001000-accept-bound-credentials.js';
 import { AuditRolesAndKeyedChain1765000000000 } from './1765000000000-audit-roles-and-keyed-chain.js';
 import { AddKeyAllowedIps1765100000000 } from './1765100000000-add-key-allowed-ips.js';
+import { CreateModelPrices1765200000000 } from './1765200000000-create-model-prices.js';
 import { AddUsageCost1765200001000 } from './1765200001000-add-usage-cost.js';
 import { AddKeyBudgets1765200002000 } from './1765200002000-add-key-budgets.js';
 
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   AcceptBoundCredentials1764800001000,
   AuditRolesAndKeyedChain1765000000000,
   AddKeyAllowedIps1765100000000,
+  CreateModelPrices1765200000000,
   AddUsageCost1765200001000,
   AddKeyBudgets1765200002000,
 ];

@@ -1,0 +1,23 @@
+import { Body, Controller, Get, Put } from '@nestjs/common';
+import { AdminOnly } from '../auth/access.decorator.js';
+import { ReplacePricesDto } from './dto/replace-prices.dto.js';
+import type { PriceTableView } from './price-view.js';
+import { PricesService } from './prices.service.js';
+
+/** The model price table: shipped defaults, and the operator's overrides laid over them. */
+@AdminOnly()
+@Controller('api/v1/admin/prices')
+export class PricesController {
+  constructor(private readonly prices: PricesService) {}
+
+  @Get()
+  list(): PriceTableView {
+    return this.prices.view();
+  }
+
+  /** Replaces the whole set of overrides; `{"prices": []}` goes back to the defaults. */
+  @Put()
+  replace(@Body() dto: ReplacePricesDto): Promise<PriceTableView> {
+    return this.prices.replace(dto.prices);
+  }
+}
