@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
 import { createKey } from './support/admin-client.js';
+import { auditQueue } from './support/audit-kit.js';
 import {
   LOOPBACK_UPSTREAM,
   type MockUpstream,
@@ -244,6 +245,56 @@ describe('budgets: reserve, settle, reconcile', () => {
     await submit().expect(202);
     const refused = await submit().expect(429);
     expect(refused.body.error.type).toBe('budget_exceeded');
+  });
+
+  it('prices a cost budget from the price table, and a price change applies to the next request', async () => {
+    const putPrices = (prices: unknown[]) =>
+      request(gw.url)
+        .put('/api/v1/admin/prices')
+        .set('x-api-key', env.adminKey)
+        .send({ prices })
+        .expect(200);
+    const { key, id } = await createKey(gw.url, env.adminKey, { cost_per_day: 1 }); // 1 cent
+    try {
+      // No price for the model: a cost budget cannot hold, so the request is refused.
+      const unpriced = await post(key, chat(7)).expect(403);
+      expect(unpriced.body.error.type).toBe('price_unknown');
+      // $1,000 per million tokens: 14 tokens reserve 14,000 µUSD, over 1 cent (10,000).
+      await putPrices([{ model: 'gpt-test', input_per_mtok: 1_000, output_per_mtok: 1_000 }]);
+      const dear = await post(key, chat(7)).expect(429);
+      expect(dear.body.error.type).toBe('budget_exceeded');
+      expect(dear.body.error.message).toContain('cost_per_day');
+      expect(dear.headers['x-budget-cost-day-limit']).toBe('1');
+      // Ten times cheaper: it fits, and settles to the 12 tokens used (1,200 µUSD).
+      await putPrices([{ model: 'gpt-test', input_per_mtok: 100, output_per_mtok: 100 }]);
+      const cheap = await post(key, chat(7)).expect(200);
+      expect(cheap.headers['x-budget-cost-day-remaining']).toBe('0'); // 0.14 cents, rounded up
+      await waitFor(async () => (await leasesOf(id)).length === 0, 5_000);
+      expect(await redis.get(counter(id, 'cost_per_day'))).toBe('1200');
+      // The request's audit record carries its cost, for the usage views.
+      const audit = auditQueue(env.redisPrefix);
+      try {
+        await waitFor(async () => {
+          const jobs = await audit.getJobs(['waiting', 'prioritized', 'delayed']);
+          return jobs.some((job) => {
+            const event = job.data as {
+              type: string;
+              key_id?: string;
+              data?: { cost_micros?: number };
+            };
+            return (
+              event.type === 'request.completed' &&
+              event.key_id === id &&
+              event.data?.cost_micros === 1_200
+            );
+          });
+        }, 5_000);
+      } finally {
+        await audit.close();
+      }
+    } finally {
+      await putPrices([]);
+    }
   });
 
   it('gives back the reservation of a worker killed mid-job once it lapses', async () => {
