@@ -620,9 +620,9 @@ describe('admin views: audit, verify, dead letters, usage, system health, disk u
       expect(tables.map((t) => t.bytes)).toEqual(
         [...tables.map((t) => t.bytes)].sort((a, b) => b - a),
       );
-      expect(tables.map((t) => t.name)).toEqual(
-        expect.arrayContaining(['api_keys', 'usage_daily']),
-      );
+      // The ten largest of more tables than that: the small ones (usage_daily, model_prices) may
+      // tie and fall either side of the cut; api_keys holds this suite's keys.
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['api_keys', 'jobs']));
 
       expect(body.redis.available).toBe(true);
       expect(body.redis.used_memory_bytes).toBeGreaterThan(0);
