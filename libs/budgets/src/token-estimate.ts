@@ -40,18 +40,39 @@ export function estimatePromptTokens(provider: 'openai' | 'anthropic', body: Jso
     visit(value, 0);
   }
   const text = texts.join('\n');
-  const textTokens =
-    provider === 'openai' ? countTokens(text) : Math.ceil(text.length / CHARS_PER_TOKEN_ANTHROPIC);
-  return textTokens + messages * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE;
+  return textTokens(provider, text) + messages * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE;
 }
 
 /** Tokens of text a model produced (a stream cut short, before the provider reported usage). */
 export function countOutputTokens(provider: 'openai' | 'anthropic', text: string): number {
+  return textTokens(provider, text);
+}
+
+function textTokens(provider: 'openai' | 'anthropic', text: string): number {
   if (text.length === 0) return 0;
   return provider === 'openai'
-    ? countTokens(text)
+    ? boundedOpenAiCount(text)
     : Math.ceil(text.length / CHARS_PER_TOKEN_ANTHROPIC);
 }
+
+/**
+ * The o200k count of a text, at a cost bounded whatever the text is. BPE is quadratic in the
+ * length of a run the pre-tokenizer does not split (64k characters of CJK without a space take
+ * tens of seconds), so the text is counted in slices; and only its first EXACT_CHARS characters
+ * are counted at all, the rest extrapolated at their rate: on the request path this is at most a
+ * few milliseconds, and the provider's own count settles the difference.
+ */
+function boundedOpenAiCount(text: string): number {
+  const sample = text.length <= EXACT_CHARS ? text : text.slice(0, EXACT_CHARS);
+  let tokens = 0;
+  for (let i = 0; i < sample.length; i += SLICE_CHARS) {
+    tokens += countTokens(sample.slice(i, i + SLICE_CHARS));
+  }
+  return sample.length === text.length ? tokens : Math.ceil((tokens * text.length) / sample.length);
+}
+
+const EXACT_CHARS = 4_096;
+const SLICE_CHARS = 256;
 
 /**
  * The most output tokens a request may produce: its own cap (`max_tokens` or
