@@ -2,8 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { budgetHeaders } from '../budgets/budget-state.js';
 
 /**
- * The one place `X-RateLimit-*`, `X-Budget-*` and `Retry-After` are written: from what admission and the
- * services left on the request, as the response leaves (errors included).
+ * The one place `X-RateLimit-*`, `X-Budget-*` and `Retry-After` are written: from what admission
+ * and the services left on the request, as the response leaves (errors included).
  */
 export function writeLimitHeaders(req: FastifyRequest, reply: FastifyReply): void {
   const limits = req.limits;

@@ -13,7 +13,7 @@ export class BudgetExceeded extends RateLimited {
 export function budgetRefusal(plan: BudgetPlan, index: number, used: number[]): BudgetExceeded {
   const states: BudgetState[] = [];
   plan.budgets.forEach((b, i) => {
-    // Budgets after the refused one were not read: report them as the refusal left them unknown.
+    // The script stops at the refused budget: the ones after it were not read, so not reported.
     if (i <= index) states.push(budgetState(b.name, b.limit, used[i] ?? 0, b.period.endsAt));
   });
   const refused = states[index];
