@@ -1,4 +1,28 @@
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
+
+type Tokenizer = { countTokens(text: string): number };
+let tokenizer: Tokenizer | undefined;
+
+/**
+ * The o200k tokenizer, loaded on first use: its tables cost about 100 MB of memory and a quarter
+ * of a second to load, which the proxy-worker (it counts only streams cut short) should not pay
+ * unless it needs them. The gateway loads it at start (preloadTokenizer), off the request path.
+ */
+function o200k(): Tokenizer {
+  tokenizer ??= createRequire(import.meta.url)(
+    'gpt-tokenizer/cjs/encoding/o200k_base',
+  ) as Tokenizer;
+  return tokenizer;
+}
+
+/** Loads the tokenizer now, so that no request waits for it. */
+export function preloadTokenizer(): void {
+  o200k();
+}
+
+function countTokens(text: string): number {
+  return o200k().countTokens(text);
+}
 
 type Json = Record<string, unknown>;
 

@@ -10,12 +10,13 @@ import {
   costMicros,
   encodeLease,
   estimatePromptTokens,
+  preloadTokenizer,
   requestedOutputCap,
 } from '@gatehouse/budgets';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { ENDPOINTS } from '@gatehouse/providers';
 import type { BudgetHold, ProxyEndpoint } from '@gatehouse/queue';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ClientKey } from '../auth/principal.js';
 import type { BudgetsToCheck } from '../admission/admission-counters.js';
 import { TypedHttpException } from '../http/typed-http-exception.js';
@@ -53,11 +54,15 @@ export type BudgetPlan = {
  * usage; the refusal, if any, comes from the admission script.
  */
 @Injectable()
-export class BudgetPlanner {
+export class BudgetPlanner implements OnModuleInit {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly prices: PriceLookup,
   ) {}
+
+  onModuleInit(): void {
+    preloadTokenizer(); // a quarter of a second at start, not on a client's first request
+  }
 
   /** Undefined for a key without budgets. Without `spending`: check only, reserve nothing. */
   plan(key: ClientKey, spending?: Spending, now = new Date()): BudgetPlan | undefined {
