@@ -4,7 +4,7 @@ import {
   type ProxyReply,
   REPLY_STREAM_MAXLEN,
   REPLY_STREAM_TTL_SECONDS,
-  encodeReplyNoticeJson,
+  RedisScript,
   replyEntryId,
   replyNotifyChannel,
   replyStreamKey,
@@ -19,6 +19,23 @@ import type { ReplySink } from './reply-sink.js';
  * leave as they arrive. The gateway normally
  * takes the published copy; the stream is what it reads when a message was missed.
  */
+/**
+ * Appends a reply to its request's stream and publishes it to the waiting gateway (a notice:
+ * `<requestId> <seq> <json>`, as encodeReplyNotice writes it). The TTL is set on every write,
+ * not the first only: a stream that expired mid-request (a long one, or a retaken job) would
+ * otherwise be recreated with no TTL and never leave Redis. The reply is published even when
+ * the append fails (an entry a previous run of a retaken job already wrote); the error is
+ * returned after.
+ * KEYS: the stream. ARGV: entry id, reply JSON, TTL seconds, channel, notice prefix, max length.
+ */
+const SEND_REPLY = new RedisScript(`
+local appended = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], ARGV[1], 'r', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[5] .. ARGV[2])
+if type(appended) == 'table' and appended.err then return redis.error_reply(appended.err) end
+return 1
+`);
+
 @Injectable()
 export class ReplyStreams {
   private readonly prefix: string;
@@ -38,18 +55,21 @@ export class ReplyStreams {
     return {
       send: async (reply: ProxyReply) => {
         seq++;
-        const json = JSON.stringify(reply); // once for both copies
-        // Separate commands on the auto-pipelined connection, not a pipeline of our own: the
-        // replies of every request sent in one tick (chunks of concurrent streams) then leave
-        // in one socket write, where a pipeline per reply costs a write each.
-        const writes: Promise<unknown>[] = [
-          this.redis.xadd(key, 'MAXLEN', '~', REPLY_STREAM_MAXLEN, replyEntryId(seq), 'r', json),
-        ];
-        // On every write, not the first only: a stream that expired mid-request (a long one, or
-        // a retaken job) would otherwise be recreated with no TTL and never leave Redis.
-        writes.push(this.redis.expire(key, REPLY_STREAM_TTL_SECONDS));
-        writes.push(this.redis.publish(channel, encodeReplyNoticeJson(requestId, seq, json)));
-        await Promise.all(writes);
+        // One command per reply, the reply's JSON on the wire once: the script appends it to
+        // the stream and publishes it. On the auto-pipelined connection, so the replies of every
+        // request sent in one tick (chunks of concurrent streams) leave in one socket write.
+        await SEND_REPLY.run(
+          this.redis,
+          [key],
+          [
+            replyEntryId(seq),
+            JSON.stringify(reply),
+            REPLY_STREAM_TTL_SECONDS,
+            channel,
+            `${requestId} ${seq} `,
+            REPLY_STREAM_MAXLEN,
+          ],
+        );
       },
     };
   }
