@@ -68,9 +68,9 @@ export function findCredentials(text: string): CredentialSpan[] {
   }
   if (spans.length < 2) return spans;
   spans.sort((a, b) => a.start - b.start || b.end - a.end);
-  const merged: CredentialSpan[] = [spans[0] as CredentialSpan];
+  const merged: CredentialSpan[] = [spans[0]];
   for (const span of spans.slice(1)) {
-    const last = merged[merged.length - 1] as CredentialSpan;
+    const last = merged[merged.length - 1];
     if (span.start < last.end) last.end = Math.max(last.end, span.end);
     else merged.push(span);
   }
