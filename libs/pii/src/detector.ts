@@ -210,7 +210,10 @@ function findIpv6(text: string, out: Span[]): void {
     let candidate = text.slice(start, end);
     if (candidate.endsWith(':') && !candidate.endsWith('::')) candidate = candidate.slice(0, -1);
     if (candidate.length < 3 || candidate.indexOf(':') === candidate.lastIndexOf(':')) continue;
-    if (!/[0-9A-Fa-f]/.test(candidate) || !isIPv6(candidate)) continue;
+    // Something more than `a::b` or `::1`: a group of 3+ hex digits, or four groups.
+    const groups = candidate.split(':').filter((g) => g.length > 0);
+    if (groups.length < 4 && !groups.some((g) => g.length >= 3)) continue;
+    if (!isIPv6(candidate)) continue;
     out.push({ type: 'ip', start, end: start + candidate.length, label: PII_LABELS.ip });
   }
 }
@@ -264,7 +267,8 @@ function ibanEnd(text: string, candidate: string, at: number, length: number | u
 // ---------------------------------------------------------------------------------------------
 // Terms: one case-insensitive alternation of escaped literals, longest first, whole words.
 
-const escapeRegExp = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+/** Escaped for a 'u' pattern (which refuses needless escapes such as `\\-`). */
+const escapeRegExp = (s: string) => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
 function termPattern(terms: readonly string[]): RegExp | undefined {
   const seen = new Set<string>();
