@@ -85,19 +85,17 @@ function findEmails(text: string, out: Span[]): void {
 // Digit groups: maximal runs of digits, chained when one space or dash separates them. Cards
 // are looked for in chains; a run of more than 19 digits is never (part of) a card.
 
+/** Maximal runs of ASCII digits (copied per call: exec moves lastIndex). */
+const DIGIT_RUN = /[0-9]+/g;
+
 type Group = { start: number; end: number };
 
 function digitChains(text: string, onChain: (groups: Group[]) => void): void {
   let groups: Group[] = [];
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    if (!isDigitCode(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < n && isDigitCode(text.charCodeAt(i))) i++;
+  const digits = new RegExp(DIGIT_RUN);
+  for (let m = digits.exec(text); m !== null; m = digits.exec(text)) {
+    const start = m.index;
+    const i = start + m[0].length;
     const last = groups[groups.length - 1];
     const sep = text.charCodeAt(start - 1);
     if (last && last.end === start - 1 && (sep === 32 || sep === 45))
@@ -135,15 +133,20 @@ function cardEdgeAfter(text: string, at: number): boolean {
   return !((c === 46 || c === 44) && isDigitCode(text.charCodeAt(at + 1)));
 }
 
+/** Cards are printed in at most five groups (4-4-4-4-3); a longer chain is read in windows. */
+const MAX_CARD_GROUPS = 5;
+
 function findCards(text: string, out: Span[]): void {
   digitChains(text, (groups) => {
+    // Too short to hold 13 digits (most chains in prose: a year, a version, a count).
+    if (groups[groups.length - 1].end - groups[0].start < 13) return;
     let i = 0;
     while (i < groups.length) {
       const first = groups[i];
       let found = -1;
       if (first.end - first.start <= 19 && cardEdgeBefore(text, first.start)) {
         let digits = '';
-        for (let j = i; j < groups.length; j++) {
+        for (let j = i; j < groups.length && j - i < MAX_CARD_GROUPS; j++) {
           const g = groups[j];
           digits += text.slice(g.start, g.end);
           if (digits.length > 19) break;
@@ -197,7 +200,11 @@ function findIpv6(text: string, out: Span[]): void {
   for (let colon = text.indexOf(':'); colon !== -1; colon = text.indexOf(':', colon + 1)) {
     if (colon < scannedTo) continue;
     let start = colon;
-    while (start > 0 && colon - start < IPV6_MAX && isIpv6Code(text.charCodeAt(start - 1))) {
+    while (
+      start > scannedTo &&
+      colon - start < IPV6_MAX &&
+      isIpv6Code(text.charCodeAt(start - 1))
+    ) {
       start--;
     }
     let end = colon + 1;

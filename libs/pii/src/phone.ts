@@ -55,6 +55,17 @@ const isWord = (c: number) =>
 /** What may join two digit groups of one number. */
 const GAP = /^(?:[ .-]|\)[ .-]?| ?\()$/;
 
+function isGap(text: string, from: number, to: number): boolean {
+  if (to - from === 1) {
+    const c = text.charCodeAt(from);
+    return c === 32 || c === 45 || c === 46 || c === 40 || c === 41; // space - . ( )
+  }
+  return to - from <= 3 && GAP.test(text.slice(from, to));
+}
+
+/** Maximal runs of ASCII digits (copied per call: exec moves lastIndex). */
+const DIGIT_RUN = /[0-9]+/g;
+
 type Group = { start: number; end: number; openParen: boolean };
 
 /** One chain: groups joined by GAPs; `plus` when the first group follows a `+`. */
@@ -66,29 +77,38 @@ function nanp(digits: string): boolean {
   return d.charCodeAt(0) >= 50 && d.charCodeAt(3) >= 50; // [2-9]XX [2-9]XX XXXX
 }
 
+function digitsOf(text: string, groups: Group[], from: number, to: number): string {
+  let digits = '';
+  for (let k = from; k <= to; k++) digits += text.slice(groups[k].start, groups[k].end);
+  return digits;
+}
+
 function scanChain(text: string, chain: Chain, checks: PhoneChecks, out: Span[]): void {
   const { groups } = chain;
+  // Too short to hold 8 digits (most chains in prose: a year, a version, a count).
+  if (groups[groups.length - 1].end - groups[0].start < 8) return;
   let i = 0;
   while (i < groups.length) {
     const first = groups[i];
     const plus = i === 0 && chain.plus;
     const start = i === 0 ? chain.prefixStart : first.openParen ? first.start - 1 : first.start;
     let found = -1;
-    const windows: { j: number; digits: string }[] = [];
-    let digits = '';
+    // Windows of plausible digit counts, longest first; digits are joined only for those.
+    const windows: number[] = [];
+    let count = 0;
     for (let j = i; j < groups.length && j - i < MAX_GROUPS; j++) {
       const g = groups[j];
-      digits += text.slice(g.start, g.end);
-      if (digits.length > MAX_DIGITS) break;
-      windows.push({ j, digits });
+      count += g.end - g.start;
+      if (count > MAX_DIGITS) break;
+      if (plus ? count >= 8 : count === 10 || count === 11) windows.push(j);
     }
     for (let w = windows.length - 1; w >= 0 && found === -1; w--) {
-      const { j, digits: d } = windows[w];
+      const j = windows[w];
       const end = groups[j].end;
       if (j === groups.length - 1 && end < text.length && isWord(text.charCodeAt(end))) continue;
       const formatted = j > i || text.charCodeAt(start) === 40; /* ( */
-      const plausible = plus ? d.length >= 8 : formatted && nanp(d);
-      if (plausible && isValidPhone(text.slice(start, end), checks)) found = j;
+      if (!plus && !(formatted && nanp(digitsOf(text, groups, i, j)))) continue;
+      if (isValidPhone(text.slice(start, end), checks)) found = j;
     }
     if (found === -1) {
       i++;
@@ -105,20 +125,14 @@ type Span = { start: number; end: number };
 export function findPhoneCandidates(text: string, checks: PhoneChecks = phoneChecks()): Span[] {
   checks.remaining += Math.ceil(text.length / PHONE_CHECK_PER_CHARS);
   const out: Span[] = [];
-  const n = text.length;
   let chain: Chain | undefined;
-  let i = 0;
-  while (i < n) {
-    if (!isDigit(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < n && isDigit(text.charCodeAt(i))) i++;
+  const digits = new RegExp(DIGIT_RUN);
+  for (let m = digits.exec(text); m !== null; m = digits.exec(text)) {
+    const start = m.index;
+    const i = start + m[0].length;
     const last = chain?.groups[chain.groups.length - 1];
-    const gap = last && start - last.end <= 3 ? text.slice(last.end, start) : undefined;
-    if (chain && gap !== undefined && GAP.test(gap)) {
-      chain.groups.push({ start, end: i, openParen: gap.endsWith('(') });
+    if (chain && last && isGap(text, last.end, start)) {
+      chain.groups.push({ start, end: i, openParen: text.charCodeAt(start - 1) === 40 });
       continue;
     }
     if (chain) scanChain(text, chain, checks, out);
