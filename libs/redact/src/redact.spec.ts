@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { REDACTED, createRedactor } from './redact.js';
+import { REDACTED, createRedactor, findCredentials } from './redact.js';
 
 const gatewayKey = () =>
   `gk_${randomBytes(4).toString('hex')}_${randomBytes(24).toString('base64url').replace(/[-_]/g, 'a')}`;
@@ -92,5 +92,35 @@ describe('createRedactor on adversarial input', () => {
       REDACTED,
     );
     expect(redact.text(`eyJshort.${'p'.repeat(10)}.${'s'.repeat(10)}`)).not.toContain(REDACTED);
+  });
+});
+
+describe('findCredentials', () => {
+  const spans = (text: string) => findCredentials(text).map((s) => text.slice(s.start, s.end));
+
+  it('finds what the redactor removes, where it is', () => {
+    const key = gatewayKey();
+    const jwt = `eyJ${'h'.repeat(10)}.${'p'.repeat(10)}.${'s'.repeat(10)}`;
+    const text = `key ${key}, token-${jwt} and Bearer abcdefgh12 done`;
+    expect(spans(text)).toEqual([key, jwt, 'Bearer abcdefgh12']);
+  });
+
+  it('merges overlapping matches into one span', () => {
+    const upstream = `sk-${'a'.repeat(20)}`;
+    expect(spans(`Authorization: Bearer ${upstream}`)).toEqual([`Bearer ${upstream}`]);
+  });
+
+  it('finds nothing in plain text', () => {
+    expect(findCredentials('just a sentence with sk- and eyJ in it')).toEqual([]);
+  });
+
+  it('is linear on adversarial input', () => {
+    const MiB = 1024 * 1024;
+    for (const unit of ['eyJ-', 'sk-', 'Bearer ', 'gk_0123abcd_']) {
+      const input = unit.repeat(Math.ceil(MiB / unit.length));
+      const started = performance.now();
+      findCredentials(input);
+      expect(performance.now() - started).toBeLessThan(500);
+    }
   });
 });

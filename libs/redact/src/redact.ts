@@ -24,20 +24,57 @@ const JWT_CANDIDATE = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z
 const JWT_PART_MIN = 8;
 const WORD_CHAR = /[A-Za-z0-9_]/;
 
+/** Where the token starts inside a JWT-shaped candidate (`a.b.c`), or -1 when it holds none. */
+function jwtStart(candidate: string): number {
+  const [first = '', second = '', third = ''] = candidate.split('.');
+  if (second.length < JWT_PART_MIN || third.length < JWT_PART_MIN) return -1;
+  // The leftmost `eyJ` at a word boundary with 8+ characters after it, as `\beyJ` would find.
+  for (let at = first.indexOf('eyJ'); at !== -1; at = first.indexOf('eyJ', at + 1)) {
+    if (first.length - at - 3 < JWT_PART_MIN) break;
+    if (at === 0 || !WORD_CHAR.test(first.charAt(at - 1))) return at;
+  }
+  return -1;
+}
+
 function redactJwts(text: string): string {
   if (!text.includes('eyJ')) return text;
   return text.replace(JWT_CANDIDATE, (candidate) => {
-    const [first = '', second = '', third = ''] = candidate.split('.');
-    if (second.length < JWT_PART_MIN || third.length < JWT_PART_MIN) return candidate;
-    // The leftmost `eyJ` at a word boundary with 8+ characters after it, as `\beyJ` would find.
-    for (let at = first.indexOf('eyJ'); at !== -1; at = first.indexOf('eyJ', at + 1)) {
-      if (first.length - at - 3 < JWT_PART_MIN) break;
-      if (at === 0 || !WORD_CHAR.test(first.charAt(at - 1))) {
-        return candidate.slice(0, at) + REDACTED;
-      }
-    }
-    return candidate;
+    const at = jwtStart(candidate);
+    return at === -1 ? candidate : candidate.slice(0, at) + REDACTED;
   });
+}
+
+/** A credential-looking span of a text: `text.slice(start, end)`. */
+export type CredentialSpan = { start: number; end: number };
+
+/**
+ * Where credential-looking values occur in a text (the patterns the redactor removes, JWTs
+ * included), in linear time. Overlapping spans are merged; the result is ordered by start.
+ * Configured exact secrets are not looked for: they belong to a redactor.
+ */
+export function findCredentials(text: string): CredentialSpan[] {
+  const spans: CredentialSpan[] = [];
+  for (const pattern of SECRET_PATTERNS) {
+    // matchAll works on a copy of the pattern, so its shared lastIndex is never touched.
+    for (const m of text.matchAll(pattern)) {
+      spans.push({ start: m.index, end: m.index + m[0].length });
+    }
+  }
+  if (text.includes('eyJ')) {
+    for (const m of text.matchAll(JWT_CANDIDATE)) {
+      const at = jwtStart(m[0]);
+      if (at !== -1) spans.push({ start: m.index + at, end: m.index + m[0].length });
+    }
+  }
+  if (spans.length < 2) return spans;
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  const merged: CredentialSpan[] = [spans[0]];
+  for (const span of spans.slice(1)) {
+    const last = merged[merged.length - 1];
+    if (span.start < last.end) last.end = Math.max(last.end, span.end);
+    else merged.push(span);
+  }
+  return merged;
 }
 
 export type Redactor = {

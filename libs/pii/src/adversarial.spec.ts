@@ -1,0 +1,104 @@
+import { PiiDetector } from './detector.js';
+import { maskRequestBody } from './mask.js';
+import { StreamRestorer } from './restore.js';
+
+/**
+ * The detector and the restorer run on attacker-chosen text, so they must be linear in its
+ * size: a MiB of each worst case in well under a second (a quadratic scan takes minutes).
+ */
+describe('PII on adversarial input', () => {
+  const MiB = 1024 * 1024;
+  const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+  const detector = new PiiDetector({
+    customPatterns: [{ name: 'ticket', pattern: 'T-\\d{6}' }],
+    terms: Array.from({ length: 200 }, (_, i) => `client ${i}`),
+  });
+  const restorer = () =>
+    new StreamRestorer({ '<EMAIL_1>': 'a@example.com', '<EMPLOYEE_ID_100>': 'x' });
+
+  it.each([
+    ['digits', fill('1')],
+    ['at signs', fill('@')],
+    ['a@a. repeated', fill('a@a.')],
+    ['one long word', fill('a')],
+    ['near-IBANs', fill('DE00123456789')],
+    ['spaced near-IBANs', fill('DE00 1234 5678 9012 ')],
+    ['spaced digits', fill('1 ')],
+    ['dashed digits', fill('12-')],
+    ['dotted digits', fill('1.2.')],
+    ['plus signs and digits', fill('+1')],
+    ['colons', fill(':')],
+    ['hex and colons', fill('ab:')],
+    ['less-than signs', fill('<')],
+    ['one phone number repeated', fill('415-555-2671 ')],
+    ['card-like groups', fill('4111 ')],
+    ['SSN-like groups', fill('123-45-')],
+    ['client words', fill('client ')],
+  ])('finds entities in a MiB of %s in bounded time', (_name, input) => {
+    const started = performance.now();
+    detector.find(input);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('bounds phone validation on a MiB of distinct number-shaped digits', () => {
+    let input = '';
+    for (let i = 0; input.length < MiB; i++) input += `+1 ${String(2000000000 + i * 7919)} `;
+    const started = performance.now();
+    detector.find(input);
+    expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
+  it.each([
+    ['less-than signs', fill('<')],
+    ['placeholder starts', fill('<EMAIL_')],
+    ['long capitals', `<${'A'.repeat(MiB)}`],
+  ])('restores a MiB of %s in bounded time, in one chunk and in small ones', (_name, input) => {
+    let started = performance.now();
+    const r = restorer();
+    expect(r.feed(input) + r.end()).toBe(input);
+    expect(performance.now() - started).toBeLessThan(500);
+
+    started = performance.now();
+    const small = restorer();
+    let out = '';
+    for (let i = 0; i < input.length; i += 7) out += small.feed(input.slice(i, i + 7));
+    expect(out + small.end()).toBe(input);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('PII masking cost', () => {
+  it('masks a 4 KB prompt with ten entities in well under a millisecond', () => {
+    const detector = new PiiDetector({
+      customPatterns: [{ name: 'employee-id', pattern: 'EMP-\\d{6}' }],
+      terms: ['Project Falcon'],
+    });
+    const entities = [
+      'john.doe@example.com',
+      '+1 (415) 555-2671',
+      '4111 1111 1111 1111',
+      'DE89 3704 0044 0532 0130 00',
+      '192.168.1.10',
+      '123-45-6789',
+      `sk-${'a'.repeat(24)}`,
+      'EMP-123456',
+      'Project Falcon',
+      '2001:db8::1',
+    ];
+    const filler = 'The quick brown fox jumps over the lazy dog, version 1.2.3 on 2024-01-15. ';
+    let prompt = '';
+    for (const entity of entities) prompt += `${filler.repeat(5)}${entity} `;
+    prompt = (prompt + filler.repeat(60)).slice(0, 4096);
+    const body = { model: 'gpt-4o', messages: [{ role: 'user', content: prompt }] };
+
+    const warm = maskRequestBody(detector, 'openai', body);
+    expect(Object.keys(warm.mapping)).toHaveLength(10);
+    for (let i = 0; i < 200; i++) maskRequestBody(detector, 'openai', body);
+    const runs = 200;
+    const started = performance.now();
+    for (let i = 0; i < runs; i++) maskRequestBody(detector, 'openai', body);
+    const average = (performance.now() - started) / runs;
+    if (process.env.PII_COST) console.log(`average ${average.toFixed(3)} ms`);
+    expect(average).toBeLessThan(1);
+  });
+});

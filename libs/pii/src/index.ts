@@ -1,0 +1,4 @@
+export * from './detector.js';
+export * from './mask.js';
+export * from './restore.js';
+export * from './pattern.js';
