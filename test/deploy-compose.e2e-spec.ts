@@ -377,6 +377,7 @@ describe('docker-compose.yml', () => {
     expect(Object.fromEntries(secrets.map((name) => [name, holders(name)]))).toEqual({
       ADMIN_API_KEY: ['gateway'],
       KEY_PEPPER: ['gateway'],
+      PII_VAULT_KEY: ['gateway'],
       AUDIT_EVENT_KEY: ['audit', 'gateway', 'proxy-worker'],
       AUDIT_CHAIN_KEY: ['audit'],
       // The public key is no secret; tools seals with it when resealing.
@@ -829,6 +830,7 @@ describe('the env file examples', () => {
       'CREDENTIALS_PUBLIC_KEY',
       'GATEWAY_DB_PASSWORD',
       'KEY_PEPPER',
+      'PII_VAULT_KEY',
       'POSTGRES_PASSWORD',
       'PROXY_WORKER_DB_PASSWORD',
       'REDIS_PASSWORD',
@@ -870,7 +872,7 @@ describe('the env file examples', () => {
     expect(code).toBe(78);
     const out = proc.output();
     const expected = {
-      gateway: ['ADMIN_API_KEY', 'KEY_PEPPER'],
+      gateway: ['ADMIN_API_KEY', 'KEY_PEPPER', 'PII_VAULT_KEY'],
       'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS'],
       audit: ['AUDIT_CHAIN_KEY'],
     }[app];

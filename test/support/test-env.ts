@@ -39,6 +39,7 @@ export async function createTestEnv(
     ADMIN_API_KEY: adminKey,
     KEY_PEPPER: randomSecret(),
     AUDIT_EVENT_KEY: randomSecret(),
+    PII_VAULT_KEY: randomSecret(),
     // The audit app's chain key; tests that check links by hand read it from `chainKey`. Not in
     // production mode, where the gateway (what such suites start) refuses a secret it does not use.
     ...(overrides.NODE_ENV === 'production' ? {} : { AUDIT_CHAIN_KEY: randomSecret() }),

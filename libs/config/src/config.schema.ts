@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseNetwork } from './ip-networks.js';
+import { piiPatterns } from './pii-patterns.js';
 import { redactPatterns } from './redact-patterns.js';
 
 const bool = z
@@ -43,6 +44,7 @@ export const SECRET_VARIABLES = [
   'CREDENTIALS_PRIVATE_KEYS',
   'AUDIT_EVENT_KEY',
   'AUDIT_CHAIN_KEY',
+  'PII_VAULT_KEY',
   'REDIS_PASSWORD',
   'POSTGRES_PASSWORD',
   'APP_DB_PASSWORD',
@@ -97,6 +99,11 @@ const configShape = z.object({
   KEY_PEPPER: z.string().optional(),
   /** Signs audit events on the queue (gateway, proxy-worker) and verifies them (audit). */
   AUDIT_EVENT_KEY: z.string().optional(),
+  /**
+   * Seals the placeholder → original mapping of a masked async job (AES-256-GCM), gateway only.
+   * Outside production an unset key is random per start.
+   */
+  PII_VAULT_KEY: z.string().optional(),
   DEV_SECRETS_FILE: z.string().default('.gatehouse/dev-secrets.json'),
   /** Outside production, generate (once) a credential key pair when none is configured. */
   DEV_CREDENTIAL_KEYS: bool.default(true),
@@ -181,6 +188,12 @@ const configShape = z.object({
   AUDIT_BODY_RETENTION_DAYS: int(1, 36_500).default(7),
   /** Extra secret patterns (a JSON array of regular expressions) redacted from audit records. */
   AUDIT_REDACT_PATTERNS: redactPatterns.default([]),
+  /** What a key without a pii_policy of its own does with personal data in prompts. */
+  PII_DEFAULT_POLICY: z.enum(['off', 'mask', 'block']).default('mask'),
+  /** Operator patterns masked like the built-in entities: `[{"name":…,"pattern":…}]`. */
+  PII_CUSTOM_PATTERNS: piiPatterns.default([]),
+  /** Exact terms (names, code names) masked case-insensitively as whole words, comma-separated. */
+  PII_TERMS: list.default([]),
   /** Share of successful authentications recorded as auth.ok (0 = none, 1 = all). */
   AUDIT_AUTH_OK_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
   AUDIT_BATCH_SIZE: int(1, 10_000).default(500),

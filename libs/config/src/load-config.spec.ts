@@ -94,6 +94,7 @@ describe('loadConfig', () => {
       ADMIN_API_KEY: secret(),
       KEY_PEPPER: secret(),
       AUDIT_EVENT_KEY: secret(),
+      PII_VAULT_KEY: secret(),
       GATEWAY_DB_PASSWORD: secret(),
       DEV_SECRETS_FILE: secretsFile,
     });
@@ -107,7 +108,7 @@ describe('loadConfig', () => {
       expect(existsSync(secretsFile)).toBe(false);
     });
 
-    it.each(['ADMIN_API_KEY', 'KEY_PEPPER', 'AUDIT_EVENT_KEY'])(
+    it.each(['ADMIN_API_KEY', 'KEY_PEPPER', 'AUDIT_EVENT_KEY', 'PII_VAULT_KEY'])(
       'requires %s and never generates it',
       (name) => {
         const err = configErrorFor({ ...good(), [name]: undefined });
@@ -197,6 +198,7 @@ describe('loadConfig', () => {
         NODE_ENV: 'production',
         KEY_PEPPER: 'short',
         AUDIT_EVENT_KEY: secret(),
+        PII_VAULT_KEY: secret(),
         GATEWAY_DB_PASSWORD: secret(),
         CORS_ORIGINS: '*',
       });
@@ -235,6 +237,8 @@ describe('loadConfig', () => {
       ['proxy-worker', 'ADMIN_API_KEY'],
       ['proxy-worker', 'KEY_PEPPER'],
       ['proxy-worker', 'AUDIT_CHAIN_KEY'],
+      ['proxy-worker', 'PII_VAULT_KEY'],
+      ['audit', 'PII_VAULT_KEY'],
       ['audit', 'ADMIN_API_KEY'],
       ['audit', 'KEY_PEPPER'],
       ['audit', 'CREDENTIALS_PRIVATE_KEYS'],
@@ -249,6 +253,7 @@ describe('loadConfig', () => {
           ADMIN_API_KEY: secret(),
           KEY_PEPPER: secret(),
           AUDIT_EVENT_KEY: secret(),
+          PII_VAULT_KEY: secret(),
           GATEWAY_DB_PASSWORD: secret(),
         },
         'proxy-worker': {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError } from './config-error.js';
 import {
   type AppConfig,
@@ -20,7 +21,7 @@ import { urlPasswordProblems, weakSecretReason } from './secret-rules.js';
 
 /** Secrets each app cannot run without. */
 const REQUIRED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
-  gateway: ['ADMIN_API_KEY', 'KEY_PEPPER', 'AUDIT_EVENT_KEY'],
+  gateway: ['ADMIN_API_KEY', 'KEY_PEPPER', 'AUDIT_EVENT_KEY', 'PII_VAULT_KEY'],
   'proxy-worker': ['CREDENTIALS_PRIVATE_KEYS', 'AUDIT_EVENT_KEY'],
   audit: ['AUDIT_CHAIN_KEY', 'AUDIT_EVENT_KEY'],
   cli: [],
@@ -37,6 +38,7 @@ const USED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
     'ADMIN_API_KEY',
     'KEY_PEPPER',
     'AUDIT_EVENT_KEY',
+    'PII_VAULT_KEY',
     'REDIS_PASSWORD',
     'GATEWAY_DB_PASSWORD',
   ],
@@ -95,11 +97,18 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     app === 'audit' && raw.NODE_ENV === 'development' && !raw.AUDIT_CHAIN_KEY
       ? loadOrCreateDevAuditChainKey(`${raw.DEV_SECRETS_FILE}.audit`)
       : undefined;
+  // Outside production a masked async job's mapping only has to outlive the process.
+  const vaultKey =
+    app === 'gateway' && !raw.PII_VAULT_KEY
+      ? { PII_VAULT_KEY: randomBytes(32).toString('hex') }
+      : undefined;
   if (app === 'audit' && !raw.AUDIT_CHAIN_KEY && !chainKey) {
     throw new ConfigError(['AUDIT_CHAIN_KEY is required by the audit app']);
   }
   if (raw.ADMIN_API_KEY && raw.KEY_PEPPER) {
-    return { config: { ...raw, ...credentialKeys, ...eventKey, ...chainKey } as AppConfig };
+    return {
+      config: { ...raw, ...credentialKeys, ...eventKey, ...chainKey, ...vaultKey } as AppConfig,
+    };
   }
   const { secrets, created } = loadOrCreateDevSecrets(raw.DEV_SECRETS_FILE);
   const config = {
@@ -107,6 +116,7 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     ...credentialKeys,
     ...eventKey,
     ...chainKey,
+    ...vaultKey,
     ADMIN_API_KEY: raw.ADMIN_API_KEY ?? secrets.ADMIN_API_KEY,
     KEY_PEPPER: raw.KEY_PEPPER ?? secrets.KEY_PEPPER,
   };
