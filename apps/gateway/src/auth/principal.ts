@@ -9,6 +9,8 @@ export type ClientKey = {
   requestsPerMinute: number | null;
   /** Token, request and cost budgets (see libs/budgets). */
   budgets: BudgetLimits;
+  /** Personal data in prompts; null: the configured default (PII_DEFAULT_POLICY). */
+  piiPolicy: 'off' | 'mask' | 'block' | null;
   /** Requests in flight at once; null: the configured default. */
   maxConcurrent: number | null;
   /** Addresses and CIDRs requests must come from; empty: any. */

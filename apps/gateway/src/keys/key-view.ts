@@ -20,6 +20,7 @@ export type KeyView = BudgetLimits & {
   allowed_models: string[];
   requests_per_minute: number | null;
   max_concurrent: number | null;
+  pii_policy: 'off' | 'mask' | 'block' | null;
   allowed_ips: string[];
   expires_at: string | null;
   revoked_at: string | null;
@@ -39,6 +40,7 @@ export function toKeyView(key: ApiKey, now = new Date()): KeyView {
     requests_per_minute: key.requestsPerMinute,
     ...budgetLimitsOf(key),
     max_concurrent: key.maxConcurrent,
+    pii_policy: key.piiPolicy,
     allowed_ips: key.allowedIps,
     expires_at: iso(key.expiresAt),
     revoked_at: iso(key.revokedAt),

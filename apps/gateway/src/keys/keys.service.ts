@@ -158,6 +158,7 @@ export class KeysService {
       requestsPerMinute: entity.requestsPerMinute,
       budgets: budgetLimitsOf(entity),
       maxConcurrent: entity.maxConcurrent,
+      piiPolicy: entity.piiPolicy,
       allowedIps: entity.allowedIps,
       allowsAddress: networkAllowlist(entity.allowedIps),
       expiresAt: entity.expiresAt,
@@ -197,6 +198,7 @@ export class KeysService {
     if (dto.cost_per_day !== undefined) fields.costPerDayCents = dto.cost_per_day;
     if (dto.cost_per_month !== undefined) fields.costPerMonthCents = dto.cost_per_month;
     if (dto.max_concurrent !== undefined) fields.maxConcurrent = dto.max_concurrent;
+    if (dto.pii_policy !== undefined) fields.piiPolicy = dto.pii_policy;
     if (dto.allowed_ips !== undefined) fields.allowedIps = normalizeNetworks(dto.allowed_ips);
     if (dto.expires_at !== undefined) fields.expiresAt = dto.expires_at;
     return fields;

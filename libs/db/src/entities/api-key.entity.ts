@@ -59,6 +59,10 @@ export class ApiKey {
   @Column({ name: 'cost_per_month_cents', type: 'integer', nullable: true })
   costPerMonthCents!: number | null;
 
+  /** Personal data in prompts: off, mask or block; null means the gateway's PII_DEFAULT_POLICY. */
+  @Column({ name: 'pii_policy', type: 'text', nullable: true })
+  piiPolicy!: 'off' | 'mask' | 'block' | null;
+
   /** Requests in flight at once; null means the gateway's KEY_MAX_CONCURRENT. */
   @Column({ name: 'max_concurrent', type: 'integer', nullable: true })
   maxConcurrent!: number | null;

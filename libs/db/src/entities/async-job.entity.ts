@@ -55,6 +55,13 @@ export class AsyncJob {
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt!: Date | null;
 
+  /**
+   * The placeholder → original mapping of a masked prompt, sealed with the gateway's
+   * PII_VAULT_KEY (see apps/gateway/src/pii): applied when the owner reads the result.
+   */
+  @Column({ name: 'pii_vault', type: 'text', nullable: true, select: false })
+  piiVault!: string | null;
+
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 }

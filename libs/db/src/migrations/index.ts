@@ -9,6 +9,7 @@ import { AddKeyAllowedIps1765100000000 } from './1765100000000-add-key-allowed-i
 import { CreateModelPrices1765200000000 } from './1765200000000-create-model-prices.js';
 import { AddUsageCost1765200001000 } from './1765200001000-add-usage-cost.js';
 import { AddKeyBudgets1765200002000 } from './1765200002000-add-key-budgets.js';
+import { AddPiiColumns1765300000000 } from './1765300000000-add-pii-columns.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM builds cannot glob-load classes. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   CreateModelPrices1765200000000,
   AddUsageCost1765200001000,
   AddKeyBudgets1765200002000,
+  AddPiiColumns1765300000000,
 ];

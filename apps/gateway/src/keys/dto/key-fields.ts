@@ -3,6 +3,7 @@ import {
   ArrayMaxSize,
   IsArray,
   IsDate,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -97,6 +98,12 @@ export class KeyFields {
   @Min(1)
   @Max(100_000)
   max_concurrent?: number | null;
+
+  /** Personal data in prompts: off, mask or block; null: the gateway's PII_DEFAULT_POLICY. */
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsIn(['off', 'mask', 'block'])
+  pii_policy?: 'off' | 'mask' | 'block' | null;
 
   /** Addresses and CIDRs (IPv4, IPv6) requests must come from; empty: any. */
   @IsOptional()
