@@ -18,6 +18,8 @@ export type AuditEventType =
   | 'key.rotated'
   | 'key.revoked'
   | 'key.ip_denied'
+  | 'pii.masked'
+  | 'pii.blocked'
   | 'key.budget_reset'
   | 'account.created'
   | 'account.updated'

@@ -10,6 +10,7 @@ export type ErrorType =
   | 'rate_limited'
   | 'budget_exceeded'
   | 'price_unknown'
+  | 'pii_detected'
   | 'internal_error'
   | 'service_unavailable'
   | 'upstream_error';

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdmissionModule } from '../admission/admission.module.js';
 import { AuditTrailModule } from '../audit-trail/audit-trail.module.js';
 import { BudgetsModule } from '../budgets/budgets.module.js';
+import { PiiModule } from '../pii/pii.module.js';
 import { ProxyModule } from '../proxy/proxy.module.js';
 import { ThrottleModule } from '../throttle/throttle.module.js';
 import { JobsController } from './jobs.controller.js';
@@ -17,6 +18,7 @@ import { JobsService } from './jobs.service.js';
     AuditTrailModule,
     AdmissionModule,
     BudgetsModule,
+    PiiModule,
   ],
   controllers: [JobsController],
   providers: [JobsService],

@@ -1,6 +1,7 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { AsyncJob, type AsyncJobStatus } from '@gatehouse/db';
 import { withOutputCap } from '@gatehouse/budgets';
+import { type PiiMapping, restoreJsonText } from '@gatehouse/pii';
 import { ENDPOINTS, pickForwardedHeaders } from '@gatehouse/providers';
 import { PROXY_JOB_VERSION, type ProxyJobData } from '@gatehouse/queue';
 import {
@@ -18,6 +19,8 @@ import { Admission } from '../admission/admission.service.js';
 import { RateLimited, tighter, waitSeconds } from '../admission/limit-state.js';
 import type { HeldReservation } from '../budgets/budget-reservations.js';
 import { PriceLookup } from '../budgets/price-lookup.js';
+import { PiiMasking } from '../pii/pii-masking.service.js';
+import { PiiVault } from '../pii/pii-vault.js';
 import { rateLimitSubject } from '../http/client-ip.js';
 import { clientFacts } from '../http/request-context.js';
 import { randomUUID } from 'node:crypto';
@@ -71,6 +74,8 @@ export class JobsService {
     private readonly audit: GatewayAudit,
     private readonly admission: Admission,
     private readonly prices: PriceLookup,
+    private readonly pii: PiiMasking,
+    private readonly vault: PiiVault,
   ) {}
 
   async submit(
@@ -103,6 +108,8 @@ export class JobsService {
       return replay(twin, requestHash);
     }
 
+    // Masked (or refused) before anything is reserved or stored.
+    const masked = this.pii.apply(key, dto.endpoint, body);
     const jobId = randomUUID();
     // Someone may poll for the outcome until its result would expire.
     const deadline = Date.now() + this.config.JOB_RESULT_TTL_HOURS * 3_600_000;
@@ -113,16 +120,11 @@ export class JobsService {
       leaseEndsAt: deadline,
     });
     try {
-      return await this.queueJob(
-        key,
-        dto,
-        req,
-        { jobId, model, body, deadline, requestHash },
-        {
-          idempotencyKey,
-          reservation,
-        },
-      );
+      const admitted = { jobId, model, body: masked.body, deadline, requestHash };
+      return await this.queueJob(key, dto, req, admitted, masked.mapping, {
+        idempotencyKey,
+        reservation,
+      });
     } finally {
       reservation?.release(); // unless the queued job took it
     }
@@ -139,6 +141,7 @@ export class JobsService {
       deadline: number;
       requestHash: string;
     },
+    mapping: PiiMapping,
     { idempotencyKey, reservation }: { idempotencyKey?: string; reservation?: HeldReservation },
   ): Promise<SubmittedJob> {
     const { jobId, model, body, deadline, requestHash } = admitted;
@@ -152,6 +155,8 @@ export class JobsService {
       requestHash,
       // Set here, not by now(): millisecond precision keeps the list cursor exact.
       createdAt: new Date(),
+      // The originals of what was masked, sealed: put back when the owner reads the result.
+      piiVault: Object.keys(mapping).length > 0 ? this.vault.seal(mapping, jobId) : null,
     };
     try {
       await this.jobs.insert(job);
@@ -196,11 +201,20 @@ export class JobsService {
     if (!UUID.test(id)) throw notFound();
     const job = await this.jobs
       .createQueryBuilder('j')
+      .addSelect('j.piiVault')
       .where('j.id = :id AND j.key_id = :keyId', { id, keyId: key.id })
       .andWhere('(j.expires_at IS NULL OR j.expires_at > now())')
       .getOne();
     if (!job) throw notFound();
-    return toJobView(job);
+    const view = toJobView(job);
+    if (!job.piiVault || view.result === null) return view;
+    const mapping = this.vault.open(job.piiVault, job.id);
+    // A mapping that cannot be opened (PII_VAULT_KEY changed) leaves the placeholders in place.
+    if (!mapping) return view;
+    return {
+      ...view,
+      result: JSON.parse(restoreJsonText(JSON.stringify(view.result), mapping)) as object,
+    };
   }
 
   async list(

@@ -6,6 +6,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdmissionModule } from '../admission/admission.module.js';
 import { BudgetsModule } from '../budgets/budgets.module.js';
 import { EventsModule } from '../events/events.module.js';
+import { PiiModule } from '../pii/pii.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { InFlightRequests } from './in-flight-requests.js';
 import { ModelsController } from './models.controller.js';
@@ -21,6 +22,7 @@ import { SyncProxy } from './sync-proxy.service.js';
     TypeOrmModule.forFeature([UpstreamAccount]),
     AdmissionModule,
     BudgetsModule,
+    PiiModule,
     EventsModule,
     KeysModule,
   ],

@@ -1,5 +1,6 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { withOutputCap } from '@gatehouse/budgets';
+import { type PiiMapping, SseRestorer, restoreJsonText } from '@gatehouse/pii';
 import type { ProxyEndpoint, ProxyJobData, ProxyReply } from '@gatehouse/queue';
 import { PROXY_JOB_VERSION } from '@gatehouse/queue';
 import { ENDPOINTS, pickForwardedHeaders } from '@gatehouse/providers';
@@ -16,6 +17,7 @@ import { PassThrough } from 'node:stream';
 import { RetryLater } from '../admission/limit-state.js';
 import type { HeldReservation } from '../budgets/budget-reservations.js';
 import { PriceLookup } from '../budgets/price-lookup.js';
+import { PiiMasking } from '../pii/pii-masking.service.js';
 import { clientFacts } from '../http/request-context.js';
 import type { ClientKey } from '../auth/principal.js';
 import { InFlightRequests } from './in-flight-requests.js';
@@ -49,6 +51,7 @@ export class SyncProxy {
     private readonly hub: ReplyHub,
     private readonly inFlight: InFlightRequests,
     private readonly prices: PriceLookup,
+    private readonly pii: PiiMasking,
   ) {}
 
   /** A new request's ticket, taken before admission (whose slots are leased until it ends). */
@@ -69,6 +72,7 @@ export class SyncProxy {
     reservation?: HeldReservation,
   ): Promise<void> {
     const { model, stream, body } = this.policy.admit(endpoint, key, req.body);
+    const masked = this.pii.apply(key, endpoint, body);
     const data: ProxyJobData = {
       v: PROXY_JOB_VERSION,
       requestId,
@@ -76,7 +80,7 @@ export class SyncProxy {
       endpoint,
       model,
       stream,
-      body: withOutputCap(body, reservation?.outputCap),
+      body: withOutputCap(masked.body, reservation?.outputCap),
       headers: pickForwardedHeaders(ENDPOINTS[endpoint].provider, req.headers),
       reply: { kind: 'sync', gatewayId: this.hub.gatewayId },
       deadline,
@@ -96,7 +100,7 @@ export class SyncProxy {
     try {
       await this.queue.enqueue(data);
       reservation?.handOff();
-      await this.relay(endpoint, replies, deadline, reply, () => {
+      await this.relay(endpoint, replies, deadline, reply, masked.mapping, () => {
         settled = true;
         void this.queue.cancel(requestId);
       });
@@ -115,13 +119,18 @@ export class SyncProxy {
     replies: ReplyChannel,
     deadline: number,
     reply: FastifyReply,
+    mapping: PiiMapping,
     cancelUpstream: () => void,
   ): Promise<void> {
     const res = reply.raw;
     const first = await this.nextReply(replies, deadline, res);
+    const masked = Object.keys(mapping).length > 0;
     switch (first.type) {
       case 'result':
-        await reply.code(first.status).type(first.contentType).send(first.body);
+        await reply
+          .code(first.status)
+          .type(first.contentType)
+          .send(masked ? restoreJsonText(first.body, mapping) : first.body);
         return;
       case 'error':
         throw errorFrom(first);
@@ -138,7 +147,9 @@ export class SyncProxy {
       .header('X-Accel-Buffering', 'no') // nginx: pass chunks through unbuffered
       .send(out);
     try {
-      await this.relayChunks(endpoint, replies, deadline, out, res, cancelUpstream);
+      // Originals go back into the stream; a placeholder split across chunks waits for its end.
+      const restorer = masked ? new SseRestorer(mapping, ENDPOINTS[endpoint].provider) : undefined;
+      await this.relayChunks(endpoint, replies, deadline, out, res, cancelUpstream, restorer);
     } finally {
       out.end();
     }
@@ -151,7 +162,13 @@ export class SyncProxy {
     out: PassThrough,
     res: FastifyReply['raw'],
     cancelUpstream: () => void,
+    restorer?: SseRestorer,
   ): Promise<void> {
+    // What the restorer still holds goes out before the stream ends (or its error event).
+    const flush = () => {
+      const held = restorer?.end();
+      if (held) out.write(held);
+    };
     for (;;) {
       if (res.destroyed) return;
       let reply: ProxyReply;
@@ -159,11 +176,13 @@ export class SyncProxy {
         reply = await replies.next(deadline);
       } catch {
         if (res.destroyed) return;
+        flush();
         out.write(sseErrorEvent(endpoint, 'The gateway stopped receiving the upstream stream'));
         return;
       }
       if (reply.type === 'chunk') {
-        out.write(reply.data);
+        const data = restorer ? restorer.feed(reply.data) : reply.data;
+        if (data) out.write(data);
         if (out.writableLength + res.writableLength > this.config.STREAM_CLIENT_BUFFER_BYTES) {
           // A client reading slower than the upstream sends: what it has not taken is held
           // here, so past the cap the stream ends and the upstream call is cancelled.
@@ -172,6 +191,7 @@ export class SyncProxy {
           return;
         }
       } else {
+        flush();
         if (reply.type === 'error') out.write(sseErrorEvent(endpoint, reply.message));
         return;
       }
