@@ -19,6 +19,11 @@ export type Behaviour =
       chunkIntervalMs?: number;
       /** Padding added to each streamed chunk's content, to move many bytes in few chunks. */
       chunkPadding?: number;
+      /**
+       * Answer with the last message's text, as one body or, streamed, in pieces of this many
+       * characters (so a placeholder in it is split across chunks).
+       */
+      echoInPiecesOf?: number;
     }
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown }
   | { kind: 'hang' };
@@ -82,6 +87,27 @@ export async function startMockUpstream(): Promise<MockUpstream> {
     await sleep(behaviour.delayMs ?? 0);
     const anthropic = path === '/v1/messages';
     const model = typeof body.model === 'string' ? body.model : 'mock-model';
+    if (behaviour.echoInPiecesOf !== undefined) {
+      const text = lastMessageText(body);
+      if (body.stream === true) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const event of echoStream(anthropic, model, text, behaviour.echoInPiecesOf)) {
+          res.write(event);
+          await sleep(1);
+        }
+        res.end();
+      } else {
+        const completion = openaiCompletion(model, account);
+        completion.choices[0].message.content = text;
+        const answer = anthropic
+          ? { ...anthropicMessage(model, account), content: [{ type: 'text', text }] }
+          : completion;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
+      }
+      record.finished = true;
+      return;
+    }
     if (body.stream === true) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const events = anthropic
@@ -237,4 +263,73 @@ export function anthropicStream(model: string, n: number): string[] {
   );
   events.push(ev('message_stop', { type: 'message_stop' }));
   return events;
+}
+
+/** The text of a request's last message (a string, or its text parts joined). */
+function lastMessageText(body: Record<string, unknown>): string {
+  const messages = Array.isArray(body.messages) ? (body.messages as unknown[]) : [];
+  const last = messages.at(-1) as { content?: unknown } | undefined;
+  if (typeof last?.content === 'string') return last.content;
+  if (Array.isArray(last?.content)) {
+    return (last.content as { text?: unknown }[])
+      .map((part) => (typeof part.text === 'string' ? part.text : ''))
+      .join('');
+  }
+  return '';
+}
+
+/** An SSE answer whose text is `text`, in pieces of `size` characters. */
+function echoStream(anthropic: boolean, model: string, text: string, size: number): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+  if (anthropic) {
+    const ev = (type: string, data: unknown) => `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+    return [
+      ev('message_start', {
+        type: 'message_start',
+        message: {
+          id: 'msg_mock',
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [],
+          usage: { input_tokens: 5, output_tokens: 1 },
+        },
+      }),
+      ev('content_block_start', {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'text', text: '' },
+      }),
+      ...pieces.map((piece) =>
+        ev('content_block_delta', {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'text_delta', text: piece },
+        }),
+      ),
+      ev('content_block_stop', { type: 'content_block_stop', index: 0 }),
+      ev('message_delta', {
+        type: 'message_delta',
+        delta: { stop_reason: 'end_turn' },
+        usage: { output_tokens: pieces.length },
+      }),
+      ev('message_stop', { type: 'message_stop' }),
+    ];
+  }
+  const base = {
+    id: 'chatcmpl-mock',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model,
+  };
+  return [
+    ...pieces.map(
+      (piece) =>
+        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`,
+    ),
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
+    `data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 5, completion_tokens: pieces.length, total_tokens: 5 + pieces.length } })}\n\n`,
+    'data: [DONE]\n\n',
+  ];
 }
