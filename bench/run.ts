@@ -5,7 +5,7 @@
  *
  * Knobs (env): BENCH_SECONDS (per measured run, default 10), BENCH_WARMUP_SECONDS (before each,
  * default 2), BENCH_MEMORY_SECONDS (default 60), BENCH_MEMORY_WARMUP_SECONDS (default 20),
- * BENCH_SLOW_MS (default 200), BENCH_CASES (comma list of c1,c32,budget,slow,stream,memory,audit,audit-lag; default all),
+ * BENCH_SLOW_MS (default 200), BENCH_CASES (comma list of c1,c32,budget,pii,slow,stream,memory,audit,audit-lag; default all),
  * BENCH_AUDIT_EVENTS (events the `audit` case queues, default 50000), BENCH_CPU_PROF=1 (profile
  * gateway, worker and audit with --cpu-prof and print where their CPU time went),
  * BENCH_CPU_PROF_DIR, BENCH_PEERS=portkey (also measure Portkey's open-source gateway in the c1,
@@ -35,6 +35,7 @@ import {
   openAuditTable,
 } from './audit.js';
 import { type Peer, PortkeyPeer } from './peer.js';
+import { measurePiiMasking } from './pii-masking.js';
 import { summarizeProfile } from './profile-summary.js';
 import { median, mib, ms, percent, rate, signedMs, sleep, times } from './stats.js';
 import { type BenchSystem, type Child, REDIS_URL, startSystem } from './system.js';
@@ -55,7 +56,7 @@ const MEMORY_WARMUP = numberEnv('BENCH_MEMORY_WARMUP_SECONDS', 20);
 const SLOW_MS = numberEnv('BENCH_SLOW_MS', 200);
 const AUDIT_EVENTS = Math.max(1_000, Math.round(numberEnv('BENCH_AUDIT_EVENTS', 50_000)));
 const CASES = new Set(
-  (process.env.BENCH_CASES ?? 'c1,c32,budget,slow,stream,memory,audit,audit-lag')
+  (process.env.BENCH_CASES ?? 'c1,c32,budget,pii,slow,stream,memory,audit,audit-lag')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -296,6 +297,25 @@ async function caseLatency(sys: BenchSystem): Promise<void> {
       `(the bare round trip alone: p50 ${ms(floor.p50)})`,
     target: 'added p50 ≤ 1.5 ms',
     pass: added <= 1.5,
+  });
+}
+
+/**
+ * What masking a 4 KB prompt with ten entities and restoring its answer costs the gateway, in
+ * process (the same functions the gateway runs, with its default rules).
+ */
+function casePii(): void {
+  const result = measurePiiMasking();
+  rows.push({
+    name: 'PII: mask a 4 KB prompt with 10 entities, restore its answer',
+    direct: '',
+    floor: '',
+    gatehouse: `${ms(result.msPerRequest)} of CPU per request (${result.runs} runs after warm-up)`,
+    compared:
+      `mask ${ms(result.maskMs)}, restore JSON ${ms(result.restoreMs)}; ` +
+      `${result.placeholders} distinct values masked`,
+    target: 'added gateway CPU ≤ 0.2 ms',
+    pass: result.msPerRequest <= 0.2,
   });
 }
 
@@ -779,6 +799,7 @@ async function main(): Promise<void> {
     if (CASES.has('c1')) await caseLatency(system);
     if (CASES.has('c32')) await caseThroughput(system);
     if (CASES.has('budget')) await caseBudgets(system);
+    if (CASES.has('pii')) casePii();
     if (CASES.has('slow')) await caseSlowUpstream(system);
     if (CASES.has('stream')) await caseStreams(system);
     if (CASES.has('memory')) await caseMemory(system);
