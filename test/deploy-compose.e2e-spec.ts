@@ -719,6 +719,8 @@ describe('the upgrade to per-service env files (docs/upgrading.md)', () => {
         KEY_PEPPER: secret(),
         AUDIT_EVENT_KEY: secret(),
         AUDIT_CHAIN_KEY: secret(),
+        // New in a later version than the split; upgrading.md has it added before upgrading.
+        PII_VAULT_KEY: secret(),
         CREDENTIALS_PUBLIC_KEY: keys.publicKey,
         CREDENTIALS_PRIVATE_KEYS: keys.privateKey,
         POSTGRES_PASSWORD: secret(),

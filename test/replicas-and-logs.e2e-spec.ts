@@ -163,6 +163,7 @@ describe.each(['info', 'debug'])('logs at LOG_LEVEL=%s hold no key material', (l
       const secrets = new Map<string, string>([
         ['ADMIN_API_KEY', admin],
         ['KEY_PEPPER', env.env.KEY_PEPPER ?? ''],
+        ['PII_VAULT_KEY', env.env.PII_VAULT_KEY ?? ''],
       ]);
       const requestIds: string[] = [];
       const track = (res: request.Response): request.Response => {
