@@ -35,7 +35,7 @@ describe('SseRestorer', () => {
     expect(textOf(restorer.feed(openAi('IL_1>')))).toBe('jane@example.com');
   });
 
-  it('puts held text into the finishing event, or out at the end', () => {
+  it('sends held text before the finishing event, or out at the end', () => {
     const restorer = new SseRestorer(mapping, 'openai');
     expect(textOf(restorer.feed(openAi('ends with <EMAIL')))).toBe('ends with ');
     expect(textOf(restorer.feed(finish))).toBe('<EMAIL');
@@ -70,6 +70,47 @@ describe('SseRestorer', () => {
       .join('');
     expect(texts).toBe('to jane@example.com and <TE');
     expect(out.indexOf('content_block_stop')).toBeGreaterThan(out.lastIndexOf('text_delta'));
+  });
+
+  it('restores tool-call arguments as JSON, split across events', () => {
+    const restorer = new SseRestorer(mapping, 'openai');
+    const args = (fragment: string) =>
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: fragment } }] } }] })}\n\n`;
+    const out =
+      restorer.feed(args('{"to":"<EMA')) +
+      restorer.feed(args('IL_1>","note":"<TERM_')) +
+      restorer.feed(args('1>"}')) +
+      restorer.feed(finish) +
+      restorer.end();
+    const joined = out
+      .split('\n')
+      .filter((l) => l.startsWith('data: {'))
+      .map(
+        (l) =>
+          JSON.parse(l.slice(6)) as {
+            choices: { delta: { tool_calls?: { function: { arguments: string } }[] } }[];
+          },
+      )
+      .map((c) => c.choices[0]?.delta.tool_calls?.[0]?.function.arguments ?? '')
+      .join('');
+    // The client parses what it concatenated: the original, quote included, comes back intact.
+    expect(JSON.parse(joined)).toEqual({ to: 'jane@example.com', note: 'Say "hi"' });
+  });
+
+  it('restores Anthropic tool input JSON, flushing what is held before the block stops', () => {
+    const restorer = new SseRestorer(mapping, 'anthropic');
+    const part = (partial_json: string) =>
+      `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json } })}\n\n`;
+    const stop = `event: content_block_stop\ndata: ${JSON.stringify({ type: 'content_block_stop', index: 1 })}\n\n`;
+    const out =
+      restorer.feed(part('{"n":"<TE')) + restorer.feed(part('RM_1>"}')) + restorer.feed(stop);
+    const joined = out
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as { delta?: { partial_json?: string } })
+      .map((e) => e.delta?.partial_json ?? '')
+      .join('');
+    expect(JSON.parse(joined)).toEqual({ n: 'Say "hi"' });
   });
 
   it('runs in bounded time on a stream of angle brackets', () => {
