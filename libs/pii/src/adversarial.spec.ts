@@ -67,8 +67,8 @@ describe('PII on adversarial input', () => {
   });
 });
 
-describe('PII masking cost', () => {
-  it('masks a 4 KB prompt with ten entities in well under a millisecond', () => {
+describe('a realistic prompt', () => {
+  it('masks each of ten entities in a 4 KB prompt', () => {
     const detector = new PiiDetector({
       customPatterns: [{ name: 'employee-id', pattern: 'EMP-\\d{6}' }],
       terms: ['Project Falcon'],
@@ -91,14 +91,8 @@ describe('PII masking cost', () => {
     prompt = (prompt + filler.repeat(60)).slice(0, 4096);
     const body = { model: 'gpt-4o', messages: [{ role: 'user', content: prompt }] };
 
-    const warm = maskRequestBody(detector, 'openai', body);
-    expect(Object.keys(warm.mapping)).toHaveLength(10);
-    for (let i = 0; i < 200; i++) maskRequestBody(detector, 'openai', body);
-    const runs = 200;
-    const started = performance.now();
-    for (let i = 0; i < runs; i++) maskRequestBody(detector, 'openai', body);
-    const average = (performance.now() - started) / runs;
-    if (process.env.PII_COST) console.log(`average ${average.toFixed(3)} ms`);
-    expect(average).toBeLessThan(1);
+    // Its cost is measured by the bench (`BENCH_CASES=pii`), not asserted here.
+    const masked = maskRequestBody(detector, 'openai', body);
+    expect(Object.keys(masked.mapping)).toHaveLength(10);
   });
 });
