@@ -20,7 +20,7 @@ import { HttpStatus, Inject, Injectable, type OnModuleInit } from '@nestjs/commo
 import type { ClientKey } from '../auth/principal.js';
 import type { BudgetsToCheck } from '../admission/admission-counters.js';
 import { TypedHttpException } from '../http/typed-http-exception.js';
-import { PriceLookup } from './price-lookup.js';
+import { PriceBook } from '../prices/price-book.service.js';
 
 /** A request that spends: what admission reserves for. */
 export type Spending = {
@@ -57,7 +57,7 @@ export type BudgetPlan = {
 export class BudgetPlanner implements OnModuleInit {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly prices: PriceLookup,
+    private readonly prices: PriceBook,
   ) {}
 
   onModuleInit(): void {

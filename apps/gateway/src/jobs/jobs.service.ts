@@ -18,7 +18,7 @@ import type { FastifyRequest } from 'fastify';
 import { Admission } from '../admission/admission.service.js';
 import { RateLimited, tighter, waitSeconds } from '../admission/limit-state.js';
 import type { HeldReservation } from '../budgets/budget-reservations.js';
-import { PriceLookup } from '../budgets/price-lookup.js';
+import { PriceBook } from '../prices/price-book.service.js';
 import { PiiMasking } from '../pii/pii-masking.service.js';
 import { PiiVault } from '../pii/pii-vault.js';
 import { rateLimitSubject } from '../http/client-ip.js';
@@ -73,7 +73,7 @@ export class JobsService {
     private readonly limits: RedisThrottlerStorage,
     private readonly audit: GatewayAudit,
     private readonly admission: Admission,
-    private readonly prices: PriceLookup,
+    private readonly prices: PriceBook,
     private readonly pii: PiiMasking,
     private readonly vault: PiiVault,
   ) {}

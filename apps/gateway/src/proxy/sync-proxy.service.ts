@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { RetryLater } from '../admission/limit-state.js';
 import type { HeldReservation } from '../budgets/budget-reservations.js';
-import { PriceLookup } from '../budgets/price-lookup.js';
+import { PriceBook } from '../prices/price-book.service.js';
 import { PiiMasking } from '../pii/pii-masking.service.js';
 import { clientFacts } from '../http/request-context.js';
 import type { ClientKey } from '../auth/principal.js';
@@ -50,7 +50,7 @@ export class SyncProxy {
     private readonly queue: ProxyQueue,
     private readonly hub: ReplyHub,
     private readonly inFlight: InFlightRequests,
-    private readonly prices: PriceLookup,
+    private readonly prices: PriceBook,
     private readonly pii: PiiMasking,
   ) {}
 
