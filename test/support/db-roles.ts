@@ -2,8 +2,7 @@ import { APP_DB_ROLES } from '@gatehouse/db';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { PROJECT_ROOT as ROOT } from './project-root.js';
 
 export type AppWithRole = keyof typeof APP_DB_ROLES;
 

@@ -4,8 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, waitFor } from './spawn-app.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { PROJECT_ROOT as ROOT } from './project-root.js';
 
 /** The production config, as docker compose mounts it into the nginx image's templates dir. */
 export const NGINX_TEMPLATE = resolve(ROOT, 'nginx/templates/gatehouse.conf.template');

@@ -3,8 +3,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { APP_DB_PASSWORD_VARIABLES } from '@gatehouse/config';
 import { randomSecret } from './test-env.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { PROJECT_ROOT as ROOT } from './project-root.js';
 
 export type AppName = 'gateway' | 'proxy-worker' | 'audit';
 
