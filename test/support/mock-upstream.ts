@@ -6,6 +6,8 @@ export type RecordedRequest = {
   path: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
+  /** Date.now() when the request arrived. */
+  receivedAt: number;
   /** Set when the caller hung up before the mock finished answering. */
   aborted: boolean;
   finished: boolean;
@@ -69,6 +71,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       path,
       headers: req.headers,
       body,
+      receivedAt: Date.now(),
       aborted: false,
       finished: false,
     };

@@ -11,11 +11,19 @@ export type OwnRedisServer = {
   start(): Promise<void>;
 };
 
+export type OwnRedisOptions = {
+  /**
+   * Keep an append-only file here, fsynced on every write, so a SIGKILL loses nothing that
+   * Redis acknowledged (as a production Redis with `appendfsync always`). Default: no persistence.
+   */
+  appendOnlyDir?: string;
+};
+
 /**
- * A throwaway `redis-server` of the suite's own on a free loopback port, with no persistence,
- * so a suite can take Redis down without touching the machine's shared instance.
+ * A throwaway `redis-server` of the suite's own on a free loopback port, with no persistence
+ * unless asked, so a suite can take Redis down without touching the machine's shared instance.
  */
-export async function startOwnRedisServer(): Promise<OwnRedisServer> {
+export async function startOwnRedisServer(options: OwnRedisOptions = {}): Promise<OwnRedisServer> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
@@ -23,9 +31,12 @@ export async function startOwnRedisServer(): Promise<OwnRedisServer> {
 
   const start = async (): Promise<void> => {
     out = '';
+    const persistence = options.appendOnlyDir
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.appendOnlyDir]
+      : ['--appendonly', 'no'];
     const proc = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
