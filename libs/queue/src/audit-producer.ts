@@ -17,17 +17,32 @@ export type AuditInput = Omit<AuditEvent, 'v' | 'id' | 'at' | 'mac'> & { at?: st
 /** Events are handed to Redis in small batches: one round trip for many, a few ms late. */
 const FLUSH_AFTER_MS = 20;
 const FLUSH_AT_COUNT = 200;
+/** While Redis is unreachable, queuing is retried with backoff between these bounds. */
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5_000;
+/**
+ * Events held in memory while Redis is unreachable (a few KiB each at most: bodies are capped
+ * before they get here). Beyond it new events are counted and logged as lost, so an outage
+ * cannot exhaust the process's memory.
+ */
+export const AUDIT_PRODUCER_MAX_HELD = 20_000;
 
 /**
  * Puts audit events on the durable `audit` queue. Callers never wait: events are handed to
- * Redis in the background, batched, and flushed on shutdown. An event that cannot be queued is
- * logged as lost (and counted), never dropped silently. Postgres is not involved on this side.
+ * Redis in the background, batched. While Redis is unreachable they are held (up to
+ * AUDIT_PRODUCER_MAX_HELD) and retried with backoff, in order, until it is back; only beyond
+ * that bound, or still unsent at shutdown, is an event lost, and then it is logged and counted,
+ * never dropped silently. A batch sent twice (its reply lost) is harmless: each event's job id
+ * is its event id, and the audit app stores an event id once. Postgres is not involved here.
  */
 @Injectable()
 export class AuditProducer implements OnApplicationShutdown {
   private readonly logger = new Logger(AuditProducer.name);
   private buffer: AuditEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
+  private retryDelay = RETRY_MIN_MS;
+  private outageSince: number | undefined;
   private lost = 0;
 
   private readonly macKey: string;
@@ -42,6 +57,10 @@ export class AuditProducer implements OnApplicationShutdown {
   }
 
   emit(input: AuditInput): void {
+    if (this.buffer.length >= AUDIT_PRODUCER_MAX_HELD) {
+      this.lose(1, input.type, 'too many events held while Redis is unreachable');
+      return;
+    }
     const event: AuditEvent = {
       ...input,
       v: AUDIT_EVENT_VERSION,
@@ -49,35 +68,84 @@ export class AuditProducer implements OnApplicationShutdown {
       at: input.at ?? new Date().toISOString(),
     };
     this.buffer.push(signedAuditEvent(this.macKey, event));
+    if (this.outageSince !== undefined) return; // the retry timer sends them
     if (this.buffer.length >= FLUSH_AT_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
   }
 
-  async flush(): Promise<void> {
+  /** Sends what is held; one send at a time, so events reach the queue in the order emitted. */
+  flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const events = this.buffer;
-    this.buffer = [];
-    if (events.length === 0) return;
-    try {
-      await this.queue.addBulk(
-        events.map((event) => ({
-          name: AUDIT_JOB_NAME,
-          data: event,
-          opts: { ...AUDIT_JOB_OPTIONS, jobId: event.id },
-        })),
-      );
-    } catch (err) {
-      this.lost += events.length;
-      this.logger.error(
-        `${events.length} audit events (${describe(events)}) could not be queued; ` +
-          `${this.lost} lost so far: ${(err as Error).message}`,
-      );
+    this.sending ??= this.send().finally(() => (this.sending = undefined));
+    return this.sending;
+  }
+
+  private async send(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const events = this.buffer.splice(0, FLUSH_AT_COUNT);
+      try {
+        await this.add(events);
+      } catch (err) {
+        this.buffer.unshift(...events); // first in line again
+        this.retryLater(err as Error);
+        return;
+      }
+      this.recovered();
     }
   }
 
+  private add(events: AuditEvent[]): Promise<unknown> {
+    return this.queue.addBulk(
+      events.map((event) => ({
+        name: AUDIT_JOB_NAME,
+        data: event,
+        opts: { ...AUDIT_JOB_OPTIONS, jobId: event.id },
+      })),
+    );
+  }
+
+  private retryLater(err: Error): void {
+    if (this.outageSince === undefined) {
+      this.outageSince = Date.now();
+      this.logger.warn(`audit events cannot be queued (${err.message}); holding them and retrying`);
+    }
+    this.timer = setTimeout(() => void this.flush(), this.retryDelay);
+    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+  }
+
+  private recovered(): void {
+    if (this.outageSince === undefined) return;
+    this.logger.log(
+      `audit events queued again after ${Date.now() - this.outageSince} ms of holding them`,
+    );
+    this.outageSince = undefined;
+    this.retryDelay = RETRY_MIN_MS;
+  }
+
+  private lose(count: number, types: string, why: string): void {
+    this.lost += count;
+    this.logger.error(
+      `${count} audit event(s) (${types}) lost: ${why}; ${this.lost} lost since start`,
+    );
+  }
+
   async onApplicationShutdown(): Promise<void> {
-    await this.flush();
+    await this.sending; // a send in flight, then one last try for what is left
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const left = this.buffer;
+    this.buffer = [];
+    if (left.length === 0) return;
+    try {
+      await this.add(left);
+    } catch (err) {
+      this.lose(
+        left.length,
+        describe(left),
+        `Redis unreachable at shutdown (${(err as Error).message})`,
+      );
+    }
   }
 }
 
