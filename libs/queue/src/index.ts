@@ -10,3 +10,4 @@ export * from './audit.module.js';
 export * from './audit-maintenance-contract.js';
 export * from './redis-policy.js';
 export * from './redis-script.js';
+export * from './redis-errors.js';

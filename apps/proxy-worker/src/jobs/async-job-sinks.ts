@@ -29,8 +29,11 @@ export class AsyncJobSinks {
   }
 
   /** For a job BullMQ gave up on (crashed too often, or the processor threw). */
-  async failIfUnfinished(jobId: string, message: string): Promise<void> {
-    await this.finish(jobId, { type: 'error', status: 500, errorType: 'internal_error', message });
+  async failIfUnfinished(
+    jobId: string,
+    failure: Extract<ProxyReply, { type: 'error' }>,
+  ): Promise<void> {
+    await this.finish(jobId, failure);
   }
 
   private async finish(jobId: string, reply: ProxyReply): Promise<void> {

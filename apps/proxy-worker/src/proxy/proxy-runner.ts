@@ -22,6 +22,12 @@ import { AccountPool } from '../accounts/account-pool.service.js';
 import { AccountState } from '../accounts/account-state.js';
 import type { PoolAccount } from '../accounts/pool-account.js';
 import { WorkerAudit } from '../audit-trail/worker-audit.service.js';
+import {
+  OUTAGE_PATIENCE_MS,
+  patientSink,
+  SinkFailure,
+  throughOutage,
+} from '../replies/outage-patience.js';
 import type { ReplySink } from '../replies/reply-sink.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
 import { BudgetSettler } from '../budgets/budget-settler.js';
@@ -82,8 +88,18 @@ export class ProxyRunner {
   ): Promise<void> {
     const started = Date.now();
     const trail: Trail = { attempts: 0, response: '' };
+    // A sync client stops waiting at the deadline: no point delivering to it after that.
+    const patience = started + OUTAGE_PATIENCE_MS;
+    const giveUpAt = job.reply.kind === 'sync' ? Math.min(job.deadline, patience) : patience;
     try {
-      await this.route(job, this.tracked(sink, trail), cancel, trail, cancelKey);
+      await this.route(
+        job,
+        this.tracked(patientSink(sink, giveUpAt), trail),
+        cancel,
+        trail,
+        cancelKey,
+        giveUpAt,
+      );
     } finally {
       const spent = spendOf(job, trail, cancel.aborted);
       void this.budgets.settle(job, spent); // logs its own failure
@@ -134,12 +150,17 @@ export class ProxyRunner {
     cancel: AbortSignal,
     trail: Trail,
     cancelKey: string | undefined,
+    giveUpAt: number,
   ): Promise<void> {
     // One budget for every attempt on every account, not one per attempt: a hanging upstream
     // must not cost the client (first-byte timeout × attempts). Never past the client's wait.
     const budgetEnds = Math.min(Date.now() + this.config.UPSTREAM_TOTAL_TIMEOUT_MS, job.deadline);
     let candidates = await this.pool.candidates(job.endpoint, job.model);
     if (candidates.length === 0) return this.noAccount(job, sink);
+    // Choosing reads cooldowns and the cancel mark in Redis: a read, safe to retry through a
+    // Redis restart rather than fail a request that has not reached the upstream yet.
+    const select = (tried: ReadonlySet<string>, mark?: string) =>
+      throughOutage(() => this.selector.select(candidates, tried, mark), giveUpAt);
     // Usage is asked for even when the client did not ask, or its tokens would count nothing.
     const upstreamBody = withStreamUsage(job.endpoint, job.stream, job.body);
     const body = JSON.stringify(upstreamBody.body); // once, whatever the number of attempts
@@ -165,11 +186,7 @@ export class ProxyRunner {
         candidates = await this.pool.candidates(job.endpoint, job.model);
         if (candidates.length === 0) return this.noAccount(job, sink);
       }
-      const selection = await this.selector.select(
-        candidates,
-        tried,
-        round === 0 ? cancelKey : undefined,
-      );
+      const selection = await select(tried, round === 0 ? cancelKey : undefined);
       if (selection.cancelled) {
         trail.status = 499; // the client left before we started: nothing to send
         return;
@@ -213,7 +230,7 @@ export class ProxyRunner {
       }
     }
     if (cancel.aborted) return;
-    const now = await this.selector.select(candidates, new Set());
+    const now = await select(new Set());
     if (!lastFailure && now.kind === 'cooling') {
       await sink.send({
         ...errorReply(429, 'rate_limited', 'Every upstream account is rate limited; retry later'),
@@ -289,6 +306,7 @@ export class ProxyRunner {
       await sink.send({ ...result, usage });
       return { kind: 'done' };
     } catch (err) {
+      if (err instanceof SinkFailure) throw err; // the answer was had: never call again for it
       if (cancel.aborted) return { kind: 'cancelled' };
       return { kind: 'retryable', reply: this.failureReply(err, timedOut, account) };
     } finally {
@@ -333,6 +351,7 @@ export class ProxyRunner {
       const tail = filter ? filter.feed(decoded) + filter.end() : decoded;
       if (tail) await sink.send({ type: 'chunk', data: tail });
     } catch (err) {
+      if (err instanceof SinkFailure) throw err;
       if (cancel.aborted) return { kind: 'cancelled' };
       this.logger.warn(`stream from upstream broke: ${(err as Error).message}`);
       await sink.send(errorReply(502, 'upstream_error', 'The upstream stream was interrupted'));

@@ -2,6 +2,7 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
   PROXY_JOB_VERSION,
   type ProxyJobData,
+  type ProxyReply,
   QueueName,
   bullPrefix,
   cancelKey,
@@ -17,6 +18,12 @@ import {
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { WorkerAudit } from '../audit-trail/worker-audit.service.js';
 import { AsyncJobSinks } from '../jobs/async-job-sinks.js';
+import {
+  OUTAGE_PATIENCE_MS,
+  SinkFailure,
+  isOutageError,
+  throughOutage,
+} from '../replies/outage-patience.js';
 import { ReplyStreams } from '../replies/reply-streams.js';
 import type { ReplySink } from '../replies/reply-sink.js';
 import { ProxyRunner } from './proxy-runner.js';
@@ -55,7 +62,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     this.worker.on('error', (err) => this.logger.warn(`queue connection: ${err.message}`));
     this.worker.on('failed', (job, err) => {
       this.logger.warn(`job ${job?.id ?? '?'} failed: ${err.message}`);
-      if (job?.data.v === PROXY_JOB_VERSION) void this.reportFailure(job.data);
+      if (job?.data.v === PROXY_JOB_VERSION) void this.reportFailure(job.data, err);
     });
   }
 
@@ -91,18 +98,25 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  /** Nobody may be left waiting on a job BullMQ gave up on: tell the client or the job row. */
-  private async reportFailure(data: ProxyJobData): Promise<void> {
+  /**
+   * Nobody may be left waiting on a job BullMQ gave up on: tell the client or the job row. A job
+   * that failed because Redis or Postgres went away is a 503 (retry), anything else a 500.
+   */
+  private async reportFailure(data: ProxyJobData, err: Error): Promise<void> {
     const message = 'The request could not be processed; please retry';
+    const outage = err instanceof SinkFailure || isOutageError(err);
+    const failure: ProxyReply = outage
+      ? { type: 'error', status: 503, errorType: 'service_unavailable', message }
+      : { type: 'error', status: 500, errorType: 'internal_error', message };
+    const giveUpAt = Date.now() + OUTAGE_PATIENCE_MS;
     try {
       if (data.reply.kind === 'async') {
-        await this.asyncJobs.failIfUnfinished(data.reply.jobId, message);
-        this.audit.record('job.failed', data, { job_id: data.reply.jobId, status: 500 });
+        const { jobId } = data.reply;
+        await throughOutage(() => this.asyncJobs.failIfUnfinished(jobId, failure), giveUpAt);
+        this.audit.record('job.failed', data, { job_id: jobId, status: failure.status });
       } else {
         const sent = await this.replies.sentCount(data.requestId);
-        await this.replies
-          .forRequest(data.requestId, data.reply.gatewayId, sent)
-          .send({ type: 'error', status: 500, errorType: 'internal_error', message });
+        await this.replies.forRequest(data.requestId, data.reply.gatewayId, sent).send(failure);
       }
     } catch (err) {
       this.logger.warn(`could not report failed job ${data.requestId}: ${(err as Error).message}`);
@@ -128,8 +142,13 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
   private async sinkFor(job: Job<ProxyJobData>): Promise<ReplySink | undefined> {
     const data = job.data;
     if (data.reply.kind === 'async') {
-      const sink = await this.asyncJobs.forJob(data.reply.jobId);
-      return sink && this.withJobAudit(sink, data, data.reply.jobId);
+      const { jobId } = data.reply;
+      // Postgres away for a moment must not fail a job that has not even started.
+      const sink = await throughOutage(
+        () => this.asyncJobs.forJob(jobId),
+        Date.now() + OUTAGE_PATIENCE_MS,
+      );
+      return sink && this.withJobAudit(sink, data, jobId);
     }
     if (Date.now() > data.deadline) return undefined;
     // Picked up again after a worker died: whatever already reached the client is not redone.
