@@ -3,8 +3,11 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 export type DnsStub = {
   /** `127.0.0.1:<port>`, as nginx's `resolver` takes it. */
   address: string;
-  /** Answers `name` with this IPv4 address from now on; `undefined` makes it NXDOMAIN. */
-  set(name: string, ipv4: string | undefined): void;
+  /**
+   * Answers `name` with this IPv4 address (or these, one A record each, as Docker answers for a
+   * service scaled to several replicas) from now on; `undefined` makes it NXDOMAIN.
+   */
+  set(name: string, ipv4: string | readonly string[] | undefined): void;
   /** Every name asked for, in order (lower case, no trailing dot). */
   queries: string[];
   close(): Promise<void>;
@@ -21,7 +24,7 @@ const CLASS_IN = 1;
  * without Docker. Anything else known gets an empty answer, anything unknown NXDOMAIN.
  */
 export async function startDnsStub(): Promise<DnsStub> {
-  const records = new Map<string, string>();
+  const records = new Map<string, readonly string[]>();
   const queries: string[] = [];
   const socket = createSocket('udp4');
 
@@ -30,17 +33,17 @@ export async function startDnsStub(): Promise<DnsStub> {
     if (!question) return; // not a query we understand: a real server would answer FORMERR
     queries.push(question.name);
     const ipv4 = records.get(question.name);
-    const answer =
+    const answers =
       ipv4 !== undefined && question.type === TYPE_A && question.class === CLASS_IN
-        ? aRecord(ipv4)
-        : Buffer.alloc(0);
+        ? ipv4.map(aRecord)
+        : [];
     const header = Buffer.alloc(12);
     header.writeUInt16BE(query.readUInt16BE(0), 0); // the query's id
     // QR (a response), AA, RD as asked, RA; RCODE 3 (NXDOMAIN) for an unknown name.
     header.writeUInt16BE(0x8480 | (query.readUInt16BE(2) & 0x0100) | (ipv4 ? 0 : 3), 2);
     header.writeUInt16BE(1, 4); // the question, echoed
-    header.writeUInt16BE(answer.length > 0 ? 1 : 0, 6);
-    const reply = Buffer.concat([header, query.subarray(12, question.end), answer]);
+    header.writeUInt16BE(answers.length, 6);
+    const reply = Buffer.concat([header, query.subarray(12, question.end), ...answers]);
     socket.send(reply, from.port, from.address);
   });
 
@@ -53,7 +56,7 @@ export async function startDnsStub(): Promise<DnsStub> {
     address: `127.0.0.1:${port}`,
     set: (name, ipv4) => {
       if (ipv4 === undefined) records.delete(name.toLowerCase());
-      else records.set(name.toLowerCase(), ipv4);
+      else records.set(name.toLowerCase(), typeof ipv4 === 'string' ? [ipv4] : [...ipv4]);
     },
     queries,
     close: () => new Promise((resolve) => socket.close(() => resolve())),
