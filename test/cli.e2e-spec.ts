@@ -333,7 +333,10 @@ describe('gatehouse CLI', () => {
       expect(verified.code).toBe(0);
       expect(verified.stdout).toMatch(/chain\s+ok/);
 
-      const head = await json<{ seq: string; token: string }>(['audit', 'head']);
+      const headRun = await cli(['--json', 'audit', 'head']);
+      expect(headRun.code).toBe(0);
+      expect(headRun.stdout.trimEnd().split('\n')).toHaveLength(1); // appendable to a .jsonl file
+      const head = JSON.parse(headRun.stdout) as { seq: string; token: string };
       expect(head.token).toMatch(/^ah1\./);
       const withHead = await json<{ ok: boolean; expected_head: { status: string } }>([
         'audit',
@@ -346,7 +349,7 @@ describe('gatehouse CLI', () => {
 
     it('follows new events for a bounded time', async () => {
       const started = Date.now();
-      const following = cli(['audit', 'tail', '-n', '1', '-f', '--interval', '1', '--for', '4']);
+      const following = cli(['audit', 'tail', '-n', '1', '-f', '--interval', '1', '--for', '3']);
       await new Promise((r) => setTimeout(r, 1_500));
       const key = await json<{ id: string }>(['keys', 'create', '--name', 'followed']);
       const run = await following;

@@ -67,7 +67,8 @@ export function auditCommand(): Command {
     .action(async (_options: unknown, command: Command) => {
       const ctx = contextOf(command);
       const head = await ctx.api().get<SignedHead>(`${AUDIT}/head`);
-      ctx.out.result(head, (h) =>
+      // One line of JSON with --json, so heads can be appended to a .jsonl file.
+      ctx.out.record(head, (h) =>
         formatFields([
           ['seq', h.seq],
           ['hash', h.hash],
