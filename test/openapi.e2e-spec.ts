@@ -10,6 +10,7 @@ import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 type Operation = {
   security?: Record<string, string[]>[];
+  requestBody?: { content: Record<string, { schema: unknown }> };
   responses: Record<string, { headers?: Record<string, unknown>; content?: unknown }>;
 };
 type OpenApiDoc = {
@@ -190,6 +191,34 @@ describe('OpenAPI document and docs page', () => {
         });
       }
     }
+  });
+
+  it('documents a response shape for every success, and a body for every write', () => {
+    for (const { key, op } of operations(served)) {
+      const successes = Object.entries(op.responses).filter(([status]) => status < '300');
+      expect({ key, successes: successes.length > 0 }).toEqual({ key, successes: true });
+      for (const [status, response] of successes) {
+        if (status === '204') continue;
+        expect({ key, status, schema: response.content !== undefined }).toEqual({
+          key,
+          status,
+          schema: true,
+        });
+      }
+      const writes = /^(POST|PUT|PATCH) /.test(key) && !/\/(revoke|pause|resume|run)$/.test(key);
+      if (writes) {
+        expect({ key, body: op.requestBody?.content['application/json'] }).toEqual({
+          key,
+          body: { schema: expect.any(Object) },
+        });
+      }
+    }
+    const refOf = (key: string) =>
+      JSON.stringify(operations(served).find((o) => o.key === key)?.op.requestBody);
+    expect(refOf('POST /api/v1/admin/keys')).toContain('#/components/schemas/CreateKeyDto');
+    expect(JSON.stringify(served.components.schemas.CreateKeyDto)).toContain('allowed_ips');
+    // The proxy bodies come from their validator: the Anthropic body requires max_tokens.
+    expect(refOf('POST /v1/messages')).toMatch(/"required":\[[^\]]*"max_tokens"/);
   });
 
   it('documents the request id, rate-limit, budget and Retry-After headers', () => {
