@@ -2,6 +2,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
 import request from 'supertest';
 import { createKey } from './support/admin-client.js';
 import { runScript } from './support/run-script.js';
@@ -26,6 +27,8 @@ type MountedRoute = { method: string; url: string };
 const ROOT = resolve(import.meta.dirname, '..');
 const SCRIPT = resolve(ROOT, 'dist/scripts/openapi.js');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'];
 
 /**
  * Mounted but deliberately not in the document, each with its reason. Anything else mounted must
@@ -267,6 +270,40 @@ describe('OpenAPI document and docs page', () => {
         expect(res.headers['content-security-policy']).toBe(csp);
       }
     });
+
+    it('renders the document in Chromium once given a key, with no CSP violation', async () => {
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      try {
+        const page = await browser.newPage();
+        const problems: string[] = [];
+        const requested: string[] = [];
+        page.on('pageerror', (e) => problems.push(e.message));
+        page.on('console', (m) => {
+          if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+        });
+        page.on('request', (r) => requested.push(r.url()));
+        await page.addInitScript({
+          content: `document.addEventListener('securitypolicyviolation', (e) =>
+            console.error('Refused to ' + e.violatedDirective + ' ' + e.blockedURI));`,
+        });
+        expect((await page.goto(`${gateway.url}/api/v1/docs`))?.status()).toBe(200);
+        await page.fill('#api-key', clientKey);
+        await page.click('button[type=submit]');
+        await page
+          .getByText('/api/v1/admin/keys', { exact: true })
+          .first()
+          .waitFor({ state: 'visible', timeout: 20_000 });
+        expect(problems).toEqual([]);
+        expect(requested.filter((u) => !u.startsWith(gateway.url))).toEqual([]);
+        // The key is held by the page, not stored where another page could read it.
+        const stored = await page.evaluate(
+          () => JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie,
+        );
+        expect(stored).not.toContain(clientKey);
+      } finally {
+        await browser.close();
+      }
+    }, 60_000);
 
     it('holds no part of the document, and serves only its own files', async () => {
       const page = await request(gateway.url).get('/api/v1/docs/docs-page.js');
