@@ -296,8 +296,8 @@ describe('OpenAPI document and docs page', () => {
         expect(problems).toEqual([]);
         expect(requested.filter((u) => !u.startsWith(gateway.url))).toEqual([]);
         // The key is held by the page, not stored where another page could read it.
-        const stored = await page.evaluate(
-          () => JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie,
+        const stored = await page.evaluate<string>(
+          'JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie',
         );
         expect(stored).not.toContain(clientKey);
       } finally {
