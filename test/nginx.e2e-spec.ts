@@ -274,6 +274,21 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
     expect(keys.status).toBe(200);
   });
 
+  it('routes the API document (401 without a key) and the docs page with its own CSP', async () => {
+    const doc = await fetch(`${front.url}/api/v1/openapi.json`);
+    expect(doc.status).toBe(401);
+    expect(doc.headers.get(GATEWAY_MARKER)).toBe('?1');
+    const withKey = await fetch(`${front.url}/api/v1/openapi.json`, {
+      headers: { 'x-api-key': clientKey },
+    });
+    expect(withKey.status).toBe(200);
+    const page = await fetch(`${front.url}/api/v1/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const bundle = await fetch(`${front.url}/api/v1/docs/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+  });
+
   it('answers every other path with its own JSON 404', async () => {
     for (const path of [
       '/',

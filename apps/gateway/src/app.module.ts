@@ -11,11 +11,13 @@ import { AdmissionModule } from './admission/admission.module.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AuditAdminModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { DocsPageModule } from './docs-page/docs-page.module.js';
 import { HealthModule } from './health/health.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { StorableStringsPipe } from './http/storable-strings.pipe.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KeysModule } from './keys/keys.module.js';
+import { OpenApiModule } from './openapi/openapi.module.js';
 import { PricesModule } from './prices/prices.module.js';
 import { ProxyModule } from './proxy/proxy.module.js';
 import { QueuesBoardModule } from './queues-board/queues-board.module.js';
@@ -62,6 +64,8 @@ export class GatewayModule {
         UsageModule,
         SpendModule,
         SystemModule,
+        OpenApiModule,
+        DocsPageModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

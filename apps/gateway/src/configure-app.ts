@@ -13,6 +13,9 @@ import { createBroadcastServer } from './events/broadcast.server.js';
 import { installEdgeHooks } from './http/edge.js';
 import { acceptJsonBodiesOnly } from './http/json-body.js';
 import { requestIdOf } from './http/request-id.js';
+import { recordMountedRoutes } from './openapi/mounted-routes.js';
+import { buildOpenApiDocument } from './openapi/openapi-document.js';
+import { OpenApiDocument } from './openapi/openapi-document.service.js';
 import { PriceBook } from './prices/price-book.service.js';
 import { InFlightRequests } from './proxy/in-flight-requests.js';
 import { ProxyRoutes } from './proxy/proxy-routes.js';
@@ -41,6 +44,7 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   );
   app.useLogger(app.get(Logger));
   const instance = app.getHttpAdapter().getInstance();
+  recordMountedRoutes(instance);
   installEdgeHooks(instance, config);
   // After the headers above, so a refusal still carries them; before anything authenticates.
   const access = cloudflareAccess(
@@ -72,6 +76,8 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   acceptJsonBodiesOnly(instance, config.MAX_BODY_BYTES);
   app.get(ProxyRoutes).mount(instance);
   await app.get(QueuesBoard).mount(app);
+  // Built when first asked for, from the app as it is now configured.
+  app.get(OpenApiDocument).builtBy(() => buildOpenApiDocument(app));
   app.enableShutdownHooks();
   app.connectMicroservice({
     strategy: createBroadcastServer(config, {

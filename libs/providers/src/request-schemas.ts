@@ -88,6 +88,14 @@ const SCHEMAS: Record<ProxyEndpoint, z.ZodType<{ model: string; stream?: boolean
   messages: messagesBody,
 };
 
+/**
+ * The body `endpoint` accepts, as the JSON Schema (OpenAPI 3.0 dialect) of the very schema that
+ * validates it: the API document cannot describe a rule the gateway does not apply.
+ */
+export function requestBodyJsonSchema(endpoint: ProxyEndpoint): Record<string, unknown> {
+  return z.toJSONSchema(SCHEMAS[endpoint], { target: 'openapi-3.0' });
+}
+
 export type ValidatedRequest = { model: string; stream: boolean; body: Record<string, unknown> };
 
 export type RequestValidation =

@@ -10,8 +10,18 @@ import { RunRetentionQuery } from './dto/run-retention.query.js';
 import { RetentionService } from './retention.service.js';
 import { VerifyAuditQuery } from './dto/verify-audit.query.js';
 import type { RetentionSummary, SignedHead, VerifyResult } from '@gatehouse/queue';
+import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  AuditPageResponse,
+  DeadLetterPageResponse,
+  RetentionQueuedResponse,
+  RetentionSummaryResponse,
+  SignedHeadResponse,
+  VerifyResultResponse,
+} from './dto/audit.response.js';
 
 /** The operator's view of the audit trail: query it, verify its chain, see what was refused. */
+@ApiTags('admin: audit')
 @AdminOnly()
 @Controller('api/v1/admin/audit')
 export class AuditController {
@@ -21,12 +31,14 @@ export class AuditController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ type: AuditPageResponse })
   list(@Query() query: ListAuditQuery): Promise<AuditPage> {
     return this.audit.list(query);
   }
 
   /** Verified by the audit app (it alone holds the chain key); `expect_head` detects a cut tail. */
   @Get('verify')
+  @ApiOkResponse({ type: VerifyResultResponse })
   verify(@Query() query: VerifyAuditQuery): Promise<VerifyResult> {
     return this.checks.verify(
       query.expect_head === undefined ? {} : { expect_head: query.expect_head },
@@ -35,11 +47,13 @@ export class AuditController {
 
   /** The newest link, signed by the audit app: store it off the server to detect truncation. */
   @Get('head')
+  @ApiOkResponse({ type: SignedHeadResponse })
   head(): Promise<SignedHead> {
     return this.checks.head();
   }
 
   @Get('dead-letters')
+  @ApiOkResponse({ type: DeadLetterPageResponse })
   deadLetters(@Query() query: ListDeadLettersQuery): Promise<DeadLetterPage> {
     return this.audit.deadLetters(query.limit, query.cursor);
   }
@@ -47,6 +61,7 @@ export class AuditController {
 
 const DEFAULT_WAIT_SECONDS = 30;
 
+@ApiTags('admin: audit')
 @AdminOnly()
 @Controller('api/v1/admin/retention')
 export class RetentionController {
@@ -55,6 +70,8 @@ export class RetentionController {
   /** 200 with the summary when the audit app finishes in time; 202 with the job id otherwise. */
   @Post('run')
   @HttpCode(200)
+  @ApiOkResponse({ type: RetentionSummaryResponse, description: 'Finished within wait_seconds' })
+  @ApiAcceptedResponse({ type: RetentionQueuedResponse, description: 'Still running' })
   async run(
     @Query() query: RunRetentionQuery,
     @Req() req: FastifyRequest,

@@ -1,10 +1,33 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
+import {
+  ADMIN_SECURITY,
+  CLIENT_SECURITY,
+  type SecurityRequirement,
+} from '../openapi/security-schemes.js';
 
-export type Access = 'public' | 'client' | 'admin';
+export type Access = 'public' | 'client' | 'admin' | 'authenticated';
 export const ACCESS_METADATA = 'gatehouse:access';
 
+// Each decorator also states the access in the API document (the guard reads the first part,
+// the document the second), so the two cannot disagree.
+const documented = (requirements: readonly SecurityRequirement[]) =>
+  requirements.map((r) => ApiSecurity(r));
+
 /** No credentials needed (health probes). */
-export const Public = () => SetMetadata(ACCESS_METADATA, 'public' satisfies Access);
+export const Public = () =>
+  applyDecorators(SetMetadata(ACCESS_METADATA, 'public' satisfies Access), ApiSecurity({}));
 /** Only the admin key; a client key gets 403. */
-export const AdminOnly = () => SetMetadata(ACCESS_METADATA, 'admin' satisfies Access);
-// Everything else requires a client key: that is the default, so it needs no decorator.
+export const AdminOnly = () =>
+  applyDecorators(
+    SetMetadata(ACCESS_METADATA, 'admin' satisfies Access),
+    ...documented(ADMIN_SECURITY),
+  );
+/** Any valid key, client or admin (counted per address, not per key). */
+export const Authenticated = () =>
+  applyDecorators(
+    SetMetadata(ACCESS_METADATA, 'authenticated' satisfies Access),
+    ...documented([...CLIENT_SECURITY, ...ADMIN_SECURITY]),
+  );
+// Everything else requires a client key: that is the default, so it needs no decorator (the API
+// document adds the client schemes to routes that state none, see completeOperation).

@@ -3,8 +3,11 @@ import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/access.decorator.js';
 import { type Readiness, ReadinessService } from './readiness.service.js';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { LivenessResponse, ReadinessResponse } from './health.response.js';
 
 /** Probes for orchestrators: unauthenticated, unthrottled, and free of detail beyond up/down. */
+@ApiTags('health')
 @Public()
 @SkipThrottle({ ip: true, key: true })
 @Controller()
@@ -12,11 +15,14 @@ export class HealthController {
   constructor(private readonly readiness: ReadinessService) {}
 
   @Get('health')
+  @ApiOkResponse({ type: LivenessResponse, description: 'The process is up' })
   health(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @ApiOkResponse({ type: ReadinessResponse, description: 'Postgres and Redis answer' })
+  @ApiServiceUnavailableResponse({ type: ReadinessResponse, description: 'One of them does not' })
   async ready(
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Readiness & { status: string }> {

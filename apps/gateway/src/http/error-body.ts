@@ -1,19 +1,23 @@
-export type ErrorType =
-  | 'invalid_request'
-  | 'authentication_error'
-  | 'permission_denied'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'rate_limited'
-  | 'budget_exceeded'
-  | 'price_unknown'
-  | 'pii_detected'
-  | 'internal_error'
-  | 'service_unavailable'
-  | 'upstream_error';
+/** Every `error.type` a response can carry (the API document lists them). */
+export const ERROR_TYPES = [
+  'invalid_request',
+  'authentication_error',
+  'permission_denied',
+  'not_found',
+  'method_not_allowed',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'budget_exceeded',
+  'price_unknown',
+  'pii_detected',
+  'internal_error',
+  'service_unavailable',
+  'upstream_error',
+] as const;
+
+export type ErrorType = (typeof ERROR_TYPES)[number];
 
 const TYPE_BY_STATUS: Record<number, ErrorType> = {
   400: 'invalid_request',

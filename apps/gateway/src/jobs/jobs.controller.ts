@@ -19,10 +19,14 @@ import { ListJobsQuery } from './dto/list-jobs.query.js';
 import { parseIdempotencyKey } from './idempotency-key.js';
 import type { JobView } from './job-view.js';
 import { type JobPage, JobsService } from './jobs.service.js';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
+import { JobAcceptedResponse, JobPageResponse, JobResponse } from './dto/job.response.js';
 
 export type JobAccepted = { id: string; status: string };
 
 /** Async proxy requests: submit, then poll. A key sees only its own jobs. */
+@ApiTags('client')
 @Controller('api/v1/jobs')
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
@@ -30,6 +34,20 @@ export class JobsController {
   @Post()
   @HttpCode(202)
   @MetersTokens()
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'The same key and body within its window return the first job (1 to 200 printable ASCII)',
+  })
+  @ApiAcceptedResponse({
+    type: JobAcceptedResponse,
+    description: 'Queued; `Location` names the job, `Idempotent-Replayed: true` on a replay',
+  })
+  @ApiErrors(
+    [403, 'A model the key may not use, or (`price_unknown`) a model without a price'],
+    [409, 'The Idempotency-Key was used with a different request'],
+  )
   async submit(
     @CurrentKey() key: ClientKey,
     @Body() dto: CreateJobDto,
@@ -44,12 +62,15 @@ export class JobsController {
   }
 
   @Get()
+  @ApiOkResponse({ type: JobPageResponse })
   list(@CurrentKey() key: ClientKey, @Query() query: ListJobsQuery): Promise<JobPage> {
     return this.jobs.list(key, query.limit, query.cursor, query.status);
   }
 
   /** Another key's job, an unknown id and an expired result all answer the same 404. */
   @Get(':id')
+  @ApiOkResponse({ type: JobResponse })
+  @ApiErrors(404)
   get(@CurrentKey() key: ClientKey, @Param('id') id: string): Promise<JobView> {
     return this.jobs.get(key, id);
   }

@@ -3,6 +3,8 @@ import { Controller, Get } from '@nestjs/common';
 import { CurrentKey } from '../auth/client-key.decorator.js';
 import type { ClientKey } from '../auth/principal.js';
 import { BudgetStatus } from '../budgets/budget-status.js';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { MeResponse } from './dto/key.response.js';
 
 /** One budget as /api/v1/me shows it: tokens, requests, or US cents for cost. */
 export type MeBudget = { limit: number; used: number; remaining: number; reset_seconds: number };
@@ -21,11 +23,16 @@ export type MeView = BudgetLimits & {
 };
 
 /** Lets a client check which key it is using, what that key may do and what it has left. */
+@ApiTags('client')
 @Controller('api/v1/me')
 export class MeController {
   constructor(private readonly budgets: BudgetStatus) {}
 
   @Get()
+  @ApiOkResponse({
+    type: MeResponse,
+    description: 'This key, its limits and what remains of its budgets',
+  })
   async me(@CurrentKey() key: ClientKey): Promise<MeView> {
     const budgets: MeView['budgets'] = {};
     for (const state of await this.budgets.of(key)) {

@@ -4,8 +4,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { CurrentKey } from '../auth/client-key.decorator.js';
 import type { ClientKey } from '../auth/principal.js';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ModelListResponse } from './dto/model-list.response.js';
 
-type ModelList = {
+export type ModelList = {
   object: 'list';
   data: { id: string; object: 'model'; created: number; owned_by: string }[];
 };
@@ -14,6 +16,7 @@ type ModelList = {
  * `GET /v1/models` in OpenAI's shape: the models the configured accounts serve that this key
  * may use. An account with no model list serves anything, so then the key's allowlist decides.
  */
+@ApiTags('proxy')
 @Controller('v1/models')
 export class ModelsController {
   constructor(
@@ -21,6 +24,7 @@ export class ModelsController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ type: ModelListResponse, description: 'The models this key may use' })
   async list(@CurrentKey() key: ClientKey): Promise<ModelList> {
     const active = await this.accounts.find({
       where: { status: 'active' },

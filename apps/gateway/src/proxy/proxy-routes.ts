@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Admission, type AdmissionPolicy, type Admitted } from '../admission/admission.service.js';
 import { presentedCredential } from '../admission/presented-credential.js';
 import { AllExceptionsFilter } from '../http/all-exceptions.filter.js';
+import { PROXY_ROUTES } from './proxy-route-table.js';
 import { SyncProxy } from './sync-proxy.service.js';
 
 /** Client keys only, counted per address and per key, within the key's budgets. */
@@ -14,14 +15,6 @@ const PROXY_POLICY: AdmissionPolicy = {
   limitKey: true,
   metered: true,
 };
-
-/** The provider-compatible endpoints: official SDKs work against them unchanged. */
-const PROXY_ROUTES: readonly (readonly [path: string, endpoint: ProxyEndpoint])[] = [
-  // OpenAI-compatible chat completions, JSON or `stream: true` SSE.
-  ['/v1/chat/completions', 'chat.completions'],
-  // Anthropic-compatible messages, JSON or `stream: true` SSE.
-  ['/v1/messages', 'messages'],
-];
 
 /**
  * The proxy endpoints as plain Fastify routes: the hot path of the product, so it skips Nest's
@@ -43,7 +36,7 @@ export class ProxyRoutes {
   }
 
   mount(instance: FastifyInstance): void {
-    for (const [path, endpoint] of PROXY_ROUTES) {
+    for (const { path, endpoint } of PROXY_ROUTES) {
       instance.post(
         path,
         // Refusals raised before the handler (the body parser's) are answered the same way.

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { UPSTREAM_ACCOUNT_STATUSES, UPSTREAM_PROVIDERS } from '@gatehouse/db';
 import { applyDecorators } from '@nestjs/common';
 import {
@@ -64,6 +65,7 @@ export const StatusRules = () =>
 /** Fields that are optional on both create and patch. */
 export class AccountTuning {
   /** Models this account serves; empty means any. */
+  @ApiPropertyOptional({ type: [String], maxItems: 500, description: 'Models served; empty: any' })
   @Optional()
   @IsArray()
   @ArrayMaxSize(500)
@@ -71,6 +73,7 @@ export class AccountTuning {
   @Length(1, 200, { each: true })
   models?: string[];
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000 })
   @Optional()
   @IsInt()
   @Min(1)
@@ -78,12 +81,19 @@ export class AccountTuning {
   weight?: number;
 
   /** Higher is preferred. */
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: -1000,
+    maximum: 1000,
+    description: 'Higher is preferred',
+  })
   @Optional()
   @IsInt()
   @Min(-1000)
   @Max(1000)
   priority?: number;
 
+  @ApiPropertyOptional({ enum: UPSTREAM_ACCOUNT_STATUSES })
   @Optional()
   @StatusRules()
   status?: 'active' | 'paused';

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { type AsyncJobStatus } from '@gatehouse/db';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQuery } from '../../pagination/page.query.js';
@@ -10,6 +11,7 @@ export const JOB_STATUSES = [
 ] as const satisfies AsyncJobStatus[];
 
 export class ListJobsQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: JOB_STATUSES })
   @IsOptional()
   @IsIn(JOB_STATUSES, { message: `status must be one of: ${JOB_STATUSES.join(', ')}` })
   status?: AsyncJobStatus;

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -34,12 +35,18 @@ function IsNetwork(options?: ValidationOptions): PropertyDecorator {
 
 /** Field rules shared by create and patch. `null` on patch clears a limit or expiry. */
 export class KeyFields {
+  @ApiPropertyOptional({ type: String, nullable: true, minLength: 1, maxLength: 200 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @Length(1, 200)
   name?: string | null;
 
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 200,
+    description: 'Models the key may use; empty: all',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(200)
@@ -47,6 +54,7 @@ export class KeyFields {
   @Length(1, 200, { each: true })
   allowed_models?: string[];
 
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 1_000_000 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
@@ -54,6 +62,7 @@ export class KeyFields {
   @Max(1_000_000)
   requests_per_minute?: number | null;
 
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 2_000_000_000 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
@@ -61,6 +70,7 @@ export class KeyFields {
   @Max(2_000_000_000)
   tokens_per_day?: number | null;
 
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 2_000_000_000 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
@@ -68,6 +78,7 @@ export class KeyFields {
   @Max(2_000_000_000)
   tokens_per_minute?: number | null;
 
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 2_000_000_000 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
@@ -76,6 +87,13 @@ export class KeyFields {
   requests_per_day?: number | null;
 
   /** US cents a day, priced from the model price table (GET /api/v1/admin/prices). */
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 1,
+    maximum: 100_000_000,
+    description: 'US cents a UTC day',
+  })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
@@ -84,6 +102,13 @@ export class KeyFields {
   cost_per_day?: number | null;
 
   /** US cents a calendar month (UTC). */
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 1,
+    maximum: 100_000_000,
+    description: 'US cents a UTC month',
+  })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
@@ -92,6 +117,7 @@ export class KeyFields {
   cost_per_month?: number | null;
 
   /** Requests in flight at once; null: the gateway's default (KEY_MAX_CONCURRENT). */
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 100_000 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
@@ -100,12 +126,22 @@ export class KeyFields {
   max_concurrent?: number | null;
 
   /** Personal data in prompts: off, mask or block; null: the gateway's PII_DEFAULT_POLICY. */
+  @ApiPropertyOptional({
+    enum: ['off', 'mask', 'block'],
+    nullable: true,
+    description: 'null: PII_DEFAULT_POLICY',
+  })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsIn(['off', 'mask', 'block'])
   pii_policy?: 'off' | 'mask' | 'block' | null;
 
   /** Addresses and CIDRs (IPv4, IPv6) requests must come from; empty: any. */
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_ALLOWED_IPS,
+    description: 'IP addresses and CIDRs; empty: any',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(MAX_ALLOWED_IPS)
@@ -113,6 +149,12 @@ export class KeyFields {
   @IsNetwork({ each: true })
   allowed_ips?: string[];
 
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'In the future; null clears',
+  })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @Type(() => Date)

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import {
@@ -66,19 +67,33 @@ function NoRepeatedModels(options?: ValidationOptions): PropertyDecorator {
 }
 
 export class PriceEntryDto {
+  @ApiProperty({ type: String, minLength: 1, maxLength: 200 })
   @IsString()
   @Matches(MODEL_NAME, { message: 'model must be 1 to 200 characters, without control characters' })
   model!: string;
 
+  @ApiProperty({
+    type: Number,
+    minimum: 0,
+    maximum: MAX_PRICE_PER_MTOK,
+    description: 'USD per million input tokens',
+  })
   @PriceRules()
   input_per_mtok!: number;
 
+  @ApiProperty({
+    type: Number,
+    minimum: 0,
+    maximum: MAX_PRICE_PER_MTOK,
+    description: 'USD per million output tokens',
+  })
   @PriceRules()
   output_per_mtok!: number;
 }
 
 /** PUT /api/v1/admin/prices: the complete set of overrides; the defaults stay underneath. */
 export class ReplacePricesDto {
+  @ApiProperty({ type: [PriceEntryDto], maxItems: MAX_PRICE_OVERRIDES })
   @IsArray()
   @ArrayMaxSize(MAX_PRICE_OVERRIDES)
   @ValidateNested({ each: true })
