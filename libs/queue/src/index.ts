@@ -10,3 +10,7 @@ export * from './audit.module.js';
 export * from './audit-maintenance-contract.js';
 export * from './redis-policy.js';
 export * from './redis-script.js';
+export * from './redis-connections.js';
+export * from './redis-transport.js';
+export * from './queue-root.module.js';
+export * from './bull-connection.js';

@@ -3,9 +3,11 @@ import {
   PROXY_JOB_VERSION,
   type ProxyJobData,
   QueueName,
+  RedisRole,
+  bullConnection,
   bullPrefix,
   cancelKey,
-  redisOptionsFromUrl,
+  closeQueueClient,
 } from '@gatehouse/queue';
 import {
   Inject,
@@ -41,7 +43,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
 
   onApplicationBootstrap(): void {
     this.worker = new Worker<ProxyJobData>(QueueName.proxy, (job) => this.process(job), {
-      connection: { ...redisOptionsFromUrl(this.config.REDIS_URL), maxRetriesPerRequest: null },
+      connection: bullConnection(this.config, RedisRole.queueWorker),
       prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
       // Sized for I/O (calls wait seconds upstream), bounded by memory: docs/deploy.md.
       concurrency: this.config.PROXY_WORKER_CONCURRENCY,
@@ -65,7 +67,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    if (this.worker) await closeQueueClient(this.worker);
   }
 
   private async process(job: Job<ProxyJobData>): Promise<void> {
