@@ -1,8 +1,14 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@gatehouse/config';
 import { MIGRATIONS } from '@gatehouse/db';
-import { maxmemoryPolicy, REQUIRED_MAXMEMORY_POLICY } from '@gatehouse/queue';
-import { Redis } from 'ioredis';
+import {
+  createRedisClient,
+  maxmemoryPolicy,
+  type RedisConnectionConfig,
+  redisPrimaries,
+  RedisRole,
+  REQUIRED_MAXMEMORY_POLICY,
+} from '@gatehouse/queue';
 import pg from 'pg';
 import { checkPostgres, checkRedis, type PreflightProblem } from './preflight.js';
 
@@ -18,16 +24,16 @@ const fromProblem = (p: PreflightProblem): Check => ({
   detail: `${p.cause} (${p.tried}); ${p.fix[0] ?? ''}`,
 });
 
-async function redisPolicy(url: string): Promise<Check> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
+/** The eviction policy of every primary (each master of a Cluster): all must be noeviction. */
+async function redisPolicy(config: RedisConnectionConfig): Promise<Check> {
+  const redis = createRedisClient(config, RedisRole.probe);
   redis.on('error', () => undefined);
   try {
     await redis.connect();
-    const policy = maxmemoryPolicy(await redis.info('memory'));
+    const policies = await Promise.all(
+      redisPrimaries(redis).map(async (primary) => maxmemoryPolicy(await primary.info('memory'))),
+    );
+    const policy = policies.find((p) => p !== REQUIRED_MAXMEMORY_POLICY) ?? policies[0];
     if (policy === REQUIRED_MAXMEMORY_POLICY) {
       return { name: 'Redis eviction', ok: true, detail: `maxmemory-policy ${policy}` };
     }
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
   const { config } = loadConfigOrExit('cli');
   const [postgres, redis] = await Promise.all([
     checkPostgres(config.DATABASE_URL),
-    checkRedis(config.REDIS_URL),
+    checkRedis(config.REDIS_URL, config),
   ]);
   const checks: Check[] = [
     postgres
@@ -126,7 +132,7 @@ async function main(): Promise<void> {
       ? fromProblem(redis)
       : { name: 'Redis', ok: true, detail: 'answers and accepts the login' },
   ];
-  if (!redis) checks.push(await redisPolicy(config.REDIS_URL));
+  if (!redis) checks.push(await redisPolicy(config));
   if (!postgres) checks.push(...(await database(config.DATABASE_URL)));
   checks.push(
     config.CREDENTIALS_PUBLIC_KEY && config.CREDENTIALS_PRIVATE_KEYS

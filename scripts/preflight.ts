@@ -1,3 +1,9 @@
+import {
+  createRedisClient,
+  type RedisConnectionConfig,
+  RedisRole,
+  redisTopology,
+} from '@gatehouse/queue';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -119,8 +125,17 @@ export async function checkPostgres(databaseUrl: string): Promise<PreflightProbl
   }
 }
 
-/** Checks that Redis answers at REDIS_URL and accepts its login. */
-export async function checkRedis(redisUrl: string): Promise<PreflightProblem | undefined> {
+/**
+ * Checks that Redis answers at REDIS_URL and accepts its login; with Sentinel or Cluster
+ * settings in `topology`, that the primary (or the Cluster) answers through them.
+ */
+export async function checkRedis(
+  redisUrl: string,
+  topology?: Omit<RedisConnectionConfig, 'REDIS_URL'>,
+): Promise<PreflightProblem | undefined> {
+  if (topology && redisTopology({ ...topology, REDIS_URL: redisUrl }).kind !== 'standalone') {
+    return checkRedisTopology({ ...topology, REDIS_URL: redisUrl });
+  }
   const url = new URL(redisUrl);
   const host = `${url.hostname}:${url.port || '6379'}`;
   const tried = `${withoutPassword(redisUrl)} (REDIS_URL)`;
@@ -165,12 +180,46 @@ export async function checkRedis(redisUrl: string): Promise<PreflightProblem | u
   }
 }
 
+/** Sentinel or Cluster: one PING through the configured topology, one try. */
+async function checkRedisTopology(
+  config: RedisConnectionConfig,
+): Promise<PreflightProblem | undefined> {
+  const topology = redisTopology(config);
+  const tried =
+    topology.kind === 'cluster'
+      ? `Redis Cluster at ${topology.nodes.map((n) => `${n.host}:${n.port}`).join(',')} (REDIS_CLUSTER_NODES)`
+      : `Sentinel for ${config.REDIS_SENTINEL_NAME ?? ''} at ${(config.REDIS_SENTINELS ?? []).map((n) => `${n.host}:${n.port}`).join(',')} (REDIS_SENTINELS)`;
+  const redis = createRedisClient(config, RedisRole.probe);
+  let socketError: Failure | undefined;
+  redis.on('error', (err: Failure) => (socketError ??= err));
+  try {
+    await redis.connect();
+    await redis.ping();
+    return undefined;
+  } catch (e) {
+    const message = (socketError ?? (e as Failure)).message ?? String(e);
+    return {
+      service: 'Redis',
+      tried,
+      cause: `Redis did not answer through this topology: ${message}`,
+      fix: [
+        'check the addresses and REDIS_SENTINEL_NAME, the login in REDIS_URL ' +
+          '(and REDIS_SENTINEL_PASSWORD); see docs/redis-topologies.md',
+      ],
+    };
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Both services checked at once; what is wrong with each, in a fixed order. */
-export async function preflight(urls: {
-  DATABASE_URL: string;
-  REDIS_URL: string;
-}): Promise<PreflightProblem[]> {
-  const found = await Promise.all([checkPostgres(urls.DATABASE_URL), checkRedis(urls.REDIS_URL)]);
+export async function preflight(
+  urls: { DATABASE_URL: string; REDIS_URL: string } & Omit<RedisConnectionConfig, 'REDIS_URL'>,
+): Promise<PreflightProblem[]> {
+  const found = await Promise.all([
+    checkPostgres(urls.DATABASE_URL),
+    checkRedis(urls.REDIS_URL, urls),
+  ]);
   return found.filter((p): p is PreflightProblem => p !== undefined);
 }
 

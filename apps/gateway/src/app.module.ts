@@ -1,7 +1,6 @@
 import { type AppConfig, ConfigModule } from '@gatehouse/config';
 import { DatabaseModule } from '@gatehouse/db';
-import { bullPrefix, RedisModule, redisOptionsFromUrl } from '@gatehouse/queue';
-import { BullModule } from '@nestjs/bullmq';
+import { QueueRootModule, RedisModule, RedisRole } from '@gatehouse/queue';
 import { loggerOptions } from '@gatehouse/logging';
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
@@ -37,19 +36,8 @@ export class GatewayModule {
         LoggerModule.forRoot({ pinoHttp: loggerOptions('gateway', config), forRoutes: [] }),
         DatabaseModule,
         RedisModule,
-        BullModule.forRoot({
-          connection: {
-            ...redisOptionsFromUrl(config.REDIS_URL),
-            // Producers fail fast while Redis is down; ProxyQueue turns that into a 503.
-            enableOfflineQueue: false,
-            maxRetriesPerRequest: 1,
-            // The gateway only produces (adds, a cancel's remove, the board's reads): adds of
-            // concurrent requests issued in one tick share one socket write. (Not for workers,
-            // whose blocking commands must not share a pipeline.)
-            enableAutoPipelining: true,
-          },
-          prefix: bullPrefix(config.REDIS_KEY_PREFIX),
-        }),
+        // Producers only: they fail fast while Redis is down (ProxyQueue answers 503).
+        QueueRootModule.forRoot(config, RedisRole.queueProducer),
         ThrottleModule,
         AuthModule,
         AdmissionModule,

@@ -1,13 +1,7 @@
 import { type AppConfig, ConfigModule } from '@gatehouse/config';
 import { AsyncJob, DatabaseModule, UpstreamAccount } from '@gatehouse/db';
 import { loggerOptions } from '@gatehouse/logging';
-import {
-  AuditProducerModule,
-  bullPrefix,
-  RedisModule,
-  redisOptionsFromUrl,
-} from '@gatehouse/queue';
-import { BullModule } from '@nestjs/bullmq';
+import { AuditProducerModule, QueueRootModule, RedisModule, RedisRole } from '@gatehouse/queue';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
@@ -36,10 +30,7 @@ export class ProxyWorkerModule {
         DatabaseModule,
         TypeOrmModule.forFeature([UpstreamAccount, AsyncJob]),
         RedisModule,
-        BullModule.forRoot({
-          connection: { ...redisOptionsFromUrl(config.REDIS_URL), enableOfflineQueue: false },
-          prefix: bullPrefix(config.REDIS_KEY_PREFIX),
-        }),
+        QueueRootModule.forRoot(config, RedisRole.eventProducer),
         AuditProducerModule,
       ],
       providers: [

@@ -1,5 +1,4 @@
-import { RedisScript } from '@gatehouse/queue';
-import type { Redis } from 'ioredis';
+import { type RedisClient, RedisScript } from '@gatehouse/queue';
 import { type BudgetUnit, reservationLeasesKey } from './budget-periods.js';
 import { type ModelPrice, costMicros } from './prices.js';
 
@@ -100,7 +99,7 @@ return held
  * with zero amounts changes nothing.
  */
 export async function settleLease(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   member: string,
   lease: Lease,
@@ -118,7 +117,7 @@ export async function settleLease(
  * reservation is given back once (SETTLE's ZREM). Returns how many were given back.
  */
 export async function reclaimLapsedLeases(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   now: number,
   limit = 100,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseNetwork } from './ip-networks.js';
 import { piiPatterns } from './pii-patterns.js';
 import { redactPatterns } from './redact-patterns.js';
+import { redisNodeList, redisTopologyProblems } from './redis-topology.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -46,6 +47,7 @@ export const SECRET_VARIABLES = [
   'AUDIT_CHAIN_KEY',
   'PII_VAULT_KEY',
   'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
   'POSTGRES_PASSWORD',
   'APP_DB_PASSWORD',
   'GATEWAY_DB_PASSWORD',
@@ -89,6 +91,23 @@ const configShape = z.object({
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   /** Redis's password, when REDIS_URL carries none (compose: .env.redis, shared with Redis). */
   REDIS_PASSWORD: z.string().optional(),
+  /**
+   * Redis topology (docs/redis-topologies.md). Unset: the one server at REDIS_URL. Sentinel:
+   * the sentinels to ask (`host:port`, port 26379 by default) and the name they monitor the
+   * primary under. Cluster: some of its nodes (`host:port`); the rest are discovered. In both,
+   * REDIS_URL still gives the login (user, password), TLS (`rediss:`) and, for Sentinel, the db.
+   */
+  REDIS_SENTINELS: redisNodeList(26379).optional(),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9._-]{1,128}$/,
+      'must be the name the sentinels monitor (letters, digits, ._-)',
+    )
+    .optional(),
+  /** The sentinels' own password (their requirepass), when they have one. */
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  REDIS_CLUSTER_NODES: redisNodeList(6379).optional(),
   /** Namespace for every Redis key and pub/sub channel of this deployment. */
   REDIS_KEY_PREFIX: z
     .string()
@@ -247,6 +266,9 @@ const configShape = z.object({
 
 /** The schema plus the rules that span variables. */
 export const configSchema = configShape.superRefine((c, ctx) => {
+  for (const [variable, message] of redisTopologyProblems(c)) {
+    ctx.addIssue({ code: 'custom', path: [variable], message });
+  }
   // Access is all or nothing: with only the client application's tag the admin paths would have
   // no application of their own, and refusing them all would look like an outage.
   const access = ['CF_ACCESS_TEAM_DOMAIN', 'CF_ACCESS_AUD', 'CF_ACCESS_ADMIN_AUD'] as const;

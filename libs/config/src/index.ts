@@ -8,3 +8,4 @@ export * from './announce-dev-admin-key.js';
 export * from './connection-credentials.js';
 export { REMOVED_VARIABLE_NAMES } from './removed-variables.js';
 export * from './ip-networks.js';
+export * from './redis-topology.js';

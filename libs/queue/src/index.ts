@@ -11,3 +11,7 @@ export * from './audit-maintenance-contract.js';
 export * from './redis-policy.js';
 export * from './redis-script.js';
 export * from './redis-errors.js';
+export * from './redis-connections.js';
+export * from './redis-transport.js';
+export * from './queue-root.module.js';
+export * from './bull-connection.js';

@@ -1,29 +1,15 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { redisOptionsFromUrl } from './redis-options.js';
+import { createRedisClient, type RedisClient, RedisRole } from './redis-connections.js';
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
 
 export const REDIS = Symbol('REDIS');
 export const InjectRedis = (): ParameterDecorator => Inject(REDIS);
 
 const logger = new Logger('Redis');
 
-/**
- * An app's command connection. No offline queue: while Redis is down a command fails at
- * once (and the request gets a 503) instead of piling up; ioredis keeps reconnecting.
- */
-async function connectRedis(config: AppConfig): Promise<Redis> {
-  const redis = new Redis({
-    ...redisOptionsFromUrl(config.REDIS_URL),
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    retryStrategy: (times) => Math.min(100 * times, 1_000),
-    // Commands issued in the same tick share one socket write: under load that is most of
-    // the per-request cost of talking to Redis.
-    enableAutoPipelining: true,
-  });
+/** An app's command connection (see RedisRole.command), in the configured topology. */
+async function connectRedis(config: AppConfig): Promise<RedisClient> {
+  const redis = createRedisClient(config, RedisRole.command);
   let lastError = '';
   redis.on('error', (err: Error) => {
     // ioredis repeats the same error on every retry; say it once.
@@ -46,7 +32,7 @@ async function connectRedis(config: AppConfig): Promise<Redis> {
   exports: [REDIS],
 })
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());

@@ -1,7 +1,14 @@
 import { hasValidAuditEventMac } from '@gatehouse/audit';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { isDatabaseUnavailableError } from '@gatehouse/db';
-import { type AuditEvent, QueueName, bullPrefix, redisOptionsFromUrl } from '@gatehouse/queue';
+import {
+  type AuditEvent,
+  QueueName,
+  RedisRole,
+  bullConnection,
+  bullPrefix,
+  releaseBullConnection,
+} from '@gatehouse/queue';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -68,7 +75,7 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
       QueueName.audit,
       (job, token) => this.enqueue(job, token),
       {
-        connection: { ...redisOptionsFromUrl(this.config.REDIS_URL), maxRetriesPerRequest: null },
+        connection: bullConnection(this.config, RedisRole.queueWorker),
         prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
         concurrency: this.config.AUDIT_BATCH_SIZE * 2,
         lockDuration: 30_000,
@@ -85,6 +92,7 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
     this.cut();
     await this.writing;
     await closing;
+    await releaseBullConnection(this.worker?.opts.connection);
   }
 
   private enqueue(job: Job<AuditEvent>, token: string | undefined): Promise<void> {

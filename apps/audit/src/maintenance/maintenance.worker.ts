@@ -3,7 +3,9 @@ import {
   bullPrefix,
   HEAD_JOB_NAME,
   QueueName,
-  redisOptionsFromUrl,
+  RedisRole,
+  bullConnection,
+  closeQueueClient,
   RETENTION_JOB_NAME,
   type RetentionJobData,
   VERIFY_JOB_NAME,
@@ -38,7 +40,7 @@ export class MaintenanceWorker implements OnApplicationBootstrap, BeforeApplicat
 
   onApplicationBootstrap(): void {
     this.worker = new Worker(QueueName.auditMaintenance, (job) => this.process(job), {
-      connection: { ...redisOptionsFromUrl(this.config.REDIS_URL), maxRetriesPerRequest: null },
+      connection: bullConnection(this.config, RedisRole.queueWorker),
       prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
       concurrency: 1,
       lockDuration: 120_000,
@@ -52,7 +54,7 @@ export class MaintenanceWorker implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    if (this.worker) await closeQueueClient(this.worker);
   }
 
   private process(job: Job): Promise<unknown> {

@@ -8,7 +8,9 @@ import {
   RETENTION_SCHEDULER_ID,
   type RetentionSummary,
   bullPrefix,
-  redisOptionsFromUrl,
+  RedisRole,
+  bullConnection,
+  closeQueueClient,
 } from '@gatehouse/queue';
 import {
   type BeforeApplicationShutdown,
@@ -46,10 +48,7 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
   ) {}
 
   onApplicationBootstrap(): void {
-    const connection = {
-      ...redisOptionsFromUrl(this.config.REDIS_URL),
-      maxRetriesPerRequest: null,
-    };
+    const connection = bullConnection(this.config, RedisRole.queueWorker);
     const prefix = bullPrefix(this.config.REDIS_KEY_PREFIX);
     this.queue = new Queue<RetentionJobData>(QueueName.auditMaintenance, { connection, prefix });
     this.queue.on('error', (err) =>
@@ -60,7 +59,7 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
 
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.schedulerTimer);
-    await this.queue?.close();
+    if (this.queue) await closeQueueClient(this.queue);
   }
 
   /** Upserts the schedule; retried in the background while Redis is unreachable. */

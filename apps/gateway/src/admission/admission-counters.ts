@@ -1,8 +1,7 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { reservationLeasesKey } from '@gatehouse/budgets';
-import { InjectRedis, RedisScript } from '@gatehouse/queue';
+import { InjectRedis, type RedisClient, RedisScript } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 
 import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
 
@@ -174,7 +173,7 @@ export class AdmissionCounters {
   private readonly leasesKey: string;
 
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly storage: RedisThrottlerStorage,
   ) {

@@ -1,7 +1,6 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis, limitsKey } from '@gatehouse/queue';
+import { InjectRedis, limitsKey, type RedisClient } from '@gatehouse/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { ClientKey } from '../auth/principal.js';
 import type { SlotsToTake } from './admission-counters.js';
 import { RateLimited } from './limit-state.js';
@@ -31,7 +30,7 @@ export class ConcurrencySlots {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
   ) {}
 
   /** The slots a claim of this key, from this address subject, takes. */

@@ -1,5 +1,11 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { bullPrefix, QueueName, redisOptionsFromUrl } from '@gatehouse/queue';
+import {
+  bullConnection,
+  bullPrefix,
+  closeQueueClient,
+  QueueName,
+  RedisRole,
+} from '@gatehouse/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import {
   Inject,
@@ -67,7 +73,7 @@ export class MaintenanceClient implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const events = this.queueEvents;
     this.queueEvents = undefined;
-    await events?.close().catch(() => undefined);
+    if (events) await closeQueueClient(events).catch(() => undefined);
   }
 
   private async enqueue(
@@ -92,7 +98,7 @@ export class MaintenanceClient implements OnApplicationShutdown {
   private async events(): Promise<QueueEvents> {
     if (!this.queueEvents) {
       this.queueEvents = new QueueEvents(QueueName.auditMaintenance, {
-        connection: redisOptionsFromUrl(this.config.REDIS_URL),
+        connection: bullConnection(this.config, RedisRole.queueEvents),
         prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
       });
       this.queueEvents.on('error', (err: Error) =>

@@ -1,6 +1,6 @@
 import { reclaimLapsedLeases } from '@gatehouse/budgets';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis } from '@gatehouse/queue';
+import { InjectRedis, type RedisClient } from '@gatehouse/queue';
 import {
   Inject,
   Injectable,
@@ -8,7 +8,6 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 
 /**
  * Gives back budget reservations nobody settled by the end of their lease: the worker running
@@ -22,7 +21,7 @@ export class BudgetReconciler implements OnApplicationBootstrap, OnApplicationSh
   private running?: Promise<void>;
 
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

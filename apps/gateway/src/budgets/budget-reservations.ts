@@ -1,8 +1,7 @@
 import { decodeLease, settleLease } from '@gatehouse/budgets';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { type BudgetHold, InjectRedis } from '@gatehouse/queue';
+import { type BudgetHold, InjectRedis, type RedisClient } from '@gatehouse/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 
 /**
  * A reservation admission made, held by the request until its job is queued: from then on the
@@ -23,7 +22,7 @@ export class BudgetReservations {
   private readonly logger = new Logger(BudgetReservations.name);
 
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

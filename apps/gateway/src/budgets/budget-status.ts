@@ -1,8 +1,7 @@
 import { BUDGET_NAMES, budgetCounterKey, budgetPeriod } from '@gatehouse/budgets';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis } from '@gatehouse/queue';
+import { InjectRedis, type RedisClient } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { ClientKey } from '../auth/principal.js';
 import { type BudgetState, budgetState } from './budget-state.js';
 
@@ -10,7 +9,7 @@ import { type BudgetState, budgetState } from './budget-state.js';
 @Injectable()
 export class BudgetStatus {
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

@@ -1,12 +1,11 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
+  BroadcastClient,
   type BroadcastEvent,
   type BroadcastPayloads,
   broadcastChannel,
-  redisOptionsFromUrl,
 } from '@gatehouse/queue';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { ClientRedis } from '@nestjs/microservices';
 import { lastValueFrom, timeout } from 'rxjs';
 
 /**
@@ -17,14 +16,10 @@ import { lastValueFrom, timeout } from 'rxjs';
 @Injectable()
 export class BroadcastPublisher implements OnApplicationShutdown {
   private readonly logger = new Logger(BroadcastPublisher.name);
-  private readonly client: ClientRedis;
+  private readonly client: BroadcastClient;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.client = new ClientRedis({
-      ...redisOptionsFromUrl(config.REDIS_URL),
-      retryAttempts: Number.MAX_SAFE_INTEGER,
-      retryDelay: 500,
-    });
+    this.client = new BroadcastClient(config);
   }
 
   async publish<E extends BroadcastEvent>(event: E, payload: BroadcastPayloads[E]): Promise<void> {

@@ -2,10 +2,9 @@ import type { AppConfig } from '@gatehouse/config';
 import {
   BroadcastEvent,
   type BroadcastPayloads,
+  BroadcastServer,
   broadcastChannel,
-  redisOptionsFromUrl,
 } from '@gatehouse/queue';
-import { ServerRedis } from '@nestjs/microservices';
 import type { KeyCache } from '../auth/key-cache.js';
 import type { PriceBook } from '../prices/price-book.service.js';
 import type { InFlightRequests } from '../proxy/in-flight-requests.js';
@@ -24,12 +23,8 @@ export type BroadcastReceivers = {
 export function createBroadcastServer(
   config: AppConfig,
   { keyCache, inFlight, priceBook }: BroadcastReceivers,
-): ServerRedis {
-  const server = new ServerRedis({
-    ...redisOptionsFromUrl(config.REDIS_URL),
-    retryAttempts: Number.MAX_SAFE_INTEGER,
-    retryDelay: 500,
-  });
+): BroadcastServer {
+  const server = new BroadcastServer(config);
   server.addHandler(
     broadcastChannel(config.REDIS_KEY_PREFIX, BroadcastEvent.keyChanged),
     (payload: BroadcastPayloads[typeof BroadcastEvent.keyChanged]) => {

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { InjectRedis } from '@gatehouse/queue';
+import { InjectRedis, type RedisClient } from '@gatehouse/queue';
 import { bounded } from '../system/bounded.js';
 
 const CHECK_TIMEOUT_MS = 1_000;
@@ -27,7 +26,7 @@ export class ReadinessService {
 
   constructor(
     private readonly dataSource: DataSource,
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
   ) {}
 
   check(): Promise<Readiness> {

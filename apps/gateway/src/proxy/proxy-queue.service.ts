@@ -1,17 +1,17 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
   BroadcastEvent,
+  cancelKey,
   InjectRedis,
   PROXY_JOB_NAME,
   PROXY_JOB_OPTIONS,
   type ProxyJobData,
   QueueName,
-  cancelKey,
+  type RedisClient,
 } from '@gatehouse/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { BroadcastPublisher } from '../events/broadcast.publisher.js';
 import { bounded } from '../system/bounded.js';
 
@@ -26,7 +26,7 @@ export class ProxyQueue {
 
   constructor(
     @InjectQueue(QueueName.proxy) private readonly queue: Queue<ProxyJobData>,
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly broadcast: BroadcastPublisher,
   ) {}

@@ -1,8 +1,10 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
+  createRedisClient,
   InjectRedis,
   type ProxyReply,
-  redisOptionsFromUrl,
+  type RedisClient,
+  RedisRole,
   decodeReplyNotice,
   replyEntryId,
   replyNotifyChannel,
@@ -16,7 +18,6 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 
 /** A waiter that heard nothing for this long reads its stream, in case a message was lost. */
 const QUIET_MS = 1_000;
@@ -117,22 +118,18 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ReplyHub.name);
   private readonly waiters = new Map<string, Waiter>();
   private readonly prefix: string;
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   private poller: NodeJS.Timeout | undefined;
 
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.prefix = config.REDIS_KEY_PREFIX;
   }
 
   async onModuleInit(): Promise<void> {
-    const subscriber = new Redis({
-      ...redisOptionsFromUrl(this.config.REDIS_URL),
-      lazyConnect: true,
-      retryStrategy: (times) => Math.min(100 * times, 1_000),
-    });
+    const subscriber = createRedisClient(this.config, RedisRole.subscriber);
     subscriber.on('error', () => undefined); // the command connection reports outages
     subscriber.on('message', (_channel: string, message: string) => this.onNotice(message));
     this.subscriber = subscriber;

@@ -1,6 +1,6 @@
 import { BUDGET_NAMES, type BudgetName, budgetCounterKey, budgetPeriod } from '@gatehouse/budgets';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis } from '@gatehouse/queue';
+import { InjectRedis, type RedisClient } from '@gatehouse/queue';
 import {
   Inject,
   Injectable,
@@ -8,7 +8,6 @@ import {
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import { KeysService } from '../keys/keys.service.js';
 
@@ -24,7 +23,7 @@ export class BudgetReset {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     private readonly keys: KeysService,
     private readonly audit: GatewayAudit,
   ) {}

@@ -1,6 +1,5 @@
-import { InjectRedis } from '@gatehouse/queue';
+import { InjectRedis, type RedisClient } from '@gatehouse/queue';
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { statfs } from 'node:fs/promises';
 import { DataSource } from 'typeorm';
 import { attempt, bounded, parseRedisInfo } from './bounded.js';
@@ -52,7 +51,7 @@ const LARGEST_TABLES = 10;
 export class DiskUsageService {
   constructor(
     private readonly dataSource: DataSource,
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
   ) {}
 
   async check(): Promise<DiskUsage> {

@@ -1,8 +1,7 @@
-import { InjectRedis, QueueName } from '@gatehouse/queue';
+import { InjectRedis, QueueName, type RedisClient } from '@gatehouse/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { attempt, bounded, elapsedMs, parseRedisInfo } from './bounded.js';
 
@@ -57,7 +56,7 @@ export class SystemHealthService {
 
   constructor(
     private readonly dataSource: DataSource,
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @InjectQueue(QueueName.proxy) proxy: Queue,
     @InjectQueue(QueueName.audit) audit: Queue,
     @InjectQueue(QueueName.auditMaintenance) auditMaintenance: Queue,

@@ -2,8 +2,7 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
-import type { Redis } from 'ioredis';
-import { InjectRedis, RedisScript, limitsKey } from '@gatehouse/queue';
+import { InjectRedis, limitsKey, type RedisClient, RedisScript } from '@gatehouse/queue';
 
 /**
  * Fixed-window counter with an optional block, in one atomic script so concurrent replicas
@@ -45,7 +44,7 @@ return {hits, left, 0, 0}
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

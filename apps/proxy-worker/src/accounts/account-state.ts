@@ -1,7 +1,6 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis } from '@gatehouse/queue';
+import { InjectRedis, type RedisClient } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 
 export type Check = { cooling: number[]; cancelled: boolean };
 
@@ -15,7 +14,7 @@ export class AccountState {
   private readonly inflight = new Map<string, number>();
 
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.prefix = config.REDIS_KEY_PREFIX;
@@ -23,22 +22,27 @@ export class AccountState {
 
   /**
    * Milliseconds each account still cools down (0 = available), in input order, and whether
-   * `cancelKey` (the gateway's "client went away" mark) exists: one pipeline, one round trip.
+   * `cancelKey` (the gateway's "client went away" mark) exists: sent together, one round trip.
+   * The cooldowns share one hash slot and go as one pipeline (a Cluster pipeline must stay on
+   * one slot); the cancel mark, in its request's slot, is its own command.
    */
   async check(accountIds: readonly string[], cancelKey?: string): Promise<Check> {
     const pipeline = this.redis.pipeline();
     for (const id of accountIds) pipeline.pttl(this.cooldownKey(id));
-    if (cancelKey !== undefined) pipeline.exists(cancelKey);
-    const results = (await pipeline.exec()) ?? [];
+    const [results, mark] = await Promise.all([
+      accountIds.length > 0 ? pipeline.exec() : [],
+      cancelKey === undefined
+        ? undefined
+        : // A failed cancel check goes ahead: a reply nobody reads costs less than a lost one.
+          this.redis.exists(cancelKey).catch(() => 0),
+    ]);
     const cooling = new Array<number>(accountIds.length);
     for (let i = 0; i < accountIds.length; i++) {
-      const [err, ms] = results[i] ?? [];
+      const [err, ms] = results?.[i] ?? [];
       if (err) throw err;
       cooling[i] = Math.max(0, Number(ms));
     }
-    // A failed cancel check goes ahead: a reply nobody reads costs less than a lost one.
-    const mark = cancelKey === undefined ? undefined : results[accountIds.length];
-    return { cooling, cancelled: mark !== undefined && !mark[0] && Number(mark[1]) > 0 };
+    return { cooling, cancelled: mark !== undefined && mark > 0 };
   }
 
   async coolDown(accountId: string, ms: number): Promise<void> {
@@ -67,6 +71,7 @@ export class AccountState {
   }
 
   private cooldownKey(id: string): string {
-    return `${this.prefix}:account:{${id}}:cooldown`;
+    // One slot for every account's cooldown, so that check() reads them in one pipeline.
+    return `${this.prefix}:{accounts}:cooldown:${id}`;
   }
 }

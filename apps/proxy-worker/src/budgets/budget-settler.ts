@@ -1,8 +1,7 @@
 import { type Spend, actualAmounts, decodeLease, settleLease } from '@gatehouse/budgets';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis, type ProxyJobData } from '@gatehouse/queue';
+import { InjectRedis, type ProxyJobData, type RedisClient } from '@gatehouse/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 
 /**
  * Settles a request's budget reservation once its outcome is known: to the provider's usage, to
@@ -16,7 +15,7 @@ export class BudgetSettler {
   private readonly prefix: string;
 
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.prefix = config.REDIS_KEY_PREFIX;

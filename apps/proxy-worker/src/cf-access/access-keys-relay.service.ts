@@ -1,5 +1,10 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { CF_ACCESS_KEYS_REFRESH_INTERVAL_MS, InjectRedis, cfAccessKeysKey } from '@gatehouse/queue';
+import {
+  CF_ACCESS_KEYS_REFRESH_INTERVAL_MS,
+  cfAccessKeysKey,
+  InjectRedis,
+  type RedisClient,
+} from '@gatehouse/queue';
 import {
   Inject,
   Injectable,
@@ -7,7 +12,6 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 
 const REFRESH_EVERY_MS = 5 * 60_000;
 /** Gateways keep using the last keys this long if Cloudflare cannot be reached. */
@@ -28,7 +32,7 @@ export class AccessKeysRelay implements OnApplicationBootstrap, OnApplicationShu
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
   ) {
     const team = config.CF_ACCESS_TEAM_DOMAIN;
     this.url =

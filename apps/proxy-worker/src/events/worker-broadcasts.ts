@@ -2,8 +2,8 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
   BroadcastEvent,
   type BroadcastPayloads,
+  BroadcastServer,
   broadcastChannel,
-  redisOptionsFromUrl,
 } from '@gatehouse/queue';
 import {
   Inject,
@@ -12,7 +12,6 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { ServerRedis } from '@nestjs/microservices';
 import { AccountPool } from '../accounts/account-pool.service.js';
 import { AccessKeysRelay } from '../cf-access/access-keys-relay.service.js';
 import { ProxyWorkerService } from '../proxy/proxy-worker.service.js';
@@ -21,7 +20,7 @@ import { ProxyWorkerService } from '../proxy/proxy-worker.service.js';
 @Injectable()
 export class WorkerBroadcasts implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WorkerBroadcasts.name);
-  private readonly server: ServerRedis;
+  private readonly server: BroadcastServer;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -29,11 +28,7 @@ export class WorkerBroadcasts implements OnApplicationBootstrap, OnApplicationSh
     pool: AccountPool,
     accessKeys: AccessKeysRelay,
   ) {
-    this.server = new ServerRedis({
-      ...redisOptionsFromUrl(config.REDIS_URL),
-      retryAttempts: Number.MAX_SAFE_INTEGER,
-      retryDelay: 500,
-    });
+    this.server = new BroadcastServer(config);
     const prefix = config.REDIS_KEY_PREFIX;
     this.server.addHandler(
       broadcastChannel(prefix, BroadcastEvent.proxyCancel),

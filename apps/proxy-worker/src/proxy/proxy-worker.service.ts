@@ -4,9 +4,11 @@ import {
   type ProxyJobData,
   type ProxyReply,
   QueueName,
+  RedisRole,
+  bullConnection,
   bullPrefix,
   cancelKey,
-  redisOptionsFromUrl,
+  closeQueueClient,
 } from '@gatehouse/queue';
 import {
   Inject,
@@ -48,7 +50,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
 
   onApplicationBootstrap(): void {
     this.worker = new Worker<ProxyJobData>(QueueName.proxy, (job) => this.process(job), {
-      connection: { ...redisOptionsFromUrl(this.config.REDIS_URL), maxRetriesPerRequest: null },
+      connection: bullConnection(this.config, RedisRole.queueWorker),
       prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
       // Sized for I/O (calls wait seconds upstream), bounded by memory: docs/deploy.md.
       concurrency: this.config.PROXY_WORKER_CONCURRENCY,
@@ -72,7 +74,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    if (this.worker) await closeQueueClient(this.worker);
   }
 
   private async process(job: Job<ProxyJobData>): Promise<void> {

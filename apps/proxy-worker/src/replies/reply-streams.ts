@@ -2,15 +2,15 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
   InjectRedis,
   type ProxyReply,
+  type RedisClient,
+  RedisScript,
   REPLY_STREAM_MAXLEN,
   REPLY_STREAM_TTL_SECONDS,
-  RedisScript,
   replyEntryId,
   replyNotifyChannel,
   replyStreamKey,
 } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { ReplySink } from './reply-sink.js';
 
 /**
@@ -41,7 +41,7 @@ export class ReplyStreams {
   private readonly prefix: string;
 
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.prefix = config.REDIS_KEY_PREFIX;
