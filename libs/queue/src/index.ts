@@ -11,3 +11,4 @@ export * from './audit-maintenance-contract.js';
 export * from './redis-policy.js';
 export * from './redis-script.js';
 export * from './redis-errors.js';
+export * from './audit-event-id.js';
