@@ -4,10 +4,12 @@ export type RequestKind = 'json' | 'stream' | 'job';
 
 /**
  * served: the right answer (the echo of its own prompt); refused: a clean 429 or 503 with the
- * JSON error body; dropped: the connection broke mid-request (its gateway was killed); other:
- * anything else (an unexpected status, a wrong or truncated answer, no answer in time).
+ * JSON error body; interrupted: a stream that began and then ended with the gateway's error
+ * event (its worker died mid-stream: a stream cannot be replayed); dropped: the connection broke
+ * mid-request (its gateway was killed); other: anything else (an unexpected status, a wrong or
+ * truncated answer, no answer in time).
  */
-export type Outcome = 'served' | 'refused' | 'dropped' | 'other';
+export type Outcome = 'served' | 'refused' | 'interrupted' | 'dropped' | 'other';
 
 export type RequestRecord = {
   kind: RequestKind;
@@ -181,7 +183,18 @@ function judge(
       : wrong(`answer ${text.slice(0, 160)}`);
   }
   const streamed = streamedText(text);
-  if (!text.includes('data: [DONE]')) return wrong(`stream ended early: …${text.slice(-160)}`);
+  if (!text.includes('data: [DONE]')) {
+    const lastEvent = parse(
+      text
+        .trimEnd()
+        .split('\n')
+        .pop()
+        ?.replace(/^data: /, '') ?? '',
+    );
+    return lastEvent?.error !== undefined
+      ? { outcome: 'interrupted', detail: JSON.stringify(lastEvent.error).slice(0, 160) }
+      : wrong(`stream ended early: …${text.slice(-160)}`);
+  }
   return streamed === marker
     ? { outcome: 'served', detail: '' }
     : wrong(`stream answered ${JSON.stringify(streamed.slice(0, 80))}`);

@@ -1,7 +1,12 @@
 import type { Outcome } from './load.js';
-import { type ChaosResult, droppedByGatewayKill, zeroLossProblems } from './run-chaos.js';
+import {
+  type ChaosResult,
+  droppedByGatewayKill,
+  interruptedByFault,
+  zeroLossProblems,
+} from './run-chaos.js';
 
-const OUTCOMES: Outcome[] = ['served', 'refused', 'dropped', 'other'];
+const OUTCOMES: Outcome[] = ['served', 'refused', 'interrupted', 'dropped', 'other'];
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -57,6 +62,7 @@ export function formatChaosReport(result: ChaosResult): string {
     refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
   }
   const dropped = records.filter((r) => r.outcome === 'dropped');
+  const interrupted = records.filter((r) => r.outcome === 'interrupted');
   return [
     `Chaos run: ${options.loadSeconds} s of load from ${options.clients} clients through 2 gateways ` +
       `(2 proxy-workers, 2 audit apps), upstream latency ${options.upstreamDelayMs} ms, ` +
@@ -65,7 +71,9 @@ export function formatChaosReport(result: ChaosResult): string {
     requests,
     '',
     `Served: the answer echoed the request's own prompt. Refused: a clean 429/503 with the JSON ` +
-      `error body (${[...refusals].map(([s, n]) => `${s}: ${n}`).join(', ') || 'none'}). Dropped: ` +
+      `error body (${[...refusals].map(([s, n]) => `${s}: ${n}`).join(', ') || 'none'}). ` +
+      `Interrupted: a stream that began, then ended with the gateway's error event (${interrupted.length}, ` +
+      `all while a worker was killed or Redis restarted: ${interrupted.every((r) => interruptedByFault(result, r)) ? 'yes' : 'NO'}). Dropped: ` +
       `the connection broke mid-request (${dropped.length}, all to a gateway that was killed: ` +
       `${dropped.every((r) => droppedByGatewayKill(result, r)) ? 'yes' : 'NO'}). ` +
       `${result.rerouted} requests met a gateway that was down and went to the other one.`,

@@ -77,7 +77,13 @@ export async function runChaos(
 }
 
 function impactOf(fault: FaultRecord, records: RequestRecord[]): FaultImpact {
-  const outcomes: Record<Outcome, number> = { served: 0, refused: 0, dropped: 0, other: 0 };
+  const outcomes: Record<Outcome, number> = {
+    served: 0,
+    refused: 0,
+    interrupted: 0,
+    dropped: 0,
+    other: 0,
+  };
   let lastFailure = fault.repairedAt;
   let slowest = 0;
   for (const r of records) {
@@ -112,6 +118,16 @@ export function droppedByGatewayKill(
   );
 }
 
+/** A stream can only be cut short by a fault that stopped its worker or its Redis mid-stream. */
+export function interruptedByFault(result: Pick<ChaosResult, 'faults'>, r: RequestRecord): boolean {
+  return result.faults.some(
+    (f) =>
+      (f.name === 'worker killed' || f.name === 'redis restarted') &&
+      r.startedAt <= f.at + KILL_TO_DROP_MS &&
+      r.endedAt >= f.at,
+  );
+}
+
 /** What breaks the promise "nothing is lost": empty when the run kept it. */
 export function zeroLossProblems(result: ChaosResult): string[] {
   const problems: string[] = [];
@@ -131,6 +147,16 @@ export function zeroLossProblems(result: ChaosResult): string[] {
       `${unexplainedDrops.length} connections broke with no gateway killed under them, e.g. ${unexplainedDrops
         .slice(0, 3)
         .map((r) => `${r.kind} ${r.requestId}: ${r.detail}`)
+        .join('; ')}`,
+    );
+  const unexplainedCuts = result.records.filter(
+    (r) => r.outcome === 'interrupted' && !interruptedByFault(result, r),
+  );
+  if (unexplainedCuts.length > 0)
+    problems.push(
+      `${unexplainedCuts.length} streams were cut short with no fault under them, e.g. ${unexplainedCuts
+        .slice(0, 3)
+        .map((r) => `${r.requestId}: ${r.detail}`)
         .join('; ')}`,
     );
   const { jobs, audit } = result;

@@ -12,7 +12,14 @@ import {
 } from './audit-contract.js';
 import { QueueName } from './names.js';
 
-export type AuditInput = Omit<AuditEvent, 'v' | 'id' | 'at' | 'mac'> & { at?: string };
+export type AuditInput = Omit<AuditEvent, 'v' | 'id' | 'at' | 'mac'> & {
+  at?: string;
+  /**
+   * An id derived from what the event records (outcomeEventId), for an event that must be stored
+   * once even when its producer runs the same work twice. Default: a fresh random id.
+   */
+  id?: string;
+};
 
 /** Events are handed to Redis in small batches: one round trip for many, a few ms late. */
 const FLUSH_AFTER_MS = 20;
@@ -44,6 +51,8 @@ export class AuditProducer implements OnApplicationShutdown {
   private retryDelay = RETRY_MIN_MS;
   private outageSince: number | undefined;
   private lost = 0;
+  /** Callers of queued(), woken once everything held has reached the queue. */
+  private waiters: (() => void)[] = [];
 
   private readonly macKey: string;
 
@@ -64,13 +73,22 @@ export class AuditProducer implements OnApplicationShutdown {
     const event: AuditEvent = {
       ...input,
       v: AUDIT_EVENT_VERSION,
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       at: input.at ?? new Date().toISOString(),
     };
     this.buffer.push(signedAuditEvent(this.macKey, event));
     if (this.outageSince !== undefined) return; // the retry timer sends them
     if (this.buffer.length >= FLUSH_AT_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
+  }
+
+  /**
+   * Resolves once every event emitted so far is on the queue (or given up for lost), without
+   * hurrying the batch: for work that must not be marked done before its record is durable.
+   */
+  queued(): Promise<void> {
+    if (this.buffer.length === 0 && !this.sending) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Sends what is held; one send at a time, so events reach the queue in the order emitted. */
@@ -93,6 +111,13 @@ export class AuditProducer implements OnApplicationShutdown {
       }
       this.recovered();
     }
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 
   private add(events: AuditEvent[]): Promise<unknown> {
@@ -136,7 +161,7 @@ export class AuditProducer implements OnApplicationShutdown {
     this.timer = undefined;
     const left = this.buffer;
     this.buffer = [];
-    if (left.length === 0) return;
+    if (left.length === 0) return this.wake();
     try {
       await this.add(left);
     } catch (err) {
@@ -146,6 +171,7 @@ export class AuditProducer implements OnApplicationShutdown {
         `Redis unreachable at shutdown (${(err as Error).message})`,
       );
     }
+    this.wake();
   }
 }
 

@@ -15,3 +15,4 @@ export * from './redis-connections.js';
 export * from './redis-transport.js';
 export * from './queue-root.module.js';
 export * from './bull-connection.js';
+export * from './audit-event-id.js';

@@ -6,6 +6,12 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import type { ReplySink } from '../replies/reply-sink.js';
 
+export type FinishedOutcome = {
+  ok: boolean;
+  status: number | null;
+  usage: { input: number; output: number } | null;
+};
+
 /**
  * Async jobs end in their Postgres row: `active` when a worker starts, then `completed` with the
  * (size-capped) result or `failed` with the error. Only an unfinished row is updated, so a job
@@ -26,6 +32,21 @@ export class AsyncJobSinks {
     );
     if (!started.affected) return undefined;
     return { send: (reply) => this.finish(jobId, reply) };
+  }
+
+  /** A finished job's outcome as its row keeps it, or undefined while it is unfinished. */
+  async finishedOutcome(jobId: string): Promise<FinishedOutcome | undefined> {
+    const row = await this.jobs.findOne({
+      where: { id: jobId },
+      select: { status: true, upstreamStatus: true, error: true, usage: true },
+    });
+    if (!row || (row.status !== 'completed' && row.status !== 'failed')) return undefined;
+    const errorStatus = typeof row.error?.status === 'number' ? row.error.status : null;
+    return {
+      ok: row.status === 'completed',
+      status: row.upstreamStatus ?? errorStatus,
+      usage: row.usage,
+    };
   }
 
   /** For a job BullMQ gave up on (crashed too often, or the processor threw). */

@@ -97,6 +97,9 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
       await this.runner.run(data, sink, controller.signal, mark);
     } finally {
       this.running.delete(data.requestId);
+      // Completed only once its record is on the audit queue: a worker killed in between
+      // leaves the job to run again (its outcome event keeps one id) rather than unrecorded.
+      await this.audit.queued();
     }
   }
 
@@ -146,11 +149,13 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     if (data.reply.kind === 'async') {
       const { jobId } = data.reply;
       // Postgres away for a moment must not fail a job that has not even started.
-      const sink = await throughOutage(
-        () => this.asyncJobs.forJob(jobId),
-        Date.now() + OUTAGE_PATIENCE_MS,
-      );
-      return sink && this.withJobAudit(sink, data, jobId);
+      const giveUpAt = Date.now() + OUTAGE_PATIENCE_MS;
+      const sink = await throughOutage(() => this.asyncJobs.forJob(jobId), giveUpAt);
+      if (sink) return this.withJobAudit(sink, data, jobId);
+      // Finished already: by an earlier run of this job whose worker died before completing it.
+      const done = await throughOutage(() => this.asyncJobs.finishedOutcome(jobId), giveUpAt);
+      if (done) this.audit.recordRecovered(data, done, { id: jobId, ok: done.ok });
+      return undefined;
     }
     if (Date.now() > data.deadline) return undefined;
     // Picked up again after a worker died: whatever already reached the client is not redone.
@@ -158,6 +163,8 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     const sent = (job.attemptsStarted ?? 1) > 1 ? await this.replies.sentCount(data.requestId) : 0;
     const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId, sent);
     if (sent > 0) {
+      // Its first run answered (all of it, or the start of a stream): its record, once.
+      this.audit.recordRecovered(data, { status: null });
       if (data.stream) {
         await sink.send({
           type: 'error',
