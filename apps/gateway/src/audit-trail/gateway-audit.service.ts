@@ -36,6 +36,20 @@ export class GatewayAudit {
     });
   }
 
+  /**
+   * Resolves once every event recorded so far is on the audit queue, or after `atMostMs` (the
+   * events stay held and are sent when Redis allows): for a response that must not go out
+   * before its record is durable, without hanging it on a Redis outage.
+   */
+  async queued(atMostMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.producer.queued(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, atMostMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
   /** Marks who the request turned out to be, once authentication knows. */
   identify(actor: 'admin' | 'client', keyId?: string): void {
     const ctx = currentRequestContext();

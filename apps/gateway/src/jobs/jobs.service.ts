@@ -56,6 +56,9 @@ const SUMMARY_COLUMNS: (keyof AsyncJob)[] = [
   'usage',
 ];
 
+/** How long accepting a job waits for its job.created record to be queued (Redis trouble). */
+const JOB_RECORD_WAIT_MS = 2_000;
+
 /**
  * Async proxy requests: a row in `jobs` owned by the submitting key, and a job on the `proxy`
  * queue whose worker writes the outcome into that row. A job whose result expired is gone as far
@@ -194,6 +197,9 @@ export class JobsService {
       throw err;
     }
     this.audit.record('job.created', { job_id: job.id, endpoint: dto.endpoint, model });
+    // The job is accepted once its record is queued too: a gateway that died right after
+    // answering would otherwise take the record with it.
+    await this.audit.queued(JOB_RECORD_WAIT_MS);
     return { id: job.id, status: job.status, replayed: false };
   }
 
