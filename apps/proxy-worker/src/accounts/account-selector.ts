@@ -14,6 +14,8 @@ export type Selection =
  */
 @Injectable()
 export class AccountSelector {
+  private readonly load = (accountIds: string[]) => this.state.inFlight(accountIds);
+
   constructor(private readonly state: AccountState) {}
 
   /**
@@ -31,30 +33,45 @@ export class AccountSelector {
       cancelKey,
     );
     if (cancelled) return { kind: 'none', cancelled };
-    // An account dropped (paused, changed, deleted) while we waited is not used any more.
-    const available = candidates.filter((a, i) => cooling[i] === 0 && !a.retired);
-    if (available.length === 0) {
-      const waits = cooling.filter((ms, i) => ms > 0 && !candidates[i]?.retired);
-      return waits.length > 0
-        ? { kind: 'cooling', retryAfterMs: Math.min(...waits) }
-        : { kind: 'none' };
-    }
-    // Prefer accounts not tried yet for this request; with all tried, allow another go.
-    const untried = available.filter((a) => !tried.has(a.id));
-    const pool = untried.length > 0 ? untried : available;
-    const top = Math.max(...pool.map((a) => a.priority));
-    const tier = pool.filter((a) => a.priority === top);
-    const load = this.state.inFlight(tier.map((a) => a.id));
-    const scores = tier.map((a, i) => (load[i] ?? 0) / Math.max(1, a.weight));
-    const best = Math.min(...scores);
-    const leaders = tier.filter((_, i) => scores[i] === best);
-    return { kind: 'account', account: weightedPick(leaders) };
+    return chooseAccount(candidates, cooling, tried, this.load);
   }
 }
 
-function weightedPick(accounts: PoolAccount[]): PoolAccount {
+/**
+ * The choice itself, from the accounts' states: `cooling`, each candidate's remaining cooldown
+ * in ms (0: available); `tried`, accounts this request already asked; `load`, requests in flight
+ * per account. `random` in [0, 1) breaks ties.
+ */
+export function chooseAccount(
+  candidates: readonly PoolAccount[],
+  cooling: readonly number[],
+  tried: ReadonlySet<string>,
+  load: (accountIds: string[]) => number[],
+  random: () => number = Math.random,
+): Selection {
+  // An account dropped (paused, changed, deleted) while we waited is not used any more.
+  const available = candidates.filter((a, i) => cooling[i] === 0 && !a.retired);
+  if (available.length === 0) {
+    const waits = cooling.filter((ms, i) => ms > 0 && !candidates[i]?.retired);
+    return waits.length > 0
+      ? { kind: 'cooling', retryAfterMs: Math.min(...waits) }
+      : { kind: 'none' };
+  }
+  // Prefer accounts not tried yet for this request; with all tried, allow another go.
+  const untried = available.filter((a) => !tried.has(a.id));
+  const pool = untried.length > 0 ? untried : available;
+  const top = Math.max(...pool.map((a) => a.priority));
+  const tier = pool.filter((a) => a.priority === top);
+  const inFlight = load(tier.map((a) => a.id));
+  const scores = tier.map((a, i) => (inFlight[i] ?? 0) / Math.max(1, a.weight));
+  const best = Math.min(...scores);
+  const leaders = tier.filter((_, i) => scores[i] === best);
+  return { kind: 'account', account: weightedPick(leaders, random) };
+}
+
+function weightedPick(accounts: PoolAccount[], random: () => number): PoolAccount {
   const total = accounts.reduce((sum, a) => sum + Math.max(1, a.weight), 0);
-  let ticket = Math.random() * total;
+  let ticket = random() * total;
   for (const account of accounts) {
     ticket -= Math.max(1, account.weight);
     if (ticket < 0) return account;

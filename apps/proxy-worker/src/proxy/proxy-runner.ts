@@ -32,12 +32,15 @@ import type { ReplySink } from '../replies/reply-sink.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
 import { BudgetSettler } from '../budgets/budget-settler.js';
 import { UpstreamAddressRefused } from '../upstream/upstream-address-guard.js';
-
-type Outcome =
-  | { kind: 'done' }
-  | { kind: 'cancelled' }
-  | { kind: 'rate-limited'; cooldownMs: number }
-  | { kind: 'retryable'; reply: ProxyReply };
+import {
+  type AttemptOutcome,
+  afterAttempt,
+  backoffMs,
+  beforeAttempt,
+  errorReply,
+  FAILOVER_START,
+  finalReply,
+} from './failover.js';
 
 /** How a request went, gathered for its request.completed audit event and its budget. */
 type Trail = {
@@ -49,9 +52,6 @@ type Trail = {
   /** A relayed stream's usage and produced text, and whether it reached its end. */
   stream?: { tracker: StreamUsageTracker; ended: boolean };
 };
-
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_MAX_MS = 2_000;
 
 class ResponseTooLarge extends Error {}
 
@@ -166,27 +166,26 @@ export class ProxyRunner {
     const body = JSON.stringify(upstreamBody.body); // once, whatever the number of attempts
     const stripUsage = upstreamBody.added;
     const tried = new Set<string>();
-    let lastFailure: ProxyReply | undefined;
     const maxFailures = this.config.UPSTREAM_MAX_ATTEMPTS;
-    // A rate-limited account is not a failed attempt: it cools down and the next one is asked
-    // (it is not picked again while it cools). The round cap bounds the loop regardless.
-    let failures = 0;
-    for (
-      let round = 0;
-      failures < maxFailures && round < maxFailures + candidates.length;
-      round++
-    ) {
-      if (cancel.aborted) return;
-      if (Date.now() >= budgetEnds) {
-        lastFailure ??= errorReply(504, 'upstream_error', 'The upstream provider timed out');
+    let progress = FAILOVER_START;
+    for (;;) {
+      const next = beforeAttempt(progress, {
+        maxFailures,
+        candidates: candidates.length,
+        now: Date.now(),
+        budgetEnds,
+      });
+      if (next.kind === 'stop') {
+        progress = next.progress;
         break;
       }
+      if (cancel.aborted) return;
       if (candidates.some((a) => a.retired)) {
         // An account was changed or paused since this request began: ask the pool again.
         candidates = await this.pool.candidates(job.endpoint, job.model);
         if (candidates.length === 0) return this.noAccount(job, sink);
       }
-      const selection = await select(tried, round === 0 ? cancelKey : undefined);
+      const selection = await select(tried, progress.rounds === 0 ? cancelKey : undefined);
       if (selection.cancelled) {
         trail.status = 499; // the client left before we started: nothing to send
         return;
@@ -204,41 +203,29 @@ export class ProxyRunner {
         budgetEnds,
         trail,
       );
-      if (outcome.kind === 'done' || outcome.kind === 'cancelled') return;
-      if (outcome.kind === 'rate-limited') {
-        await this.state.coolDown(selection.account.id, outcome.cooldownMs);
+      const after = afterAttempt(progress, outcome, maxFailures);
+      if (after.kind === 'finished') return;
+      progress = after.progress;
+      if (after.kind === 'cool-down') {
+        await this.state.coolDown(selection.account.id, after.cooldownMs);
         this.audit.record('account.cooldown', job, {
           account_id: selection.account.id,
-          cooldown_ms: outcome.cooldownMs,
+          cooldown_ms: after.cooldownMs,
         });
-        lastFailure = undefined;
         continue;
       }
+      const failed = after.reply;
       this.audit.record('upstream.failed', job, {
         account_id: selection.account.id,
-        status:
-          outcome.reply.type === 'error' || outcome.reply.type === 'result'
-            ? outcome.reply.status
-            : null,
-        reason:
-          outcome.reply.type === 'error' ? outcome.reply.message : 'retryable upstream status',
+        status: failed.type === 'error' || failed.type === 'result' ? failed.status : null,
+        reason: failed.type === 'error' ? failed.message : 'retryable upstream status',
       });
-      lastFailure = outcome.reply;
-      failures++;
-      if (failures < maxFailures) {
-        await sleep(Math.min(backoffMs(failures), budgetEnds - Date.now()), cancel);
+      if (after.backoffAttempt !== undefined) {
+        await sleep(Math.min(backoffMs(after.backoffAttempt), budgetEnds - Date.now()), cancel);
       }
     }
     if (cancel.aborted) return;
-    const now = await select(new Set());
-    if (!lastFailure && now.kind === 'cooling') {
-      await sink.send({
-        ...errorReply(429, 'rate_limited', 'Every upstream account is rate limited; retry later'),
-        retryAfter: Math.max(1, Math.ceil(now.retryAfterMs / 1000)),
-      });
-      return;
-    }
-    await sink.send(gaveUp(lastFailure));
+    await sink.send(finalReply(progress, await select(new Set())));
   }
 
   private async noAccount(job: ProxyJobData, sink: ReplySink): Promise<void> {
@@ -259,7 +246,7 @@ export class ProxyRunner {
     cancel: AbortSignal,
     budgetEnds: number,
     trail: Trail,
-  ): Promise<Outcome> {
+  ): Promise<AttemptOutcome> {
     // One controller and one plain timer per attempt: AbortSignal.timeout + AbortSignal.any
     // cost several times more per call (weak references, finalization registry).
     const upstream = new AbortController();
@@ -329,7 +316,7 @@ export class ProxyRunner {
     cancel: AbortSignal,
     stripUsage: boolean,
     trail: Trail,
-  ): Promise<Outcome> {
+  ): Promise<AttemptOutcome> {
     await sink.send({ type: 'head', status: res.status, contentType });
     const tracker = new StreamUsageTracker(job.endpoint);
     trail.stream = { tracker, ended: false };
@@ -398,31 +385,6 @@ export class ProxyRunner {
   }
 }
 
-type ErrorReply = Extract<ProxyReply, { type: 'error' }>;
-
-function errorReply(status: number, errorType: string, message: string): ErrorReply {
-  return { type: 'error', status, errorType, message };
-}
-
-/**
- * What the client gets once every attempt failed: the gateway's own error, never the upstream's
- * 5xx body (it can carry the provider's internals, file paths and the like). A timeout or a
- * connection failure is already the gateway's error (504, 502).
- */
-function gaveUp(lastFailure: ProxyReply | undefined): ProxyReply {
-  if (lastFailure === undefined) {
-    return errorReply(502, 'upstream_error', 'The upstream provider did not answer');
-  }
-  if (lastFailure.type === 'result') {
-    return errorReply(
-      502,
-      'upstream_error',
-      `The upstream provider failed (HTTP ${lastFailure.status}) on every attempt`,
-    );
-  }
-  return lastFailure;
-}
-
 /**
  * What a request used, for its budget and its audit record: the provider's count when it gave
  * one; for a stream cut short, the prompt as estimated at admission and the text that streamed
@@ -476,11 +438,6 @@ async function readCapped(res: UpstreamResponse, maxBytes: number): Promise<stri
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function backoffMs(attempt: number): number {
-  const capped = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-  return capped / 2 + Math.random() * (capped / 2); // jitter keeps workers from retrying in step
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
