@@ -34,7 +34,8 @@ export type ReplyChannel = {
   close(): void;
 };
 
-class Waiter {
+/** One request's replies as they arrive, in sequence order (exported for its spec). */
+export class Waiter {
   /** Sequence number of the last reply delivered (entry `0-seq`). */
   seq = 0;
   heardAt = Date.now();
