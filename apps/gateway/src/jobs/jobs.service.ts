@@ -1,9 +1,6 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { AsyncJob, type AsyncJobStatus } from '@gatehouse/db';
-import { withOutputCap } from '@gatehouse/budgets';
 import { type PiiMapping, restoreJsonText } from '@gatehouse/pii';
-import { ENDPOINTS, pickForwardedHeaders } from '@gatehouse/providers';
-import { PROXY_JOB_VERSION, type ProxyJobData } from '@gatehouse/queue';
 import {
   BadRequestException,
   ConflictException,
@@ -22,10 +19,10 @@ import { PriceBook } from '../prices/price-book.service.js';
 import { PiiMasking } from '../pii/pii-masking.service.js';
 import { PiiVault } from '../pii/pii-vault.js';
 import { rateLimitSubject } from '../http/client-ip.js';
-import { clientFacts } from '../http/request-context.js';
 import { randomUUID } from 'node:crypto';
 import { QueryFailedError, type Repository } from 'typeorm';
 import type { ClientKey } from '../auth/principal.js';
+import { proxyJobData } from '../proxy/proxy-job-data.js';
 import { ProxyQueue } from '../proxy/proxy-queue.service.js';
 import { ProxyRequestPolicy } from '../proxy/proxy-request-policy.js';
 import { RedisThrottlerStorage } from '../throttle/redis-throttler.storage.js';
@@ -171,21 +168,18 @@ export class JobsService {
       return replay(winner, requestHash);
     }
 
-    const data: ProxyJobData = {
-      v: PROXY_JOB_VERSION,
+    const data = proxyJobData(req, {
       requestId: job.id,
-      keyId: key.id,
+      key,
       endpoint: dto.endpoint,
       model,
       stream: false,
-      body: withOutputCap(body, reservation?.outputCap),
-      headers: pickForwardedHeaders(ENDPOINTS[dto.endpoint].provider, req.headers),
+      body,
       reply: { kind: 'async', jobId: job.id },
       deadline,
-      client: clientFacts(req),
-      ...(reservation ? { budget: reservation.hold } : {}),
+      reservation,
       price: this.prices.priceOf(model),
-    };
+    });
     try {
       await this.queue.enqueue(data);
       reservation?.handOff();

@@ -1,9 +1,7 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { withOutputCap } from '@gatehouse/budgets';
 import { type PiiMapping, SseRestorer, restoreJsonText } from '@gatehouse/pii';
-import type { ProxyEndpoint, ProxyJobData, ProxyReply } from '@gatehouse/queue';
-import { PROXY_JOB_VERSION } from '@gatehouse/queue';
-import { ENDPOINTS, pickForwardedHeaders } from '@gatehouse/providers';
+import type { ProxyEndpoint, ProxyReply } from '@gatehouse/queue';
+import { ENDPOINTS } from '@gatehouse/providers';
 import {
   GatewayTimeoutException,
   HttpException,
@@ -18,9 +16,9 @@ import { RetryLater } from '../admission/limit-state.js';
 import type { HeldReservation } from '../budgets/budget-reservations.js';
 import { PriceBook } from '../prices/price-book.service.js';
 import { PiiMasking } from '../pii/pii-masking.service.js';
-import { clientFacts } from '../http/request-context.js';
 import type { ClientKey } from '../auth/principal.js';
 import { InFlightRequests } from './in-flight-requests.js';
+import { proxyJobData } from './proxy-job-data.js';
 import { ProxyQueue } from './proxy-queue.service.js';
 import { ProxyRequestPolicy } from './proxy-request-policy.js';
 import { type ReplyChannel, ReplyHub, ReplyTimeoutError } from './reply-hub.service.js';
@@ -73,21 +71,18 @@ export class SyncProxy {
   ): Promise<void> {
     const { model, stream, body } = this.policy.admit(endpoint, key, req.body);
     const masked = this.pii.apply(key, endpoint, body);
-    const data: ProxyJobData = {
-      v: PROXY_JOB_VERSION,
+    const data = proxyJobData(req, {
       requestId,
-      keyId: key.id,
+      key,
       endpoint,
       model,
       stream,
-      body: withOutputCap(masked.body, reservation?.outputCap),
-      headers: pickForwardedHeaders(ENDPOINTS[endpoint].provider, req.headers),
+      body: masked.body,
       reply: { kind: 'sync', gatewayId: this.hub.gatewayId },
       deadline,
-      client: clientFacts(req),
-      ...(reservation ? { budget: reservation.hold } : {}),
+      reservation,
       price: this.prices.priceOf(model),
-    };
+    });
     const replies = this.hub.open(requestId);
     let settled = false;
     const res = reply.raw;
