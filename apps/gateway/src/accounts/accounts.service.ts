@@ -20,8 +20,9 @@ import type { AccountTuning } from './dto/account-fields.js';
 import type { CreateAccountDto } from './dto/create-account.dto.js';
 import type { UpdateAccountDto } from './dto/update-account.dto.js';
 import { decodeTimeCursor, encodeTimeCursor } from '../pagination/cursor.js';
+import { keysetPage, type Page } from '../pagination/keyset-page.js';
 
-export type AccountPage = { data: AccountView[]; next_cursor: string | null };
+export type AccountPage = Page<AccountView>;
 
 const NO_SEALING_KEY =
   'Upstream credentials cannot be stored: CREDENTIALS_PUBLIC_KEY is not configured on the gateway';
@@ -89,12 +90,9 @@ export class AccountsService {
       qb.where(`(${createdMs}, a.id) < (:createdAt, :id)`, { createdAt, id });
     }
     const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map(toAccountView),
-      next_cursor: rows.length > limit && last ? encodeTimeCursor(last.createdAt, last.id) : null,
-    };
+    return keysetPage(rows, limit, toAccountView, (last) =>
+      encodeTimeCursor(last.createdAt, last.id),
+    );
   }
 
   async get(id: string): Promise<AccountView> {

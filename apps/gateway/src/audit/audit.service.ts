@@ -8,11 +8,17 @@ import {
   toAuditEventView,
   toDeadLetterView,
 } from './audit-view.js';
-import { decodeCursor, decodeSeqCursor, encodeCursor } from '../pagination/cursor.js';
+import {
+  decodeSeqCursor,
+  decodeTimeCursor,
+  encodeCursor,
+  encodeTimeCursor,
+} from '../pagination/cursor.js';
+import { keysetPage, type Page } from '../pagination/keyset-page.js';
 import type { ListAuditQuery } from './dto/list-audit.query.js';
 
-export type AuditPage = { data: AuditEventView[]; next_cursor: string | null };
-export type DeadLetterPage = { data: DeadLetterView[]; next_cursor: string | null };
+export type AuditPage = Page<AuditEventView>;
+export type DeadLetterPage = Page<DeadLetterView>;
 
 /**
  * The admin's read side of the audit trail. The audit app is the only writer, and the only one
@@ -49,24 +55,20 @@ export class AuditService {
         LIMIT ${param(limit + 1)}`,
       params,
     );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map((row) => toAuditEventView(row, includeBodies)),
-      next_cursor: rows.length > limit && last ? encodeCursor(String(last.seq)) : null,
-    };
+    return keysetPage(
+      rows,
+      limit,
+      (row) => toAuditEventView(row, includeBodies),
+      (last) => encodeCursor(String(last.seq)),
+    );
   }
 
   async deadLetters(limit = 50, cursor?: string): Promise<DeadLetterPage> {
     const params: unknown[] = [limit + 1];
     let where = '';
     if (cursor) {
-      const [receivedAt, id] = decodeCursor(cursor, 2);
-      const date = new Date(receivedAt ?? '');
-      if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(date.getTime())) {
-        throw new BadRequestException('Invalid cursor');
-      }
-      params.push(date.toISOString(), id);
+      const { createdAt: receivedAt, id } = decodeTimeCursor(cursor);
+      params.push(receivedAt.toISOString(), id);
       // Cursors carry milliseconds (JS dates); order and compare at that precision too.
       where = `WHERE (date_trunc('milliseconds', received_at), id) < ($2::timestamptz, $3::uuid)`;
     }
@@ -78,13 +80,9 @@ export class AuditService {
         LIMIT $1`,
       params,
     );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map(toDeadLetterView),
-      next_cursor:
-        rows.length > limit && last ? encodeCursor(last.received_at.toISOString(), last.id) : null,
-    };
+    return keysetPage(rows, limit, toDeadLetterView, (last) =>
+      encodeTimeCursor(last.received_at, last.id),
+    );
   }
 }
 

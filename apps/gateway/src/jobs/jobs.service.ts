@@ -30,9 +30,10 @@ import type { CreateJobDto } from './dto/create-job.dto.js';
 import { type JobSummary, type JobView, toJobSummary, toJobView } from './job-view.js';
 import { jobRequestHash } from './request-hash.js';
 import { decodeTimeCursor, encodeTimeCursor } from '../pagination/cursor.js';
+import { keysetPage, type Page } from '../pagination/keyset-page.js';
 
 export type SubmittedJob = { id: string; status: AsyncJobStatus; replayed: boolean };
-export type JobPage = { data: JobSummary[]; next_cursor: string | null };
+export type JobPage = Page<JobSummary>;
 
 const SUBMISSION_WINDOW_MS = 60_000;
 const IDEMPOTENCY_INDEX = 'jobs_key_idempotency_uq';
@@ -237,12 +238,12 @@ export class JobsService {
       qb.andWhere('(j.created_at, j.id) < (:createdAt, :id)', { createdAt, id });
     }
     const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map((j) => toJobSummary(j)),
-      next_cursor: rows.length > limit && last ? encodeTimeCursor(last.createdAt, last.id) : null,
-    };
+    return keysetPage(
+      rows,
+      limit,
+      (j) => toJobSummary(j),
+      (last) => encodeTimeCursor(last.createdAt, last.id),
+    );
   }
 
   /**

@@ -16,9 +16,10 @@ import { networkAllowlist, normalizeNetworks } from './key-networks.js';
 import { type KeyView, budgetLimitsOf, toKeyView } from './key-view.js';
 import { RevokedKeyJobs } from './revoked-key-jobs.js';
 import { decodeTimeCursor, encodeTimeCursor } from '../pagination/cursor.js';
+import { keysetPage, type Page } from '../pagination/keyset-page.js';
 
 export type KeyWithSecret = KeyView & { key: string };
-export type KeyPage = { data: KeyView[]; next_cursor: string | null };
+export type KeyPage = Page<KeyView>;
 
 // last_used_at is informational: write it at most this often per key and process.
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
@@ -64,12 +65,12 @@ export class KeysService {
       });
     }
     const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map((k) => toKeyView(k)),
-      next_cursor: rows.length > limit && last ? encodeTimeCursor(last.createdAt, last.id) : null,
-    };
+    return keysetPage(
+      rows,
+      limit,
+      (k) => toKeyView(k),
+      (last) => encodeTimeCursor(last.createdAt, last.id),
+    );
   }
 
   async get(id: string): Promise<KeyView> {
