@@ -3,13 +3,12 @@ import { Queue } from 'bullmq';
 import { type Browser, chromium } from 'playwright-core';
 import request from 'supertest';
 import { createKey } from './support/admin-client.js';
+import { expectError } from './support/expect-error.js';
 import { type SpawnedApp, spawnGateway } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 import { TEST_REDIS_URL } from './support/test-redis.js';
 
 type Gateway = SpawnedApp & { url: string };
-type Res = request.Response;
-
 const BOARD = '/admin/queues';
 const QUEUES = ['proxy', 'audit', 'audit-maintenance'];
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,18 +25,6 @@ const CHROMIUM_ARGS = [
 
 function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
-
-function expectError(res: Res, status: number, type: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(res.body).toEqual({
-    error: {
-      type,
-      message: expect.any(String) as unknown,
-      request_id: res.headers['x-request-id'],
-    },
-  });
 }
 
 function directives(csp: unknown): Map<string, string> {
