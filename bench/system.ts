@@ -1,16 +1,20 @@
 /**
  * Starts and tears down everything the benchmark measures: its own Postgres database and Redis
  * key prefix, the mock upstream, the built gateway and proxy-worker, the floor's worker and (for
- * the audit cases, on demand) the audit app, each as a child process. Mirrors test/support (which is not part of the build).
+ * the audit cases, on demand) the audit app, each as a child process. The database, the key
+ * prefix and ports come from test/support, as the e2e suites' do; the children are spawned here,
+ * with their output capped, since the apps log a line per request under load.
  */
 import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import { freePort } from '../test/support/spawn-app.js';
+import { createTestDatabase, type TestDatabase } from '../test/support/test-database.js';
+import { createRedisNamespace } from '../test/support/test-redis.js';
 import { sleep } from './stats.js';
+
+export { freePort };
 
 /** dist/ when running the built bench (dist/bench/*.js). */
 const DIST = resolve(import.meta.dirname, '..');
@@ -96,45 +100,6 @@ export async function waitFor(
   throw new Error(`${what}: ${why}\n${child?.output() ?? ''}`);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
-
-async function withPostgresAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Deletes every key of the benchmark's prefix (plain keys and BullMQ's `{prefix}:` keys). */
-async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
 export type BenchSystem = {
   prefix: string;
   gatewayUrl: string;
@@ -170,29 +135,25 @@ export type SystemOptions = {
  */
 export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
   const children: Child[] = [];
-  const prefix = `ghbench${randomBytes(5).toString('hex')}`;
-  const dbName = `gatehouse_bench_${randomBytes(6).toString('hex')}`;
-  let dbCreated = false;
+  const redis = createRedisNamespace({ url: REDIS_URL, prefixStem: 'ghbench' });
+  const prefix = redis.prefix;
+  let database: TestDatabase | undefined;
   let cleaned: Promise<void> | undefined;
 
   const cleanup = (): Promise<void> =>
     (cleaned ??= (async () => {
       await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
-      await deleteRedisPrefix(prefix).catch((err: Error) =>
-        console.error(`redis cleanup: ${err.message}`),
-      );
-      if (dbCreated) {
-        await withPostgresAdmin((c) =>
-          c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`),
-        ).catch((err: Error) => console.error(`database cleanup: ${err.message}`));
-      }
+      await redis.cleanup().catch((err: Error) => console.error(`redis cleanup: ${err.message}`));
+      await database
+        ?.drop()
+        .catch((err: Error) => console.error(`database cleanup: ${err.message}`));
     })());
 
   try {
-    await withPostgresAdmin((c) => c.query(`CREATE DATABASE ${dbName}`));
-    dbCreated = true;
-    const dbUrl = new URL(POSTGRES_ADMIN_URL);
-    dbUrl.pathname = `/${dbName}`;
+    database = await createTestDatabase({
+      adminUrl: POSTGRES_ADMIN_URL,
+      namePrefix: 'gatehouse_bench_',
+    });
 
     const mock = spawnNode('mock-upstream', resolve(DIST, 'bench/mock-upstream.js'), {});
     children.push(mock);
@@ -220,7 +181,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       LOG_LEVEL: 'info',
       HOST: '127.0.0.1',
       PORT: String(port),
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: database.url,
       REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
       ADMIN_API_KEY: adminKey,
@@ -326,7 +287,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       mockUrl,
       clientKey,
       budgetKey,
-      databaseUrl: dbUrl.toString(),
+      databaseUrl: database.url,
       auditEventKey: env.AUDIT_EVENT_KEY ?? '',
       mockBase,
       startFloorWorker: async (queue, concurrency) => {

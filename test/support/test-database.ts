@@ -5,11 +5,18 @@ const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.
 
 export type TestDatabase = { name: string; url: string; drop(): Promise<void> };
 
-/** A database of the suite's own, dropped (with its connections) when the suite ends. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `gatehouse_test_${randomBytes(6).toString('hex')}`;
+/**
+ * A database of the suite's own, dropped (with its connections) when the suite ends. The bench
+ * names its own and may use another server (`adminUrl`: a superuser's URL to it).
+ */
+export async function createTestDatabase(
+  options: { adminUrl?: string; namePrefix?: string } = {},
+): Promise<TestDatabase> {
+  const adminUrl = options.adminUrl ?? ADMIN_URL;
+  const name = `${options.namePrefix ?? 'gatehouse_test_'}${randomBytes(6).toString('hex')}`;
+  const withAdmin = <T>(run: (client: pg.Client) => Promise<T>) => withClient(adminUrl, run);
   await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
-  const url = new URL(ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     name,
@@ -21,8 +28,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-async function withAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
+async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await run(client);

@@ -3,13 +3,20 @@ import { Redis } from 'ioredis';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A key prefix of the suite's own; every key under it is deleted when the suite ends. */
-export function createRedisNamespace(): { prefix: string; cleanup(): Promise<void> } {
-  const prefix = `ghtest${randomBytes(5).toString('hex')}`;
+/**
+ * A key prefix of the suite's own; every key under it is deleted when the suite ends. The bench
+ * names its own and may use another server (`url`).
+ */
+export function createRedisNamespace(options: { url?: string; prefixStem?: string } = {}): {
+  prefix: string;
+  cleanup(): Promise<void>;
+} {
+  const url = options.url ?? TEST_REDIS_URL;
+  const prefix = `${options.prefixStem ?? 'ghtest'}${randomBytes(5).toString('hex')}`;
   return {
     prefix,
     cleanup: async () => {
-      const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
       try {
         await redis.connect();
         // Throttle keys are `prefix:...`, BullMQ keys `{prefix}:...`.
