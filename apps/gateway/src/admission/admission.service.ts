@@ -18,18 +18,13 @@ import { AuthService } from '../auth/auth.service.js';
 import type { ClientKey, Principal } from '../auth/principal.js';
 import { rateLimitSubject } from '../http/client-ip.js';
 import { AuthFailureLockout } from '../throttle/auth-failure-lockout.js';
-import {
-  type AdmissionCount,
-  AdmissionCounters,
-  type Counted,
-  type SlotsToTake,
-} from './admission-counters.js';
+import { type AdmissionCount, AdmissionCounters, type SlotsToTake } from './admission-counters.js';
 import { ConcurrencySlots, type HeldSlots, type SlotClaim } from './concurrency-slots.js';
 import { type BudgetPlan, BudgetPlanner, type Spending } from '../budgets/budget-plan.js';
 import { budgetRefusal } from '../budgets/budget-exceeded.js';
 import { BudgetReservations, type HeldReservation } from '../budgets/budget-reservations.js';
 import { budgetState } from '../budgets/budget-state.js';
-import { type LimitState, RateLimited, tighter, waitSeconds } from './limit-state.js';
+import { limitStateOf, RateLimited, tighter } from './limit-state.js';
 import { type Presented, credentialPrefix } from './presented-credential.js';
 
 /** What a route asks of admission (from its decorators). */
@@ -257,8 +252,8 @@ export class Admission {
     slots?: SlotsToTake,
     budgets?: BudgetPlan,
   ): void {
-    const ip = count.ip && stateOf(count.ip);
-    const key = count.key && stateOf(count.key);
+    const ip = count.ip && limitStateOf(count.ip);
+    const key = count.key && limitStateOf(count.key);
     switch (count.verdict) {
       case 'admitted':
         req.limits = tighter(tighter(req.limits, ip), key);
@@ -303,14 +298,6 @@ export class Admission {
       }
     }
   }
-}
-
-function stateOf(counted: Counted): LimitState {
-  return {
-    limit: counted.limit,
-    remaining: Math.max(0, counted.limit - counted.hits),
-    resetSeconds: waitSeconds(counted.msLeft),
-  };
 }
 
 /** A named throttler's limit from @nestjs/throttler's module options (numbers only here). */

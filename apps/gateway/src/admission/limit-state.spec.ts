@@ -1,4 +1,4 @@
-import { tighter, waitSeconds } from './limit-state.js';
+import { limitStateOf, tighter, waitSeconds } from './limit-state.js';
 
 describe('tighter', () => {
   const ip = { limit: 600, remaining: 590, resetSeconds: 40 };
@@ -28,5 +28,23 @@ describe('waitSeconds', () => {
     expect(waitSeconds(1_000)).toBe(1);
     expect(waitSeconds(1_001)).toBe(2);
     expect(waitSeconds(59_500)).toBe(60);
+  });
+});
+
+describe('limitStateOf', () => {
+  it('reports what is left of the window and when it ends', () => {
+    expect(limitStateOf({ limit: 60, hits: 20, msLeft: 41_500 })).toEqual({
+      limit: 60,
+      remaining: 40,
+      resetSeconds: 42,
+    });
+  });
+
+  it('never reports less than nothing left, past the limit', () => {
+    expect(limitStateOf({ limit: 60, hits: 75, msLeft: 10 })).toEqual({
+      limit: 60,
+      remaining: 0,
+      resetSeconds: 1,
+    });
   });
 });

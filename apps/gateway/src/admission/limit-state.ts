@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { BudgetState } from '../budgets/budget-state.js';
+import type { Counted } from './admission-counters.js';
 
 /** Where a counted limit stands after this request: what X-RateLimit-* report. */
 export type LimitState = { limit: number; remaining: number; resetSeconds: number };
@@ -42,6 +43,15 @@ export class RateLimited extends RetryLater {
   ) {
     super(message, HttpStatus.TOO_MANY_REQUESTS, retryAfterSeconds, state, budgets);
   }
+}
+
+/** A counted limit as the client is told of it: what is left, and when the window ends. */
+export function limitStateOf(counted: Counted): LimitState {
+  return {
+    limit: counted.limit,
+    remaining: Math.max(0, counted.limit - counted.hits),
+    resetSeconds: waitSeconds(counted.msLeft),
+  };
 }
 
 /** Milliseconds as whole seconds of waiting, at least one. */
