@@ -1,4 +1,5 @@
 import { ClientRedis, ServerRedis } from '@nestjs/microservices';
+import { type BroadcastEvent, type BroadcastPayloads, broadcastChannel } from './names.js';
 import {
   createRedisClient,
   type RedisClient,
@@ -12,10 +13,33 @@ import {
  * a Cluster, where a classic PUBLISH reaches the subscribers of every node.
  */
 
-/** Receives broadcasts (the transport's server side). */
+/**
+ * Receives broadcasts (the transport's server side). Every app declares what it does on each
+ * event with receive(), not @EventPattern: channels carry the deployment's REDIS_KEY_PREFIX.
+ */
 export class BroadcastServer extends ServerRedis {
-  constructor(private readonly connectionConfig: RedisConnectionConfig) {
+  constructor(
+    private readonly connectionConfig: RedisConnectionConfig & { REDIS_KEY_PREFIX: string },
+  ) {
     super({});
+  }
+
+  /**
+   * Runs `handle` on every broadcast of `event` in this deployment. A payload comes from Redis,
+   * so it is typed as possibly incomplete: a handler checks what it uses.
+   */
+  receive<E extends BroadcastEvent>(
+    event: E,
+    handle: (payload: Partial<BroadcastPayloads[E]> | undefined) => Promise<void> | void,
+  ): this {
+    this.addHandler(
+      broadcastChannel(this.connectionConfig.REDIS_KEY_PREFIX, event),
+      async (payload: Partial<BroadcastPayloads[E]> | undefined) => {
+        await handle(payload);
+      },
+      true,
+    );
+    return this;
   }
 
   override createRedisClient(): Promise<RedisClient> {

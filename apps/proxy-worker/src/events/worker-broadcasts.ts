@@ -1,10 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import {
-  BroadcastEvent,
-  type BroadcastPayloads,
-  BroadcastServer,
-  broadcastChannel,
-} from '@gatehouse/queue';
+import { BroadcastEvent, BroadcastServer } from '@gatehouse/queue';
 import {
   Inject,
   Injectable,
@@ -29,29 +24,13 @@ export class WorkerBroadcasts implements OnApplicationBootstrap, OnApplicationSh
     accessKeys: AccessKeysRelay,
   ) {
     this.server = new BroadcastServer(config);
-    const prefix = config.REDIS_KEY_PREFIX;
-    this.server.addHandler(
-      broadcastChannel(prefix, BroadcastEvent.proxyCancel),
-      (payload: BroadcastPayloads[typeof BroadcastEvent.proxyCancel]) => {
-        if (typeof payload?.requestId === 'string') worker.cancel(payload.requestId);
-        return Promise.resolve();
-      },
-      true,
-    );
-    this.server.addHandler(
-      broadcastChannel(prefix, BroadcastEvent.cfAccessKeysRefresh),
-      () => {
-        accessKeys.requestRefresh();
-        return Promise.resolve();
-      },
-      true,
-    );
-    this.server.addHandler(
-      broadcastChannel(prefix, BroadcastEvent.accountChanged),
-      (payload: BroadcastPayloads[typeof BroadcastEvent.accountChanged]) =>
-        // The account is dropped at once; the reload brings it back if it is still active.
-        pool.changed(typeof payload?.accountId === 'string' ? payload.accountId : undefined),
-      true,
+    this.server.receive(BroadcastEvent.proxyCancel, (payload) => {
+      if (typeof payload?.requestId === 'string') worker.cancel(payload.requestId);
+    });
+    this.server.receive(BroadcastEvent.cfAccessKeysRefresh, () => accessKeys.requestRefresh());
+    this.server.receive(BroadcastEvent.accountChanged, (payload) =>
+      // The account is dropped at once; the reload brings it back if it is still active.
+      pool.changed(typeof payload?.accountId === 'string' ? payload.accountId : undefined),
     );
     // Changes announced while we were disconnected were missed: reload on every (re)connect.
     this.server.on('ready', () => void pool.reload().catch(() => undefined));
