@@ -44,6 +44,9 @@ export type BeforeAttempt =
   | { kind: 'attempt' }
   | { kind: 'stop'; progress: FailoverProgress; reason: 'exhausted' | 'out-of-time' };
 
+/** Shared: the common answer allocates nothing on the request path. */
+const ATTEMPT: BeforeAttempt = { kind: 'attempt' };
+
 export function beforeAttempt(progress: FailoverProgress, limits: FailoverLimits): BeforeAttempt {
   // A rate-limited account is not a failed attempt: it cools down and the next one is asked (it
   // is not picked again while it cools). The round cap bounds the loop regardless.
@@ -58,7 +61,7 @@ export function beforeAttempt(progress: FailoverProgress, limits: FailoverLimits
       progress.lastFailure ?? errorReply(504, 'upstream_error', 'The upstream provider timed out');
     return { kind: 'stop', progress: { ...progress, lastFailure }, reason: 'out-of-time' };
   }
-  return { kind: 'attempt' };
+  return ATTEMPT;
 }
 
 /** What to do after an attempt: stop, or ask the next account after a cooldown or a backoff. */
