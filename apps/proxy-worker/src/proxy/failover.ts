@@ -8,7 +8,7 @@ import type { Selection } from '../accounts/account-selector.js';
  */
 
 /** How one attempt on one account ended. */
-export type AttemptOutcome =
+export type AttemptResult =
   | { kind: 'done' }
   | { kind: 'cancelled' }
   | { kind: 'rate-limited'; cooldownMs: number }
@@ -73,7 +73,7 @@ export type AfterAttempt =
 
 export function afterAttempt(
   progress: FailoverProgress,
-  outcome: AttemptOutcome,
+  outcome: AttemptResult,
   maxFailures: number,
 ): AfterAttempt {
   const rounds = progress.rounds + 1;

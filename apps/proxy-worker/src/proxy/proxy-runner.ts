@@ -33,7 +33,7 @@ import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.j
 import { BudgetSettler } from '../budgets/budget-settler.js';
 import { UpstreamAddressRefused } from '../upstream/upstream-address-guard.js';
 import {
-  type AttemptOutcome,
+  type AttemptResult,
   afterAttempt,
   backoffMs,
   beforeAttempt,
@@ -246,7 +246,7 @@ export class ProxyRunner {
     cancel: AbortSignal,
     budgetEnds: number,
     trail: Trail,
-  ): Promise<AttemptOutcome> {
+  ): Promise<AttemptResult> {
     // One controller and one plain timer per attempt: AbortSignal.timeout + AbortSignal.any
     // cost several times more per call (weak references, finalization registry).
     const upstream = new AbortController();
@@ -316,7 +316,7 @@ export class ProxyRunner {
     cancel: AbortSignal,
     stripUsage: boolean,
     trail: Trail,
-  ): Promise<AttemptOutcome> {
+  ): Promise<AttemptResult> {
     await sink.send({ type: 'head', status: res.status, contentType });
     const tracker = new StreamUsageTracker(job.endpoint);
     trail.stream = { tracker, ended: false };
