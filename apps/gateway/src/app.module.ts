@@ -10,6 +10,7 @@ import { AdmissionModule } from './admission/admission.module.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AuditAdminModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { DocsPageModule } from './docs-page/docs-page.module.js';
 import { HealthModule } from './health/health.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
@@ -54,6 +55,8 @@ export class GatewayModule {
         SystemModule,
         OpenApiModule,
         DocsPageModule,
+        // The console's page and session; without it, admin routes take only the admin key.
+        ...(config.CONSOLE_ENABLED ? [ConsoleModule] : []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -141,6 +141,12 @@ const configShape = z.object({
   AUTH_FAILURE_LIMIT: int(1, 1_000_000).default(10),
   AUTH_FAILURE_WINDOW_SECONDS: int(1, 86_400).default(300),
   AUTH_LOCKOUT_SECONDS: int(1, 86_400).default(900),
+  /** Serve the operator console at /console/ and accept its session on the admin API. */
+  CONSOLE_ENABLED: bool.default(true),
+  /** A console session ends after this long without a request (minutes). */
+  CONSOLE_SESSION_IDLE_MINUTES: int(1, 24 * 60).default(15),
+  /** A console session ends this long after sign-in, however busy (hours). */
+  CONSOLE_SESSION_MAX_HOURS: int(1, 7 * 24).default(8),
   /** How long a verified key stays cached; revocations also invalidate it over pub/sub. */
   AUTH_CACHE_TTL_MS: int(0, 300_000).default(10_000),
   RATE_LIMIT_JOBS_PER_MIN: int(1, 1_000_000).default(10),

@@ -41,6 +41,8 @@ export type AdmissionPolicy = {
   limitKey: boolean;
   /** The route spends tokens: refuse a key whose budgets are used up. */
   metered: boolean;
+  /** An admin route that also takes a console session in place of the admin key. */
+  consoleSession: boolean;
 };
 
 /** A proxied request: slots while it is in flight, and a budget reservation for what it spends. */
@@ -87,12 +89,15 @@ export class Admission {
    * principal, the tightest limit state and the key's budgets are left on the request. With a
    * claim (a proxied request) the client key's concurrency slots are taken and its budgets
    * reserved in the same script; the caller releases what this returns when the request ends.
+   * `vouched` is who a console session stands for (null: a session that has ended) when the
+   * request presents no key; it is then counted and checked as that principal.
    */
   async admit(
     req: FastifyRequest,
     policy: AdmissionPolicy,
     presented: Presented,
     claim?: ProxyClaim,
+    vouched?: Principal | null,
   ): Promise<Admitted> {
     const subject = rateLimitSubject(req.clientIp);
     const ipLimit = policy.limitIp ? this.ip.limit : 0;
@@ -109,7 +114,12 @@ export class Admission {
         'Send one credential: x-api-key and Authorization carry different keys',
       );
     }
-    const known = presented ? this.auth.identify(presented.credential) : { principal: null };
+    const known =
+      vouched !== undefined
+        ? { principal: vouched }
+        : presented
+          ? this.auth.identify(presented.credential)
+          : { principal: null };
     let principal: Principal | null;
     // Slots are taken with the key's counts: a client key on a client route.
     const slotsOf = (p: Principal | null) =>
@@ -170,7 +180,11 @@ export class Admission {
         });
         await this.lockout.recordFailure(subject);
       }
-      throw new UnauthorizedException('Missing or invalid API key');
+      throw new UnauthorizedException(
+        vouched === null
+          ? 'The console session has ended; sign in again'
+          : 'Missing or invalid API key',
+      );
     }
     this.audit.identify(principal.kind, principal.kind === 'client' ? principal.key.id : undefined);
     if (policy.access === 'admin' && principal.kind !== 'admin') {

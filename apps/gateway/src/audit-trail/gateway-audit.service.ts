@@ -32,7 +32,8 @@ export class GatewayAudit {
         method: ctx.method,
         path: this.ownSecrets.text(ctx.path),
       },
-      data: this.ownSecrets.value(data),
+      // What an operator did through the console names the session it was done in.
+      data: this.ownSecrets.value(ctx?.session ? { ...data, console_session: ctx.session } : data),
     });
   }
 
