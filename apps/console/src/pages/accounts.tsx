@@ -146,7 +146,7 @@ export function AccountsPage() {
           </Empty>
         )}
         {list.data && list.data.data.length > 0 && (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
             <table>
               <thead>
                 <tr>

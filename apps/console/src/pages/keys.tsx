@@ -236,7 +236,7 @@ export function KeysPage() {
           </Empty>
         )}
         {page.data && page.data.data.length > 0 && (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
             <table>
               <thead>
                 <tr>

@@ -65,7 +65,7 @@ export function OverviewPage() {
             <span class={health.status === 'ok' ? 'ok' : 'bad'}>Overall: {health.status}</span>
           </p>
           <h2>Queues</h2>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
             <table>
               <caption class="visually-hidden">Queue depths and live workers</caption>
               <thead>

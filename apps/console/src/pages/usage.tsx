@@ -22,16 +22,12 @@ export function UsagePage() {
     since: isoDay(Date.now() - 29 * DAY_MS),
     until: isoDay(Date.now()),
   });
-  const window = {
-    since: `${range.since}T00:00:00Z`,
-    until: new Date(Date.parse(`${range.until}T00:00:00Z`) + DAY_MS).toISOString(),
-  };
   const daily = useLoaded(
-    () => call<UsageReport>('GET', `/usage${query({ ...window, group_by: 'day' })}`),
+    () => call<UsageReport>('GET', `/usage${query({ ...range, group_by: 'day' })}`),
     [range],
   );
   const detail = useLoaded(
-    () => call<UsageReport>('GET', `/usage${query({ ...window, group_by: 'day,key,model' })}`),
+    () => call<UsageReport>('GET', `/usage${query({ ...range, group_by: 'day,key,model' })}`),
     [range],
   );
   const chart = useMemo(() => byDay(daily.data?.data ?? []), [daily.data]);
@@ -91,7 +87,7 @@ export function UsagePage() {
         <section aria-labelledby="usage-table">
           <h2 id="usage-table">Per key, model and day</h2>
           {detail.data.truncated && <p>Only the first rows are shown; narrow the range.</p>}
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
             <table>
               <thead>
                 <tr>

@@ -15,14 +15,16 @@ import { type ConsoleFile, loadConsoleFiles } from './console-page-files.js';
 export class ConsolePageController {
   private files: ReadonlyMap<string, ConsoleFile> | undefined;
 
+  /** Without the slash the page's relative links would resolve one level up: add it. */
   @Get()
-  index(@Res() reply: FastifyReply): void {
-    this.send('', reply);
+  bare(@Res() reply: FastifyReply): void {
+    void reply.redirect('/console/', 301);
   }
 
-  @Get('assets/:file')
-  asset(@Param('file') name: string, @Res() reply: FastifyReply): void {
-    this.send(`assets/${name}`, reply);
+  /** Fastify's wildcard also matches the empty rest, so this serves /console/ (the page) too. */
+  @Get('*')
+  file(@Param('*') name: string, @Res() reply: FastifyReply): void {
+    this.send(name, reply);
   }
 
   private send(name: string, reply: FastifyReply): void {
