@@ -173,6 +173,17 @@ describe('the operator console in Chromium', () => {
     await page.getByRole('rowheader', { name: 'primary', exact: true }).waitFor();
     expect(await page.getByLabel('Credential').inputValue()).toBe('');
     expect(await page.content()).not.toContain(credential);
+    // A cooldown proxy-worker set after a 429 shows in the list.
+    const listed = await request(gw.url)
+      .get('/api/v1/admin/accounts')
+      .set('x-api-key', env.adminKey)
+      .expect(200);
+    const id = String((listed.body.data as { id: string }[])[0]?.id);
+    expect(listed.body.data[0].cooldown_until).toBeNull();
+    await redis.set(`${env.redisPrefix}:{accounts}:cooldown:${id}`, '1', 'PX', 600_000);
+    await openPage('overview', 'Overview');
+    await openPage('accounts', 'Accounts');
+    await page.getByRole('cell', { name: /^until / }).waitFor();
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.locator('.badge.paused').waitFor();
     await expectAccessible();

@@ -69,6 +69,8 @@ export type Account = {
   weight: number;
   priority: number;
   status: 'active' | 'paused';
+  /** When a rate-limit cooldown ends; null: none. */
+  cooldown_until?: string | null;
   created_at: string;
 };
 export type UsageCounts = {

@@ -100,6 +100,7 @@ function AccountRow({ a, onChanged }: { a: Account; onChanged: () => void }) {
       <td>
         <span class={`badge ${a.status}`}>{a.status}</span>
       </td>
+      <td>{a.cooldown_until ? `until ${formatDate(a.cooldown_until)}` : 'none'}</td>
       <td>
         {a.priority} / {a.weight}
       </td>
@@ -155,6 +156,7 @@ export function AccountsPage() {
                   <th scope="col">Base URL</th>
                   <th scope="col">Models</th>
                   <th scope="col">Status</th>
+                  <th scope="col">Cooldown</th>
                   <th scope="col">Priority / weight</th>
                   <th scope="col">Created</th>
                   <th scope="col">Actions</th>

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { parsePublicKey, sealAccountCredential, type SealingKey } from '@gatehouse/crypto';
 import { UpstreamAccount } from '@gatehouse/db';
-import { BroadcastEvent } from '@gatehouse/queue';
+import {
+  accountCooldownKey,
+  BroadcastEvent,
+  InjectRedis,
+  type RedisClient,
+} from '@gatehouse/queue';
 import {
   BadRequestException,
   Inject,
@@ -28,6 +33,7 @@ const NO_SEALING_KEY =
 
 @Injectable()
 export class AccountsService {
+  private readonly prefix: string;
   private readonly logger = new Logger(AccountsService.name);
   /** Undefined when no public key is configured: accounts can be read, not given credentials. */
   private readonly sealingKey: SealingKey | undefined;
@@ -37,7 +43,9 @@ export class AccountsService {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly broadcast: BroadcastPublisher,
     private readonly audit: GatewayAudit,
+    @InjectRedis() private readonly redis: RedisClient,
   ) {
+    this.prefix = config.REDIS_KEY_PREFIX;
     const spec = config.CREDENTIALS_PUBLIC_KEY;
     if (spec) {
       try {
@@ -91,10 +99,27 @@ export class AccountsService {
     const rows = await qb.getMany();
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
+    const cooldowns = await this.cooldownsUntil(page.map((a) => a.id));
     return {
-      data: page.map(toAccountView),
+      data: page.map((a, i) => ({ ...toAccountView(a), cooldown_until: cooldowns[i] ?? null })),
       next_cursor: rows.length > limit && last ? encodeTimeCursor(last.createdAt, last.id) : null,
     };
+  }
+
+  /**
+   * When each account's cooldown (set by proxy-worker after a 429) ends, in one pipeline (the
+   * keys share a slot). A list must not fail because Redis does: then nothing is known (null).
+   */
+  private async cooldownsUntil(ids: string[]): Promise<(string | null)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.pttl(accountCooldownKey(this.prefix, id));
+    const now = Date.now();
+    const results = await pipeline.exec().catch(() => null);
+    return ids.map((_, i) => {
+      const [err, ms] = results?.[i] ?? [new Error('no answer')];
+      return !err && Number(ms) > 0 ? new Date(now + Number(ms)).toISOString() : null;
+    });
   }
 
   async get(id: string): Promise<AccountView> {
