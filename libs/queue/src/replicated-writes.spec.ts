@@ -70,6 +70,18 @@ describe('ReplicatedWrites', () => {
     await expect(noSentinel.confirm(on(0))).rejects.toThrow(/not the settled primary/);
   });
 
+  it('refuses a write whose connection moved before its WAIT was answered', async () => {
+    const conn = on(0);
+    conn.wait.mockImplementation(() => {
+      conn.stream = { remoteAddress: '10.0.0.2', remotePort: 6379 }; // reconnected elsewhere
+      return Promise.resolve(0);
+    });
+    const writes = new ReplicatedWrites(sentinel, () =>
+      Promise.resolve(master('master', '10.0.0.2')),
+    );
+    await expect(writes.confirm(conn)).rejects.toThrow(/moved/);
+  });
+
   it('refuses a connection it cannot WAIT on', async () => {
     await expect(new ReplicatedWrites(sentinel).confirm({})).rejects.toThrow(/cannot WAIT/);
   });

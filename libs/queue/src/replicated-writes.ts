@@ -70,14 +70,21 @@ export class ReplicatedWrites {
     return this.topology.kind === 'sentinel';
   }
 
+  /**
+   * Call it as soon as the write resolved, on the connection it went out on: the socket it has
+   * then is the one the write was answered on. A connection that reconnected since (a
+   * +switch-master) would WAIT for its new server, which never had the write: refused.
+   */
   async confirm(client: WritingConnection): Promise<void> {
     if (!this.enabled || client.isCluster === true) return;
+    const socket = client.stream;
     if (typeof client.wait !== 'function') throw new Error('this connection cannot WAIT');
     const acked = await client.wait(1, REPLICA_ACK_TIMEOUT_MS);
+    if (client.stream !== socket) throw new Error('the connection moved before the write settled');
     if (acked >= 1) return;
-    const remote = { address: client.stream?.remoteAddress, port: client.stream?.remotePort };
+    const remote = { address: socket?.remoteAddress, port: socket?.remotePort };
     const reply = await (this.askSentinel ?? (() => this.sentinelMaster()))();
-    if (!namesSettledPrimary(reply, remote)) {
+    if (client.stream !== socket || !namesSettledPrimary(reply, remote)) {
       throw new Error('the write reached no replica and its server is not the settled primary');
     }
   }

@@ -50,9 +50,11 @@ export class ProxyQueue implements OnApplicationShutdown {
     if (this.redis.status !== 'ready') throw unavailable();
     try {
       await bounded(async () => {
+        // WAIT covers the writes of the connection it is sent on: the queue's own, checked as
+        // soon as the add is answered.
+        const client = await this.queue.getBackend().client;
         await this.queue.add(PROXY_JOB_NAME, data, { ...PROXY_JOB_OPTIONS, jobId: data.requestId });
-        // WAIT covers the writes of the connection it is sent on: the queue's own.
-        await this.replicated.confirm(await this.queue.getBackend().client);
+        await this.replicated.confirm(client);
       }, ENQUEUE_TIMEOUT_MS);
     } catch (err) {
       this.logger.warn(`could not enqueue: ${(err as Error).message}`);
