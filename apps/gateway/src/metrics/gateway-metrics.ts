@@ -42,7 +42,7 @@ export class GatewayMetrics {
     const registers = [registry];
     this.requests = new Counter({
       name: 'gatehouse_http_requests_total',
-      help: 'HTTP requests answered, by route template, status and key class',
+      help: 'HTTP requests answered, by route template, status and key class (anonymous: no principal admitted, e.g. refused by a limit first)',
       labelNames: ['route', 'status', 'key_class'] as const,
       registers,
     });
