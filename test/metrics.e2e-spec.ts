@@ -32,7 +32,7 @@ function parseExposition(text: string): { types: Map<string, string>; samples: S
     const type =
       /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
     if (type) {
-      types.set(type[1]!, type[2]!);
+      types.set(type[1], type[2]);
       continue;
     }
     if (/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$/.test(line)) continue;
@@ -40,9 +40,9 @@ function parseExposition(text: string): { types: Map<string, string>; samples: S
     if (!m) throw new Error(`not exposition format: ${line}`);
     const labels: Record<string, string> = {};
     for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[k!] = v!;
+      labels[k] = v!;
     }
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
+    samples.push({ name: m[1], labels, value: Number(m[3]) });
   }
   return { types, samples };
 }
