@@ -498,7 +498,12 @@ describe('docker-compose.yml', () => {
       accessSync(join(ROOT, 'deploy/postgres', file), constants.X_OK);
     }
     expect(services.postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
-    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['postgres-data', 'redis-data']);
+    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual([
+      'grafana-data',
+      'postgres-data',
+      'prometheus-data',
+      'redis-data',
+    ]);
   });
 });
 
