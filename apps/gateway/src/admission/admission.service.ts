@@ -17,6 +17,7 @@ import type { Access } from '../auth/access.decorator.js';
 import { AuthService } from '../auth/auth.service.js';
 import type { ClientKey, Principal } from '../auth/principal.js';
 import { rateLimitSubject } from '../http/client-ip.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { AuthFailureLockout } from '../throttle/auth-failure-lockout.js';
 import {
   type AdmissionCount,
@@ -73,6 +74,7 @@ export class Admission {
     private readonly slots: ConcurrencySlots,
     private readonly budgets: BudgetPlanner,
     private readonly reservations: BudgetReservations,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.ip = limitNamed(throttlerOptions, 'ip');
     this.key = limitNamed(throttlerOptions, 'key');
@@ -170,15 +172,18 @@ export class Admission {
         });
         await this.lockout.recordFailure(subject);
       }
+      this.metrics.authFailed('invalid_key');
       throw new UnauthorizedException('Missing or invalid API key');
     }
     this.audit.identify(principal.kind, principal.kind === 'client' ? principal.key.id : undefined);
     if (policy.access === 'admin' && principal.kind !== 'admin') {
       this.audit.record('auth.failed', { reason: 'client key on an admin route' });
+      this.metrics.authFailed('wrong_key_kind');
       throw new ForbiddenException('This route needs the admin key');
     }
     if (policy.access === 'client' && principal.kind !== 'client') {
       this.audit.record('auth.failed', { reason: 'admin key on a client route' });
+      this.metrics.authFailed('wrong_key_kind');
       throw new UnauthorizedException('The admin key is not a client key; use a gateway key here');
     }
     if (Math.random() < this.config.AUDIT_AUTH_OK_SAMPLE_RATE) this.audit.record('auth.ok');
@@ -219,6 +224,7 @@ export class Admission {
     if (principal?.kind !== 'client' || principal.key.allowsAddress(req.clientIp)) return false;
     this.audit.identify('client', principal.key.id);
     this.audit.record('key.ip_denied', { allowed_ips: principal.key.allowedIps });
+    this.metrics.authFailed('address_not_allowed');
     return true;
   }
 
@@ -270,12 +276,14 @@ export class Admission {
         return;
       case 'locked':
         this.audit.record('ratelimit.hit', { throttler: 'auth-failure', locked: true });
+        this.metrics.rejected('lockout');
         throw this.lockout.locked(count.lockoutMsLeft);
       case 'ip':
       case 'key': {
         const state = count.verdict === 'ip' ? ip : key;
         if (!state) throw new Error('a refused count carries its state');
         this.audit.record('ratelimit.hit', { throttler: count.verdict, limit: state.limit });
+        this.metrics.rejected(count.verdict === 'ip' ? 'ip_limit' : 'key_limit');
         throw new RateLimited(
           `Rate limit exceeded (${count.verdict}); retry after the Retry-After delay`,
           state.resetSeconds,
@@ -289,6 +297,7 @@ export class Admission {
         req.limits = tighter(tighter(req.limits, ip), key);
         const budget = budgets.budgets[count.refusedBudget];
         this.audit.record('ratelimit.hit', { throttler: 'budget', budget: budget?.name ?? null });
+        this.metrics.rejected('budget');
         throw budgetRefusal(budgets, count.refusedBudget, count.budgetsUsed);
       }
       case 'key-concurrency':
@@ -299,6 +308,9 @@ export class Admission {
           throttler: count.verdict,
           limit: count.verdict === 'key-concurrency' ? slots.keyCap : slots.streamCap,
         });
+        this.metrics.rejected(
+          count.verdict === 'key-concurrency' ? 'key_concurrency' : 'ip_streams',
+        );
         throw this.slots.refusal(count.verdict, slots);
       }
     }
