@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import type { Outcome } from './load.js';
 import {
   type ChaosResult,
@@ -20,6 +21,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** The run as Markdown: requests by outcome, faults and recovery, jobs, audit, duplicates. */
 export function formatChaosReport(result: ChaosResult): string {
   const { records, options } = result;
+  const served = records.filter((r) => r.outcome === 'served').length;
   const kinds = ['json', 'stream', 'job'] as const;
   const count = (kind: string, outcome: Outcome) =>
     records.filter((r) => r.kind === kind && r.outcome === outcome).length;
@@ -42,7 +44,7 @@ export function formatChaosReport(result: ChaosResult): string {
     [
       'fault',
       'down',
-      'requests around it (served/refused/dropped/other)',
+      'requests around it (served/refused/interrupted/dropped/other)',
       'last failure after repair',
       'slowest request in flight at the fault',
     ],
@@ -66,7 +68,8 @@ export function formatChaosReport(result: ChaosResult): string {
   return [
     `Chaos run: ${options.loadSeconds} s of load from ${options.clients} clients through 2 gateways ` +
       `(2 proxy-workers, 2 audit apps), upstream latency ${options.upstreamDelayMs} ms, ` +
-      `job lock ${options.jobLockMs ?? 'default'} ms.`,
+      `job lock ${options.jobLockMs ?? 30_000} ms${options.jobLockMs ? '' : ' (the default)'}, ` +
+      `${cpus().length} CPU cores. Served ${(served / options.loadSeconds).toFixed(0)} requests/s on average, faults included.`,
     '',
     requests,
     '',

@@ -252,6 +252,17 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
     expect(mine.headers.get('x-request-id')).toBe(own);
   });
 
+  it('never proxies to the metrics port: every location passes to the gateway API alone', async () => {
+    const directives = front.rendered.replace(/#.*$/gm, ''); // comments mention proxy_pass too
+    const passes = [...directives.matchAll(/proxy_pass\s+([^;]+);/g)].map((m) => m[1]);
+    expect(passes.length).toBeGreaterThan(0);
+    expect(new Set(passes)).toEqual(new Set(['http://$gatehouse_gateway']));
+    expect(front.rendered).not.toMatch(/9464|METRICS/);
+    const res = await fetch(`${front.url}/metrics`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain('gatehouse_');
+  });
+
   it('passes /health and /ready to the gateway', async () => {
     const health = await fetch(`${front.url}/health`);
     expect(health.status).toBe(200);

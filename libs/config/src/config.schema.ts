@@ -53,6 +53,7 @@ export const SECRET_VARIABLES = [
   'GATEWAY_DB_PASSWORD',
   'PROXY_WORKER_DB_PASSWORD',
   'AUDIT_DB_PASSWORD',
+  'METRICS_TOKEN',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -71,6 +72,16 @@ const configShape = z.object({
 
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(3000),
+
+  /**
+   * Prometheus metrics on a listener of their own (never the app's port, never routed by nginx).
+   * Unset: no metrics listener. 0 picks a free port (tests).
+   */
+  METRICS_PORT: int(0, 65535).optional(),
+  /** Where the metrics listener binds: loopback by default; compose binds its internal network. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** When set, a scrape must send `Authorization: Bearer <token>` (compared in constant time). */
+  METRICS_TOKEN: z.string().optional(),
 
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/gatehouse'),
   DB_RUN_MIGRATIONS: bool.default(true),
@@ -295,6 +306,18 @@ export const configSchema = configShape.superRefine((c, ctx) => {
       path: ['CF_ACCESS_ADMIN_AUD'],
       message:
         'must not share an AUD tag with CF_ACCESS_AUD: the admin paths need an Access application of their own',
+    });
+  }
+  // The scrape port must not collide with the API's: one of the two would fail to start, or
+  // worse, the metrics would be served where clients reach.
+  if (c.METRICS_PORT !== undefined && c.METRICS_PORT !== 0 && c.METRICS_PORT === c.PORT) {
+    ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
+  }
+  if (c.METRICS_TOKEN !== undefined && c.METRICS_PORT === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['METRICS_TOKEN'],
+      message: 'has no effect without METRICS_PORT',
     });
   }
   if (c.CF_ACCESS_JWKS_URL !== undefined && c.NODE_ENV === 'production') {

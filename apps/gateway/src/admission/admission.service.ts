@@ -17,6 +17,7 @@ import type { Access } from '../auth/access.decorator.js';
 import { AuthService } from '../auth/auth.service.js';
 import type { ClientKey, Principal } from '../auth/principal.js';
 import { rateLimitSubject } from '../http/client-ip.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { AuthFailureLockout } from '../throttle/auth-failure-lockout.js';
 import {
   type AdmissionCount,
@@ -75,6 +76,7 @@ export class Admission {
     private readonly slots: ConcurrencySlots,
     private readonly budgets: BudgetPlanner,
     private readonly reservations: BudgetReservations,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.ip = limitNamed(throttlerOptions, 'ip');
     this.key = limitNamed(throttlerOptions, 'key');
@@ -180,19 +182,22 @@ export class Admission {
         });
         await this.lockout.recordFailure(subject);
       }
-      throw new UnauthorizedException(
-        vouched === null
-          ? 'The console session has ended; sign in again'
-          : 'Missing or invalid API key',
-      );
+      // An ended console session is no guess at a key: not counted as a failed authentication.
+      if (vouched === null) {
+        throw new UnauthorizedException('The console session has ended; sign in again');
+      }
+      this.metrics.authFailed('invalid_key');
+      throw new UnauthorizedException('Missing or invalid API key');
     }
     this.audit.identify(principal.kind, principal.kind === 'client' ? principal.key.id : undefined);
     if (policy.access === 'admin' && principal.kind !== 'admin') {
       this.audit.record('auth.failed', { reason: 'client key on an admin route' });
+      this.metrics.authFailed('wrong_key_kind');
       throw new ForbiddenException('This route needs the admin key');
     }
     if (policy.access === 'client' && principal.kind !== 'client') {
       this.audit.record('auth.failed', { reason: 'admin key on a client route' });
+      this.metrics.authFailed('wrong_key_kind');
       throw new UnauthorizedException('The admin key is not a client key; use a gateway key here');
     }
     if (Math.random() < this.config.AUDIT_AUTH_OK_SAMPLE_RATE) this.audit.record('auth.ok');
@@ -233,6 +238,7 @@ export class Admission {
     if (principal?.kind !== 'client' || principal.key.allowsAddress(req.clientIp)) return false;
     this.audit.identify('client', principal.key.id);
     this.audit.record('key.ip_denied', { allowed_ips: principal.key.allowedIps });
+    this.metrics.authFailed('address_not_allowed');
     return true;
   }
 
@@ -284,12 +290,14 @@ export class Admission {
         return;
       case 'locked':
         this.audit.record('ratelimit.hit', { throttler: 'auth-failure', locked: true });
+        this.metrics.rejected('lockout');
         throw this.lockout.locked(count.lockoutMsLeft);
       case 'ip':
       case 'key': {
         const state = count.verdict === 'ip' ? ip : key;
         if (!state) throw new Error('a refused count carries its state');
         this.audit.record('ratelimit.hit', { throttler: count.verdict, limit: state.limit });
+        this.metrics.rejected(count.verdict === 'ip' ? 'ip_limit' : 'key_limit');
         throw new RateLimited(
           `Rate limit exceeded (${count.verdict}); retry after the Retry-After delay`,
           state.resetSeconds,
@@ -303,6 +311,7 @@ export class Admission {
         req.limits = tighter(tighter(req.limits, ip), key);
         const budget = budgets.budgets[count.refusedBudget];
         this.audit.record('ratelimit.hit', { throttler: 'budget', budget: budget?.name ?? null });
+        this.metrics.rejected('budget');
         throw budgetRefusal(budgets, count.refusedBudget, count.budgetsUsed);
       }
       case 'key-concurrency':
@@ -313,6 +322,9 @@ export class Admission {
           throttler: count.verdict,
           limit: count.verdict === 'key-concurrency' ? slots.keyCap : slots.streamCap,
         });
+        this.metrics.rejected(
+          count.verdict === 'key-concurrency' ? 'key_concurrency' : 'ip_streams',
+        );
         throw this.slots.refusal(count.verdict, slots);
       }
     }
