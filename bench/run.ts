@@ -10,7 +10,8 @@
  * gateway, worker and audit with --cpu-prof and print where their CPU time went),
  * BENCH_CPU_PROF_DIR, BENCH_PEERS=portkey (also measure Portkey's open-source gateway in the c1,
  * c32, slow and stream cases, installed with npm into BENCH_PEER_DIR or a temporary folder; see
- * peer.ts), BENCH_PEER_DIR. Gateway and proxy-worker run with the product's defaults (no
+ * peer.ts), BENCH_PEER_DIR, BENCH_METRICS=1 (every app serves Prometheus metrics: compare a run
+ * with and without it for their cost). Gateway and proxy-worker run with the product's defaults (no
  * PROXY_WORKER_CONCURRENCY or other tuning is passed to them).
  */
 import { mkdirSync, readdirSync } from 'node:fs';
@@ -816,6 +817,9 @@ async function main(): Promise<void> {
       `BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP} BENCH_MEMORY_SECONDS=${MEMORY_SECONDS}; ` +
       `gateway and proxy-worker with the product's defaults. Compare ratios, not absolute figures.\n`,
   );
+  if (process.env.BENCH_METRICS === '1') {
+    process.stdout.write('BENCH_METRICS=1: every app serves Prometheus metrics (METRICS_PORT).\n');
+  }
   if (peer) process.stdout.write(`BENCH_PEERS=portkey: ${peer.label} measured in the same run.\n`);
   if (peerMissing) process.stdout.write(`BENCH_PEERS=portkey: ${peerMissing}\n`);
   printTable();

@@ -200,6 +200,9 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       // No PROXY_WORKER_CONCURRENCY: the bench measures proxy-worker with the product's default.
       // The mock upstream is on loopback, which the worker refuses unless allowed.
       UPSTREAM_ALLOWED_HOSTS: '127.0.0.1',
+      // BENCH_METRICS=1: every app serves Prometheus metrics (a free port each), to measure
+      // what recording them costs on the request path.
+      ...(process.env.BENCH_METRICS === '1' ? { METRICS_PORT: '0' } : {}),
     };
     const gatewayUrl = `http://127.0.0.1:${port}`;
     // The gateway applies migrations first; the worker starts once they are in place.

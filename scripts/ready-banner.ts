@@ -49,6 +49,7 @@ export function readyBanner(facts: BannerFacts): string {
     '',
     '  Gatehouse is ready',
     `    gateway       ${url}`,
+    `    console       ${url}/console/   (sign in with the admin key)`,
     `    queue board   ${url}/admin/queues   (any user name, the admin key as password)`,
     facts.newAdminKey
       ? `    admin key     ${facts.newAdminKey}   (shown on this first run only; kept in ${facts.secretsFile})`

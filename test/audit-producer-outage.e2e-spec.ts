@@ -1,5 +1,6 @@
 import { type AppConfig } from '@gatehouse/config';
 import { AuditProducer, AUDIT_JOB_NAME, QueueName, bullPrefix } from '@gatehouse/queue';
+import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { type OwnRedisServer, startOwnRedisServer } from './support/redis-server.js';
 import { waitFor } from './support/spawn-app.js';
@@ -16,6 +17,7 @@ describe('audit producer through a Redis outage', () => {
   const prefix = bullPrefix(`ghtest${randomSecret().slice(0, 10)}`);
 
   beforeAll(async () => {
+    Logger.overrideLogger(false); // the producer's outage warnings are expected here
     redis = await startOwnRedisServer();
     // As the apps' producers: no offline queue, so a command fails at once while Redis is down.
     queue = new Queue(QueueName.audit, {

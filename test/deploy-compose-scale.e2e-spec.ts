@@ -96,6 +96,9 @@ describe('docker-compose.yml with several replicas', () => {
       expect(services[name]).toBeDefined();
     }
     expect(scaling).toContain('(redis-topologies.md)');
-    expect(scaling).toContain('Figures: see the chaos run report in the README.');
+    // Sizing figures come with where they were measured: the bench and the chaos run.
+    const sizing = scaling.slice(scaling.indexOf('## Sizing'));
+    expect(sizing).toContain('npm run chaos');
+    expect(sizing).toContain('npm run bench');
   });
 });

@@ -79,9 +79,11 @@ const EXPECTED_SERVICES = [
   'audit',
   'cloudflared',
   'gateway',
+  'grafana',
   'migrate',
   'nginx',
   'postgres',
+  'prometheus',
   'proxy-worker',
   'redis',
   'tools',
@@ -209,14 +211,25 @@ describe('docker-compose.yml', () => {
     expect(membersOf('internal')).toEqual([
       'audit',
       'gateway',
+      'grafana',
       'migrate',
       'nginx',
       'postgres',
+      'prometheus',
       'proxy-worker',
       'redis',
       'tools',
     ]);
-    for (const name of ['gateway', 'audit', 'postgres', 'redis', 'migrate', 'tools']) {
+    for (const name of [
+      'gateway',
+      'audit',
+      'postgres',
+      'redis',
+      'migrate',
+      'tools',
+      'prometheus',
+      'grafana',
+    ]) {
       expect([name, networksOf(services[name])]).toEqual([name, ['internal']]);
     }
   });
@@ -347,7 +360,9 @@ describe('docker-compose.yml', () => {
 
   it('starts cloudflared only with the tunnel profile, and tools never with `up`', () => {
     const profiled = serviceNames.filter((name) => services[name].profiles !== undefined);
-    expect(profiled.sort()).toEqual(['cloudflared', 'tools']);
+    expect(profiled.sort()).toEqual(['cloudflared', 'grafana', 'prometheus', 'tools']);
+    expect(services.prometheus.profiles).toEqual(['monitoring']);
+    expect(services.grafana.profiles).toEqual(['monitoring']);
     expect(services.cloudflared.profiles).toEqual(['tunnel']);
     expect(services.tools.profiles).toEqual(['tools']);
   });
@@ -367,7 +382,51 @@ describe('docker-compose.yml', () => {
       redis: ['.env.redis'],
       cloudflared: ['.env.tunnel'],
       nginx: [],
+      prometheus: [],
+      grafana: [],
     });
+  });
+
+  it('serves metrics on the internal network only, scraped by the monitoring profile', () => {
+    for (const app of APPS) {
+      const env = environmentOf(services[app]);
+      expect([app, env.METRICS_PORT, env.METRICS_HOST]).toEqual([app, '9464', '0.0.0.0']);
+      expect([app, services[app].ports]).toEqual([app, undefined]);
+    }
+    for (const name of ['prometheus', 'grafana']) {
+      // Pinned images, configuration read-only from deploy/monitoring, nothing published.
+      expect([name, services[name].image]).toEqual([
+        name,
+        expect.stringMatching(/:v?\d+\.\d+\.\d+$/),
+      ]);
+      const mounts = (services[name].volumes ?? []).filter((v) => v.startsWith('./'));
+      expect(mounts.length).toBeGreaterThan(0);
+      for (const mount of mounts) {
+        expect([name, mount]).toEqual([
+          name,
+          expect.stringMatching(/^\.\/deploy\/monitoring\/.+:ro$/),
+        ]);
+      }
+    }
+    // nginx knows the gateway's API port only.
+    expect(environmentOf(services.nginx).GATEWAY_UPSTREAM).toBe('gateway:3000');
+    const scrape = readFileSync(join(ROOT, 'deploy/monitoring/prometheus.yml'), 'utf8');
+    expect(scrape).toMatch(/names: \[gateway, proxy-worker, audit\]/);
+    expect(scrape).toMatch(/port: 9464/);
+    const dashboard = JSON.parse(
+      readFileSync(join(ROOT, 'deploy/monitoring/grafana/dashboards/gatehouse.json'), 'utf8'),
+    ) as { panels: { targets: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    for (const name of [
+      'gatehouse_http_requests_total',
+      'gatehouse_gateway_overhead_seconds',
+      'gatehouse_admission_rejections_total',
+      'gatehouse_upstream_first_byte_seconds',
+      'gatehouse_queue_jobs',
+      'gatehouse_audit_lag_seconds',
+    ]) {
+      expect(exprs).toContain(name);
+    }
   });
 
   it('leaves each secret with exactly the services that use it', () => {
@@ -439,7 +498,12 @@ describe('docker-compose.yml', () => {
       accessSync(join(ROOT, 'deploy/postgres', file), constants.X_OK);
     }
     expect(services.postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
-    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['postgres-data', 'redis-data']);
+    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual([
+      'grafana-data',
+      'postgres-data',
+      'prometheus-data',
+      'redis-data',
+    ]);
   });
 });
 

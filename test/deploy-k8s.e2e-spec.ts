@@ -81,6 +81,19 @@ function egressOf(workload: Workload) {
 function ingressOf(workload: Workload) {
   return policiesFor(workload, 'Ingress').flatMap((p) => p.spec.ingress ?? []);
 }
+/** The port every app's metrics listener is on (METRICS_PORT in the settings). */
+const METRICS_PORT = 9464;
+/** A rule letting Prometheus in the monitoring namespace scrape the metrics port, and only it. */
+type IngressRule = ReturnType<typeof ingressOf>[number];
+const isMetricsScrape = (rule: IngressRule) =>
+  JSON.stringify(rule.ports) === JSON.stringify([{ protocol: 'TCP', port: METRICS_PORT }]) &&
+  (rule.from ?? []).length > 0 &&
+  (rule.from ?? []).every(
+    (peer) =>
+      peer.ipBlock === undefined &&
+      peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring' &&
+      peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'prometheus',
+  );
 const isDns = (peer: INetworkPolicyPeer) =>
   peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'kube-system' &&
   peer.podSelector?.matchLabels?.['k8s-app'] === 'kube-dns';
@@ -336,7 +349,16 @@ describe('deploy/k8s', () => {
     const [gateway] = containersOf('gateway');
     expect(gateway?.livenessProbe?.httpGet?.path).toBe('/health');
     expect(gateway?.readinessProbe?.httpGet?.path).toBe('/ready');
-    expect(gateway?.ports?.map((p) => p.containerPort)).toEqual([3000]);
+    expect(gateway?.ports?.map((p) => p.containerPort)).toEqual([3000, METRICS_PORT]);
+    // Every app serves its metrics on a port of its own, the one the settings name.
+    for (const app of APPS) {
+      const metrics = containersOf(app)[0]?.ports?.find((p) => p.name === 'metrics');
+      expect([app, metrics?.containerPort]).toEqual([app, METRICS_PORT]);
+    }
+    expect([settings.METRICS_PORT, settings.METRICS_HOST]).toEqual([
+      String(METRICS_PORT),
+      '0.0.0.0',
+    ]);
     // The standalone apps: the image's heartbeat check, as compose runs it.
     for (const app of ['proxy-worker', 'audit'] as const) {
       const [c] = containersOf(app);
@@ -406,11 +428,27 @@ describe('deploy/k8s', () => {
     expect(internetRules.flatMap((r) => r.ports ?? [])).toEqual([{ protocol: 'TCP', port: 443 }]);
   });
 
-  it('lets only the ingress controller reach the gateway, and nothing reach the other apps', () => {
-    for (const workload of ['proxy-worker', 'audit', 'migrate'] as const) {
-      expect([workload, ingressOf(workload)]).toEqual([workload, []]);
+  it('lets Prometheus in the monitoring namespace scrape each app on its metrics port only', () => {
+    for (const app of APPS) {
+      const scrapes = ingressOf(app).filter(isMetricsScrape);
+      expect([app, scrapes.length]).toEqual([app, 1]);
     }
-    const rules = ingressOf('gateway');
+    // The metrics port is not the API's: no rule opens it to the ingress controller.
+    const fromIngress = ingressOf('gateway').filter((r) => !isMetricsScrape(r));
+    expect(fromIngress.flatMap((r) => r.ports ?? []).map((p) => p.port)).not.toContain(
+      METRICS_PORT,
+    );
+  });
+
+  it('lets only the ingress controller reach the gateway, and nothing reach the other apps', () => {
+    expect(ingressOf('migrate')).toEqual([]);
+    for (const workload of ['proxy-worker', 'audit'] as const) {
+      expect([workload, ingressOf(workload).filter((r) => !isMetricsScrape(r))]).toEqual([
+        workload,
+        [],
+      ]);
+    }
+    const rules = ingressOf('gateway').filter((r) => !isMetricsScrape(r));
     expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) {
       expect((rule.from ?? []).length).toBeGreaterThan(0);

@@ -208,6 +208,7 @@ describe('npm start once everything is there: the ready banner', () => {
     const url = `http://127.0.0.1:${port}`;
     expect(banner).toContain(`gateway       ${url}\n`);
     expect(banner).toContain(`queue board   ${url}/admin/queues`);
+    expect(banner).toContain(`console       ${url}/console/`);
     expect(banner).toContain(`curl -s -X POST ${url}/api/v1/admin/accounts`);
     expect(banner).toContain(`curl -s -X POST ${url}/api/v1/admin/keys`);
     const adminKey = /ADMIN=(gha_[0-9a-f]+)/.exec(banner)?.[1] ?? '';

@@ -252,6 +252,17 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
     expect(mine.headers.get('x-request-id')).toBe(own);
   });
 
+  it('never proxies to the metrics port: every location passes to the gateway API alone', async () => {
+    const directives = front.rendered.replace(/#.*$/gm, ''); // comments mention proxy_pass too
+    const passes = [...directives.matchAll(/proxy_pass\s+([^;]+);/g)].map((m) => m[1]);
+    expect(passes.length).toBeGreaterThan(0);
+    expect(new Set(passes)).toEqual(new Set(['http://$gatehouse_gateway']));
+    expect(front.rendered).not.toMatch(/9464|METRICS/);
+    const res = await fetch(`${front.url}/metrics`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain('gatehouse_');
+  });
+
   it('passes /health and /ready to the gateway', async () => {
     const health = await fetch(`${front.url}/health`);
     expect(health.status).toBe(200);
@@ -289,6 +300,24 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
     expect(bundle.status).toBe(200);
   });
 
+  it('routes the operator console to the gateway, with the console’s own CSP', async () => {
+    const page = await fetch(`${front.url}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get(GATEWAY_MARKER)).toBe('?1');
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = String(page.headers.get('content-security-policy'));
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+    expect((await fetch(`${front.url}${String(script)}`)).status).toBe(200);
+    const bare = await fetch(`${front.url}/console`, { redirect: 'manual' });
+    expect(bare.status).toBe(301);
+    expect(bare.headers.get('location')).toBe('/console/');
+    // The console's session endpoint is admin API: routed, and refused without a session.
+    const session = await fetch(`${front.url}/api/v1/admin/session`);
+    expect(session.status).toBe(401);
+  });
+
   it('answers every other path with its own JSON 404', async () => {
     for (const path of [
       '/',
@@ -300,6 +329,7 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
       '/api/v2/me',
       '/admin',
       '/admin/queuesx',
+      '/consolex',
       '/metrics',
     ]) {
       const res = await fetch(`${front.url}${path}`);

@@ -42,6 +42,11 @@ const UNDOCUMENTED: { route: RegExp; reason: string }[] = [
     reason: 'the queue board (Bull Board): its page and internal API, admin key, read-only',
   },
   { route: /^GET \/api\/v1\/docs(\/\{file\})?$/, reason: 'the docs page: static files, not API' },
+  { route: /^GET \/console(\/\*)?$/, reason: 'the operator console: static files, not API' },
+  {
+    route: /^(POST|GET|DELETE) \/api\/v1\/admin\/session$/,
+    reason: "the console's browser session (cookie and CSRF token), not an API for programs",
+  },
 ];
 
 const routeKey = (method: string, path: string) =>

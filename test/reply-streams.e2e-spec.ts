@@ -1,7 +1,11 @@
 import type { AppConfig } from '@gatehouse/config';
 import { REPLY_STREAM_TTL_SECONDS, replyStreamKey } from '@gatehouse/queue';
 import { Redis } from 'ioredis';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ReplyStreams } from '../apps/proxy-worker/src/replies/reply-streams.js';
+import { startOwnRedisServer } from './support/redis-server.js';
 import { createRedisNamespace, TEST_REDIS_URL } from './support/test-redis.js';
 
 /** A sync request's reply stream in a real Redis: it must always expire. */
@@ -35,4 +39,51 @@ describe('reply streams', () => {
     expect(await redis.xlen(key)).toBe(1);
     expect(await redis.ttl(key)).toBeGreaterThan(0);
   });
+
+  it('retries a send under the same entry id, and takes an entry its lost try wrote as sent', async () => {
+    // Persistent, so what was written survives the restarts.
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-reply-streams-'));
+    const own = await startOwnRedisServer({ appendOnlyDir: dir });
+    // As the worker's command connection: no offline queue, one try.
+    const client = new Redis(own.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 50,
+    });
+    client.on('error', () => undefined);
+    try {
+      await waitUntilReady(client);
+      const ownStreams = new ReplyStreams(client, config);
+      const key = replyStreamKey(namespace.prefix, 'retried');
+      const sink = ownStreams.forRequest('retried', 'gateway-1');
+      const head = { type: 'head', status: 200, contentType: 'text/event-stream' } as const;
+
+      await own.kill();
+      await expect(sink.send(head)).rejects.toThrow();
+      await own.start();
+      await waitUntilReady(client);
+      await sink.send(head); // the retry: entry 0-1, not 0-2 (a gap the gateway cannot fill)
+      expect((await client.xrange(key, '-', '+')).map(([id]) => id)).toEqual(['0-1']);
+
+      // A try that landed although its answer was lost: the entry is there, the retry is a no-op.
+      await own.kill();
+      await expect(sink.send({ type: 'chunk', data: 'data: {}\n\n' })).rejects.toThrow();
+      await own.start();
+      await waitUntilReady(client);
+      await client.xadd(key, '0-2', 'r', '{"type":"chunk","data":"data: {}\\n\\n"}');
+      await sink.send({ type: 'chunk', data: 'data: {}\n\n' });
+      await sink.send({ type: 'end' });
+      expect((await client.xrange(key, '-', '+')).map(([id]) => id)).toEqual(['0-1', '0-2', '0-3']);
+    } finally {
+      client.disconnect();
+      await own.kill();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+async function waitUntilReady(client: Redis): Promise<void> {
+  for (let i = 0; i < 100 && client.status !== 'ready'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

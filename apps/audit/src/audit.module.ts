@@ -1,6 +1,8 @@
 import { type AppConfig, ConfigModule } from '@gatehouse/config';
 import { DatabaseModule } from '@gatehouse/db';
 import { loggerOptions } from '@gatehouse/logging';
+import { MetricsModule } from '@gatehouse/metrics';
+import { QueueName } from '@gatehouse/queue';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditChainWriter } from './chain/audit-chain-writer.js';
@@ -9,6 +11,7 @@ import { AuditEventPreparer } from './ingest/audit-event-preparer.js';
 import { AuditIngestService } from './ingest/audit-ingest.service.js';
 import { AuditRedaction } from './ingest/audit-redaction.js';
 import { MaintenanceWorker } from './maintenance/maintenance.worker.js';
+import { AuditMetrics } from './metrics/audit-metrics.js';
 import { RetentionService } from './retention/retention.service.js';
 import { ChainVerifier } from './verify/chain-verifier.js';
 
@@ -25,6 +28,7 @@ export class AuditModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({ pinoHttp: loggerOptions('audit', config) }),
         DatabaseModule,
+        MetricsModule.forRoot(config, 'audit', [QueueName.audit, QueueName.auditMaintenance]),
       ],
       providers: [
         CHAIN_KEYS_PROVIDER,
@@ -35,6 +39,7 @@ export class AuditModule {
         RetentionService,
         ChainVerifier,
         MaintenanceWorker,
+        AuditMetrics,
       ],
     };
   }

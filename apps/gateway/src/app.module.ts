@@ -1,7 +1,8 @@
 import { type AppConfig, ConfigModule } from '@gatehouse/config';
 import { DatabaseModule } from '@gatehouse/db';
-import { QueueRootModule, RedisModule, RedisRole } from '@gatehouse/queue';
+import { QueueName, QueueRootModule, RedisModule, RedisRole } from '@gatehouse/queue';
 import { loggerOptions } from '@gatehouse/logging';
+import { MetricsModule } from '@gatehouse/metrics';
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
@@ -10,12 +11,14 @@ import { AdmissionModule } from './admission/admission.module.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AuditAdminModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { DocsPageModule } from './docs-page/docs-page.module.js';
 import { HealthModule } from './health/health.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { StorableStringsPipe } from './http/storable-strings.pipe.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { KeysModule } from './keys/keys.module.js';
+import { GatewayMetricsModule } from './metrics/gateway-metrics.module.js';
 import { OpenApiModule } from './openapi/openapi.module.js';
 import { PricesModule } from './prices/prices.module.js';
 import { ProxyModule } from './proxy/proxy.module.js';
@@ -38,6 +41,12 @@ export class GatewayModule {
         RedisModule,
         // Producers only: they fail fast while Redis is down (ProxyQueue answers 503).
         QueueRootModule.forRoot(config, RedisRole.queueProducer),
+        MetricsModule.forRoot(config, 'gateway', [
+          QueueName.proxy,
+          QueueName.audit,
+          QueueName.auditMaintenance,
+        ]),
+        GatewayMetricsModule,
         ThrottleModule,
         AuthModule,
         AdmissionModule,
@@ -54,6 +63,8 @@ export class GatewayModule {
         SystemModule,
         OpenApiModule,
         DocsPageModule,
+        // The console's page and session; without it, admin routes take only the admin key.
+        ...(config.CONSOLE_ENABLED ? [ConsoleModule] : []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -15,6 +15,7 @@ import { acceptJsonBodiesOnly } from './http/json-body.js';
 import { requestIdOf } from './http/request-id.js';
 import { recordMountedRoutes } from './openapi/mounted-routes.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { OpenApiDocument } from './openapi/openapi-document.service.js';
 import { PriceBook } from './prices/price-book.service.js';
 import { InFlightRequests } from './proxy/in-flight-requests.js';
@@ -45,7 +46,7 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   app.useLogger(app.get(Logger));
   const instance = app.getHttpAdapter().getInstance();
   recordMountedRoutes(instance);
-  installEdgeHooks(instance, config);
+  installEdgeHooks(instance, config, app.get(GatewayMetrics));
   // After the headers above, so a refusal still carries them; before anything authenticates.
   const access = cloudflareAccess(
     config,

@@ -1,7 +1,14 @@
 import { type AppConfig, ConfigModule } from '@gatehouse/config';
 import { AsyncJob, DatabaseModule, UpstreamAccount } from '@gatehouse/db';
 import { loggerOptions } from '@gatehouse/logging';
-import { AuditProducerModule, QueueRootModule, RedisModule, RedisRole } from '@gatehouse/queue';
+import { MetricsModule } from '@gatehouse/metrics';
+import {
+  AuditProducerModule,
+  QueueName,
+  QueueRootModule,
+  RedisModule,
+  RedisRole,
+} from '@gatehouse/queue';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
@@ -17,6 +24,7 @@ import { ProxyWorkerService } from './proxy/proxy-worker.service.js';
 import { BudgetSettler } from './budgets/budget-settler.js';
 import { ReplyStreams } from './replies/reply-streams.js';
 import { UpstreamHttp } from './upstream/upstream-http.js';
+import { WorkerMetrics } from './metrics/worker-metrics.js';
 
 /** Consumes the proxy queue: picks an account, opens its credential, calls the provider. */
 @Module({})
@@ -32,6 +40,7 @@ export class ProxyWorkerModule {
         RedisModule,
         QueueRootModule.forRoot(config, RedisRole.eventProducer),
         AuditProducerModule,
+        MetricsModule.forRoot(config, 'proxy-worker', [QueueName.proxy, QueueName.audit]),
       ],
       providers: [
         WorkerAudit,
@@ -46,6 +55,7 @@ export class ProxyWorkerModule {
         ProxyRunner,
         ProxyWorkerService,
         WorkerBroadcasts,
+        WorkerMetrics,
       ],
     };
   }

@@ -53,6 +53,7 @@ export const SECRET_VARIABLES = [
   'GATEWAY_DB_PASSWORD',
   'PROXY_WORKER_DB_PASSWORD',
   'AUDIT_DB_PASSWORD',
+  'METRICS_TOKEN',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -71,6 +72,16 @@ const configShape = z.object({
 
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(3000),
+
+  /**
+   * Prometheus metrics on a listener of their own (never the app's port, never routed by nginx).
+   * Unset: no metrics listener. 0 picks a free port (tests).
+   */
+  METRICS_PORT: int(0, 65535).optional(),
+  /** Where the metrics listener binds: loopback by default; compose binds its internal network. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** When set, a scrape must send `Authorization: Bearer <token>` (compared in constant time). */
+  METRICS_TOKEN: z.string().optional(),
 
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/gatehouse'),
   DB_RUN_MIGRATIONS: bool.default(true),
@@ -141,6 +152,12 @@ const configShape = z.object({
   AUTH_FAILURE_LIMIT: int(1, 1_000_000).default(10),
   AUTH_FAILURE_WINDOW_SECONDS: int(1, 86_400).default(300),
   AUTH_LOCKOUT_SECONDS: int(1, 86_400).default(900),
+  /** Serve the operator console at /console/ and accept its session on the admin API. */
+  CONSOLE_ENABLED: bool.default(true),
+  /** A console session ends after this long without a request (minutes). */
+  CONSOLE_SESSION_IDLE_MINUTES: int(1, 24 * 60).default(15),
+  /** A console session ends this long after sign-in, however busy (hours). */
+  CONSOLE_SESSION_MAX_HOURS: int(1, 7 * 24).default(8),
   /** How long a verified key stays cached; revocations also invalidate it over pub/sub. */
   AUTH_CACHE_TTL_MS: int(0, 300_000).default(10_000),
   RATE_LIMIT_JOBS_PER_MIN: int(1, 1_000_000).default(10),
@@ -289,6 +306,18 @@ export const configSchema = configShape.superRefine((c, ctx) => {
       path: ['CF_ACCESS_ADMIN_AUD'],
       message:
         'must not share an AUD tag with CF_ACCESS_AUD: the admin paths need an Access application of their own',
+    });
+  }
+  // The scrape port must not collide with the API's: one of the two would fail to start, or
+  // worse, the metrics would be served where clients reach.
+  if (c.METRICS_PORT !== undefined && c.METRICS_PORT !== 0 && c.METRICS_PORT === c.PORT) {
+    ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
+  }
+  if (c.METRICS_TOKEN !== undefined && c.METRICS_PORT === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['METRICS_TOKEN'],
+      message: 'has no effect without METRICS_PORT',
     });
   }
   if (c.CF_ACCESS_JWKS_URL !== undefined && c.NODE_ENV === 'production') {

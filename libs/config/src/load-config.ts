@@ -42,6 +42,7 @@ const USED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
     'REDIS_PASSWORD',
     'REDIS_SENTINEL_PASSWORD',
     'GATEWAY_DB_PASSWORD',
+    'METRICS_TOKEN',
   ],
   'proxy-worker': [
     'CREDENTIALS_PRIVATE_KEYS',
@@ -49,6 +50,7 @@ const USED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
     'REDIS_PASSWORD',
     'REDIS_SENTINEL_PASSWORD',
     'PROXY_WORKER_DB_PASSWORD',
+    'METRICS_TOKEN',
   ],
   audit: [
     'AUDIT_CHAIN_KEY',
@@ -56,6 +58,7 @@ const USED_SECRETS: Record<AppName, readonly SecretVariable[]> = {
     'REDIS_PASSWORD',
     'REDIS_SENTINEL_PASSWORD',
     'AUDIT_DB_PASSWORD',
+    'METRICS_TOKEN',
   ],
   cli: SECRET_VARIABLES,
 };

@@ -4,8 +4,11 @@ import { StreamRestorer } from './restore.js';
 
 /**
  * The detector and the restorer run on attacker-chosen text, so they must be linear in its
- * size: a MiB of each worst case in well under a second (a quadratic scan takes minutes).
+ * size. A MiB of each worst case takes tens of milliseconds; a quadratic scan takes minutes.
+ * The bounds sit far from both, so a loaded machine cannot fail them and a quadratic scan
+ * cannot pass them (speed itself is the bench's to measure).
  */
+const LINEAR_BOUND_MS = 10_000;
 describe('PII on adversarial input', () => {
   const MiB = 1024 * 1024;
   const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
@@ -37,7 +40,7 @@ describe('PII on adversarial input', () => {
   ])('finds entities in a MiB of %s in bounded time', (_name, input) => {
     const started = performance.now();
     detector.find(input);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(LINEAR_BOUND_MS);
   });
 
   it('bounds phone validation on a MiB of distinct number-shaped digits', () => {
@@ -45,7 +48,7 @@ describe('PII on adversarial input', () => {
     for (let i = 0; input.length < MiB; i++) input += `+1 ${String(2000000000 + i * 7919)} `;
     const started = performance.now();
     detector.find(input);
-    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(performance.now() - started).toBeLessThan(LINEAR_BOUND_MS);
   });
 
   it.each([
@@ -56,14 +59,14 @@ describe('PII on adversarial input', () => {
     let started = performance.now();
     const r = restorer();
     expect(r.feed(input) + r.end()).toBe(input);
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(LINEAR_BOUND_MS);
 
     started = performance.now();
     const small = restorer();
     let out = '';
     for (let i = 0; i < input.length; i += 7) out += small.feed(input.slice(i, i + 7));
     expect(out + small.end()).toBe(input);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(LINEAR_BOUND_MS);
   });
 });
 

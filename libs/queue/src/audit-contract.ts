@@ -30,7 +30,9 @@ export type AuditEventType =
   | 'upstream.failed'
   | 'config.changed'
   | 'prices.updated'
-  | 'retention.run';
+  | 'retention.run'
+  | 'console.login'
+  | 'console.logout';
 
 export type AuditActor = 'admin' | 'client' | 'system' | 'anonymous';
 

@@ -16,3 +16,4 @@ export * from './redis-transport.js';
 export * from './queue-root.module.js';
 export * from './bull-connection.js';
 export * from './audit-event-id.js';
+export * from './replicated-writes.js';

@@ -46,13 +46,29 @@ export type BudgetHold = {
 export type TokenUsage = { input: number; output: number };
 
 /**
+ * The upstream's own time, in ms, before the worker could send this reply: for a result, from
+ * the answering attempt's request to its whole body; for a stream's head, to its response
+ * headers. The gateway subtracts it from its own time to first byte (its overhead metric). A
+ * duration, not a timestamp, so the clocks of the two hosts need not agree. Optional: workers
+ * of the previous version do not send it, and the gateway then records no overhead.
+ */
+export type UpstreamMs = number;
+
+/**
  * What the worker writes to a sync request's reply stream, in order:
  * JSON:   result | error
  * stream: head, chunk*, end   | error (before head, or after head if the upstream broke)
  */
 export type ProxyReply =
-  | { type: 'result'; status: number; contentType: string; body: string; usage?: TokenUsage }
-  | { type: 'head'; status: number; contentType: string }
+  | {
+      type: 'result';
+      status: number;
+      contentType: string;
+      body: string;
+      usage?: TokenUsage;
+      upstreamMs?: UpstreamMs;
+    }
+  | { type: 'head'; status: number; contentType: string; upstreamMs?: UpstreamMs }
   | { type: 'chunk'; data: string }
   | { type: 'end'; usage?: TokenUsage }
   | {

@@ -2,6 +2,7 @@ import { ChainKeys, GENESIS_HASH } from '@gatehouse/audit';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeadLetter, PreparedEvent } from '../ingest/audit-event-preparer.js';
+import { AuditMetrics } from '../metrics/audit-metrics.js';
 import { upsertUsage } from '../usage/usage-rollup.js';
 import { lockChain } from './chain-lock.js';
 import { ensureChainStart } from './chain-start.js';
@@ -20,16 +21,19 @@ export class AuditChainWriter {
   constructor(
     private readonly dataSource: DataSource,
     private readonly keys: ChainKeys,
+    private readonly metrics: AuditMetrics,
   ) {}
 
   async write(
     events: readonly PreparedEvent[],
     deadLetters: readonly DeadLetter[] = [],
   ): Promise<AppendResult> {
-    return this.dataSource.transaction(async (manager) => {
+    const result = await this.dataSource.transaction(async (manager) => {
       await lockChain(manager);
       return this.appendLocked(manager, events, deadLetters);
     });
+    this.metrics.stored(result.inserted, result.deadLetters); // committed
+    return result;
   }
 
   /** For a caller that already holds the chain lock in `manager`'s transaction (retention). */

@@ -18,6 +18,7 @@ import {
 } from '@nestjs/common';
 import { type Job, WaitingError, Worker } from 'bullmq';
 import { AuditChainWriter } from '../chain/audit-chain-writer.js';
+import { AuditMetrics } from '../metrics/audit-metrics.js';
 import { AuditEventPreparer, type DeadLetter, type PreparedEvent } from './audit-event-preparer.js';
 
 type Pending = {
@@ -64,6 +65,7 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly preparer: AuditEventPreparer,
     private readonly writer: AuditChainWriter,
+    private readonly metrics: AuditMetrics,
   ) {
     if (!config.AUDIT_EVENT_KEY)
       throw new Error('AUDIT_EVENT_KEY is required to accept audit events');
@@ -121,6 +123,7 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
+    const startedAt = performance.now();
     const events: PreparedEvent[] = [];
     const deadLetters: DeadLetter[] = [];
     for (const { job } of batch) {
@@ -153,6 +156,11 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
         if (attempt > ATTEMPTS_BEFORE_SPLIT) await this.writeOneByOne(events, deadLetters, batch);
         else await this.writer.write(events, deadLetters);
         this.recovered();
+        this.metrics.batchWritten(
+          batch.length,
+          performance.now() - startedAt,
+          batch.reduce((oldest, p) => Math.min(oldest, p.job.timestamp), Infinity),
+        );
         for (const p of batch) p.done();
         if (deadLetters.length > 0)
           this.logger.warn(`${deadLetters.length} malformed audit event(s) dead-lettered`);

@@ -15,6 +15,8 @@ export type AccountView = {
   status: 'active' | 'paused';
   credential_set: true;
   credential_key_id: string;
+  /** Lists only: when a rate-limit cooldown ends (null: none, or Redis could not say). */
+  cooldown_until?: string | null;
   created_at: string;
   updated_at: string;
 };

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { parsePublicKey, sealAccountCredential, type SealingKey } from '@gatehouse/crypto';
 import { UpstreamAccount } from '@gatehouse/db';
-import { BroadcastEvent } from '@gatehouse/queue';
+import {
+  accountCooldownKey,
+  BroadcastEvent,
+  InjectRedis,
+  type RedisClient,
+} from '@gatehouse/queue';
 import {
   BadRequestException,
   Inject,
@@ -29,6 +34,7 @@ const NO_SEALING_KEY =
 
 @Injectable()
 export class AccountsService {
+  private readonly prefix: string;
   private readonly logger = new Logger(AccountsService.name);
   /** Undefined when no public key is configured: accounts can be read, not given credentials. */
   private readonly sealingKey: SealingKey | undefined;
@@ -38,7 +44,9 @@ export class AccountsService {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly broadcast: BroadcastPublisher,
     private readonly audit: GatewayAudit,
+    @InjectRedis() private readonly redis: RedisClient,
   ) {
+    this.prefix = config.REDIS_KEY_PREFIX;
     const spec = config.CREDENTIALS_PUBLIC_KEY;
     if (spec) {
       try {
@@ -90,9 +98,31 @@ export class AccountsService {
       qb.where(`(${createdMs}, a.id) < (:createdAt, :id)`, { createdAt, id });
     }
     const rows = await qb.getMany();
-    return keysetPage(rows, limit, toAccountView, (last) =>
-      encodeTimeCursor(last.createdAt, last.id),
+    const shown = rows.slice(0, limit);
+    const cooldowns = await this.cooldownsUntil(shown.map((a) => a.id));
+    const cooldownOf = new Map(shown.map((a, i) => [a.id, cooldowns[i] ?? null]));
+    return keysetPage(
+      rows,
+      limit,
+      (a) => ({ ...toAccountView(a), cooldown_until: cooldownOf.get(a.id) ?? null }),
+      (last) => encodeTimeCursor(last.createdAt, last.id),
     );
+  }
+
+  /**
+   * When each account's cooldown (set by proxy-worker after a 429) ends, in one pipeline (the
+   * keys share a slot). A list must not fail because Redis does: then nothing is known (null).
+   */
+  private async cooldownsUntil(ids: string[]): Promise<(string | null)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.pttl(accountCooldownKey(this.prefix, id));
+    const now = Date.now();
+    const results = await pipeline.exec().catch(() => null);
+    return ids.map((_, i) => {
+      const [err, ms] = results?.[i] ?? [new Error('no answer')];
+      return !err && Number(ms) > 0 ? new Date(now + Number(ms)).toISOString() : null;
+    });
   }
 
   async get(id: string): Promise<AccountView> {

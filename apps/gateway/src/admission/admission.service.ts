@@ -17,6 +17,7 @@ import type { Access } from '../auth/access.decorator.js';
 import { AuthService } from '../auth/auth.service.js';
 import type { ClientKey, Principal } from '../auth/principal.js';
 import { rateLimitSubject } from '../http/client-ip.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { AuthFailureLockout } from '../throttle/auth-failure-lockout.js';
 import { type AdmissionCount, AdmissionCounters, type SlotsToTake } from './admission-counters.js';
 import { ConcurrencySlots, type HeldSlots, type SlotClaim } from './concurrency-slots.js';
@@ -36,6 +37,8 @@ export type AdmissionPolicy = {
   limitKey: boolean;
   /** The route spends tokens: refuse a key whose budgets are used up. */
   metered: boolean;
+  /** An admin route that also takes a console session in place of the admin key. */
+  consoleSession: boolean;
 };
 
 /** A proxied request: slots while it is in flight, and a budget reservation for what it spends. */
@@ -68,6 +71,7 @@ export class Admission {
     private readonly slots: ConcurrencySlots,
     private readonly budgets: BudgetPlanner,
     private readonly reservations: BudgetReservations,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.ip = limitNamed(throttlerOptions, 'ip');
     this.key = limitNamed(throttlerOptions, 'key');
@@ -82,12 +86,15 @@ export class Admission {
    * principal, the tightest limit state and the key's budgets are left on the request. With a
    * claim (a proxied request) the client key's concurrency slots are taken and its budgets
    * reserved in the same script; the caller releases what this returns when the request ends.
+   * `vouched` is who a console session stands for (null: a session that has ended) when the
+   * request presents no key; it is then counted and checked as that principal.
    */
   async admit(
     req: FastifyRequest,
     policy: AdmissionPolicy,
     presented: Presented,
     claim?: ProxyClaim,
+    vouched?: Principal | null,
   ): Promise<Admitted> {
     const subject = rateLimitSubject(req.clientIp);
     const ipLimit = policy.limitIp ? this.ip.limit : 0;
@@ -104,7 +111,12 @@ export class Admission {
         'Send one credential: x-api-key and Authorization carry different keys',
       );
     }
-    const known = presented ? this.auth.identify(presented.credential) : { principal: null };
+    const known =
+      vouched !== undefined
+        ? { principal: vouched }
+        : presented
+          ? this.auth.identify(presented.credential)
+          : { principal: null };
     let principal: Principal | null;
     // Slots are taken with the key's counts: a client key on a client route.
     const slotsOf = (p: Principal | null) =>
@@ -165,15 +177,22 @@ export class Admission {
         });
         await this.lockout.recordFailure(subject);
       }
+      // An ended console session is no guess at a key: not counted as a failed authentication.
+      if (vouched === null) {
+        throw new UnauthorizedException('The console session has ended; sign in again');
+      }
+      this.metrics.authFailed('invalid_key');
       throw new UnauthorizedException('Missing or invalid API key');
     }
     this.audit.identify(principal.kind, principal.kind === 'client' ? principal.key.id : undefined);
     if (policy.access === 'admin' && principal.kind !== 'admin') {
       this.audit.record('auth.failed', { reason: 'client key on an admin route' });
+      this.metrics.authFailed('wrong_key_kind');
       throw new ForbiddenException('This route needs the admin key');
     }
     if (policy.access === 'client' && principal.kind !== 'client') {
       this.audit.record('auth.failed', { reason: 'admin key on a client route' });
+      this.metrics.authFailed('wrong_key_kind');
       throw new UnauthorizedException('The admin key is not a client key; use a gateway key here');
     }
     if (Math.random() < this.config.AUDIT_AUTH_OK_SAMPLE_RATE) this.audit.record('auth.ok');
@@ -214,6 +233,7 @@ export class Admission {
     if (principal?.kind !== 'client' || principal.key.allowsAddress(req.clientIp)) return false;
     this.audit.identify('client', principal.key.id);
     this.audit.record('key.ip_denied', { allowed_ips: principal.key.allowedIps });
+    this.metrics.authFailed('address_not_allowed');
     return true;
   }
 
@@ -265,12 +285,14 @@ export class Admission {
         return;
       case 'locked':
         this.audit.record('ratelimit.hit', { throttler: 'auth-failure', locked: true });
+        this.metrics.rejected('lockout');
         throw this.lockout.locked(count.lockoutMsLeft);
       case 'ip':
       case 'key': {
         const state = count.verdict === 'ip' ? ip : key;
         if (!state) throw new Error('a refused count carries its state');
         this.audit.record('ratelimit.hit', { throttler: count.verdict, limit: state.limit });
+        this.metrics.rejected(count.verdict === 'ip' ? 'ip_limit' : 'key_limit');
         throw new RateLimited(
           `Rate limit exceeded (${count.verdict}); retry after the Retry-After delay`,
           state.resetSeconds,
@@ -284,6 +306,7 @@ export class Admission {
         req.limits = tighter(tighter(req.limits, ip), key);
         const budget = budgets.budgets[count.refusedBudget];
         this.audit.record('ratelimit.hit', { throttler: 'budget', budget: budget?.name ?? null });
+        this.metrics.rejected('budget');
         throw budgetRefusal(budgets, count.refusedBudget, count.budgetsUsed);
       }
       case 'key-concurrency':
@@ -294,6 +317,9 @@ export class Admission {
           throttler: count.verdict,
           limit: count.verdict === 'key-concurrency' ? slots.keyCap : slots.streamCap,
         });
+        this.metrics.rejected(
+          count.verdict === 'key-concurrency' ? 'key_concurrency' : 'ip_streams',
+        );
         throw this.slots.refusal(count.verdict, slots);
       }
     }

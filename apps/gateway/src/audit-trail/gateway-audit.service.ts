@@ -2,6 +2,7 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { AuditProducer, type AuditEventType } from '@gatehouse/queue';
 import { createRedactor, type Redactor } from '@gatehouse/redact';
 import { Inject, Injectable } from '@nestjs/common';
+import { attempt } from '../system/bounded.js';
 import { currentRequestContext } from './request-context.js';
 
 /** The gateway's audit events, stamped with the current request's context and actor. */
@@ -32,7 +33,8 @@ export class GatewayAudit {
         method: ctx.method,
         path: this.ownSecrets.text(ctx.path),
       },
-      data: this.ownSecrets.value(data),
+      // What an operator did through the console names the session it was done in.
+      data: this.ownSecrets.value(ctx?.session ? { ...data, console_session: ctx.session } : data),
     });
   }
 
@@ -42,12 +44,7 @@ export class GatewayAudit {
    * before its record is durable, without hanging it on a Redis outage.
    */
   async queued(atMostMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.producer.queued(),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, atMostMs))),
-    ]);
-    clearTimeout(timer);
+    await attempt(() => this.producer.queued(), atMostMs);
   }
 
   /** Marks who the request turned out to be, once authentication knows. */

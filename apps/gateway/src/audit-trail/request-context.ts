@@ -2,7 +2,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AuditActor, AuditRequestContext } from '@gatehouse/queue';
 
 /** Who did what, for the audit trail: filled in as the request passes the edge and admission. */
-export type RequestContext = AuditRequestContext & { actor: AuditActor; key_id?: string };
+export type RequestContext = AuditRequestContext & {
+  actor: AuditActor;
+  key_id?: string;
+  /** The console session acting (its audit reference, see sessionRef), if one is. */
+  session?: string;
+};
 
 const storage = new AsyncLocalStorage<RequestContext>();
 

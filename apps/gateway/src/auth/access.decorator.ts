@@ -29,5 +29,9 @@ export const Authenticated = () =>
     SetMetadata(ACCESS_METADATA, 'authenticated' satisfies Access),
     ...documented([...CLIENT_SECURITY, ...ADMIN_SECURITY]),
   );
+/** Metadata: this admin route takes the admin key itself, never a console session. */
+export const KEY_REQUIRED_METADATA = 'gatehouse:key-required';
+/** On an admin route: a console session does not stand in for the admin key (signing in). */
+export const KeyRequired = () => SetMetadata(KEY_REQUIRED_METADATA, true);
 // Everything else requires a client key: that is the default, so it needs no decorator (the API
 // document adds the client schemes to routes that state none, see completeOperation).

@@ -1,6 +1,7 @@
 import type { AppConfig } from '@gatehouse/config';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { writeLimitHeaders } from '../admission/limit-headers.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { newRequestContext, runInRequestContext } from '../audit-trail/request-context.js';
 import { accessLogger } from './access-log.js';
 import { clientIpResolver } from './client-ip.js';
@@ -24,10 +25,14 @@ export function recordedPath(url: string): string {
 /**
  * What every request gets before routing and as it leaves: its id echoed, helmet's security
  * headers, no caching, its client address and audit context, the limit headers admission left,
- * and one log line.
+ * one log line and its count in the metrics.
  * (The request id itself is Fastify's genReqId, see requestIdOf.)
  */
-export function installEdgeHooks(instance: FastifyInstance, config: AppConfig): void {
+export function installEdgeHooks(
+  instance: FastifyInstance,
+  config: AppConfig,
+  metrics: GatewayMetrics,
+): void {
   const resolveIp = clientIpResolver(config.TRUSTED_PROXIES);
   const logRequest = accessLogger(config);
   const securityHeaders = helmetHeaders(API_HELMET);
@@ -67,6 +72,7 @@ export function installEdgeHooks(instance: FastifyInstance, config: AppConfig): 
 
   instance.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     logRequest(req, reply);
+    metrics.countRequest(req, reply);
     done();
   });
 }

@@ -36,7 +36,7 @@ export class KeysController {
   @Get()
   @ApiOkResponse({ type: KeyPageResponse })
   list(@Query() query: ListKeysQuery): Promise<KeyPage> {
-    return this.keys.list(query.limit, query.cursor);
+    return this.keys.list(query.limit, query.cursor, query.search);
   }
 
   @Get(':id')

@@ -50,7 +50,7 @@ export class KeysService {
     return { ...view, key };
   }
 
-  async list(limit = 50, cursor?: string): Promise<KeyPage> {
+  async list(limit = 50, cursor?: string, search?: string): Promise<KeyPage> {
     const qb = this.keys
       .createQueryBuilder('k')
       // Cursors carry milliseconds (JS dates); order and compare at that precision too.
@@ -63,6 +63,11 @@ export class KeysService {
         createdAt,
         id,
       });
+    }
+    if (search) {
+      // A substring, not a pattern: the operator's % and _ match themselves.
+      const literal = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere('(k.name ILIKE :literal OR k.prefix ILIKE :literal)', { literal });
     }
     const rows = await qb.getMany();
     return keysetPage(

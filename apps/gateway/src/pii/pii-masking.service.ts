@@ -4,6 +4,7 @@ import { ENDPOINTS } from '@gatehouse/providers';
 import type { ProxyEndpoint } from '@gatehouse/queue';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { ClientKey } from '../auth/principal.js';
 import { TypedHttpException } from '../http/typed-http-exception.js';
 
@@ -28,6 +29,7 @@ export class PiiMasking {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: GatewayAudit,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.detector = new PiiDetector({
       customPatterns: config.PII_CUSTOM_PATTERNS,
@@ -48,6 +50,7 @@ export class PiiMasking {
     if (types.length === 0) return { body, mapping: {} };
     if (policy === 'block') {
       this.audit.record('pii.blocked', { types });
+      this.metrics.rejected('pii_block');
       throw new TypedHttpException(
         `The request holds personal data (${types.join(', ')}) and this key's policy refuses it`,
         HttpStatus.BAD_REQUEST,

@@ -8,9 +8,16 @@ import {
   type ProxyJobData,
   QueueName,
   type RedisClient,
+  ReplicatedWrites,
 } from '@gatehouse/queue';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { BroadcastPublisher } from '../events/broadcast.publisher.js';
 import { bounded } from '../system/bounded.js';
@@ -21,28 +28,42 @@ const CANCEL_MARK_TTL_SECONDS = 300;
 
 /** Puts proxy work on the queue and takes it back when the client goes away. */
 @Injectable()
-export class ProxyQueue {
+export class ProxyQueue implements OnApplicationShutdown {
   private readonly logger = new Logger(ProxyQueue.name);
+  private readonly replicated: ReplicatedWrites;
 
   constructor(
     @InjectQueue(QueueName.proxy) private readonly queue: Queue<ProxyJobData>,
     @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly broadcast: BroadcastPublisher,
-  ) {}
+  ) {
+    this.replicated = new ReplicatedWrites(config);
+  }
 
-  /** Fails fast with 503 while Redis is unreachable, instead of letting the request hang. */
+  /**
+   * Fails fast with 503 while Redis is unreachable, instead of letting the request hang. Behind
+   * Sentinel a job counts as queued only once a replica holds it (or the server is confirmed as
+   * the primary): a failover cannot take back a job the client was told is on its way.
+   */
   async enqueue(data: ProxyJobData): Promise<void> {
     if (this.redis.status !== 'ready') throw unavailable();
     try {
-      await bounded(
-        () => this.queue.add(PROXY_JOB_NAME, data, { ...PROXY_JOB_OPTIONS, jobId: data.requestId }),
-        ENQUEUE_TIMEOUT_MS,
-      );
+      await bounded(async () => {
+        // WAIT covers the writes of the connection it is sent on: the queue's own, checked as
+        // soon as the add is answered.
+        const client = await this.queue.getBackend().client;
+        await this.queue.add(PROXY_JOB_NAME, data, { ...PROXY_JOB_OPTIONS, jobId: data.requestId });
+        await this.replicated.confirm(client);
+      }, ENQUEUE_TIMEOUT_MS);
     } catch (err) {
       this.logger.warn(`could not enqueue: ${(err as Error).message}`);
       throw unavailable();
     }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.replicated.close();
   }
 
   /** The client went away: drop the job if still waiting, and tell the worker running it. */

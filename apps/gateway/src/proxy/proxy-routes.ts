@@ -14,6 +14,7 @@ const PROXY_POLICY: AdmissionPolicy = {
   limitIp: true,
   limitKey: true,
   metered: true,
+  consoleSession: false,
 };
 
 /**

@@ -17,6 +17,7 @@ import type { HeldReservation } from '../budgets/budget-reservations.js';
 import { PriceBook } from '../prices/price-book.service.js';
 import { PiiMasking } from '../pii/pii-masking.service.js';
 import type { ClientKey } from '../auth/principal.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { InFlightRequests } from './in-flight-requests.js';
 import { proxyJobData } from './proxy-job-data.js';
 import { ProxyQueue } from './proxy-queue.service.js';
@@ -50,6 +51,7 @@ export class SyncProxy {
     private readonly inFlight: InFlightRequests,
     private readonly prices: PriceBook,
     private readonly pii: PiiMasking,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   /** A new request's ticket, taken before admission (whose slots are leased until it ends). */
@@ -95,7 +97,7 @@ export class SyncProxy {
     try {
       await this.queue.enqueue(data);
       reservation?.handOff();
-      await this.relay(endpoint, replies, deadline, reply, masked.mapping, () => {
+      await this.relay(endpoint, stream, replies, deadline, reply, masked.mapping, () => {
         settled = true;
         void this.queue.cancel(requestId);
       });
@@ -111,6 +113,7 @@ export class SyncProxy {
 
   private async relay(
     endpoint: ProxyEndpoint,
+    stream: boolean,
     replies: ReplyChannel,
     deadline: number,
     reply: FastifyReply,
@@ -122,6 +125,7 @@ export class SyncProxy {
     const masked = Object.keys(mapping).length > 0;
     switch (first.type) {
       case 'result':
+        this.metrics.firstByte(endpoint, stream, reply.elapsedTime, first.upstreamMs);
         await reply
           .code(first.status)
           .type(first.contentType)
@@ -135,17 +139,20 @@ export class SyncProxy {
         throw new ServiceUnavailableException('Unexpected reply from the worker');
     }
     // The stream goes out through Fastify (its hooks write the edge's headers), chunks as they come.
+    this.metrics.firstByte(endpoint, stream, reply.elapsedTime, first.upstreamMs);
     const out = new PassThrough();
     void reply
       .code(first.status)
       .header('Content-Type', first.contentType)
       .header('X-Accel-Buffering', 'no') // nginx: pass chunks through unbuffered
       .send(out);
+    this.metrics.openStreams.inc();
     try {
       // Originals go back into the stream; a placeholder split across chunks waits for its end.
       const restorer = masked ? new SseRestorer(mapping, ENDPOINTS[endpoint].provider) : undefined;
       await this.relayChunks(endpoint, replies, deadline, out, res, cancelUpstream, restorer);
     } finally {
+      this.metrics.openStreams.dec();
       out.end();
     }
   }

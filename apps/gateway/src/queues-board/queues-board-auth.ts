@@ -21,6 +21,7 @@ const BOARD_POLICY: AdmissionPolicy = {
   limitIp: true,
   limitKey: false,
   metered: false,
+  consoleSession: false,
 };
 
 /**

@@ -81,6 +81,11 @@ export class AccountPool implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /** Accounts that speak the endpoint's wire format and serve the model (do not modify). */
+  /** Every account the pool holds now (for the cooldown gauge, read at scrape time). */
+  get active(): readonly PoolAccount[] {
+    return this.accounts;
+  }
+
   async candidates(endpoint: ProxyEndpoint, model: string): Promise<readonly PoolAccount[]> {
     // The first load (joined if already running): a failure reaches the caller.
     if (!this.loaded) await (this.loading ?? this.reload());

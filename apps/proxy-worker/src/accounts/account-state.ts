@@ -1,5 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis, type RedisClient } from '@gatehouse/queue';
+import { accountCooldownKey, InjectRedis, type RedisClient } from '@gatehouse/queue';
 import { Inject, Injectable } from '@nestjs/common';
 
 export type Check = { cooling: number[]; cancelled: boolean };
@@ -71,7 +71,6 @@ export class AccountState {
   }
 
   private cooldownKey(id: string): string {
-    // One slot for every account's cooldown, so that check() reads them in one pipeline.
-    return `${this.prefix}:{accounts}:cooldown:${id}`;
+    return accountCooldownKey(this.prefix, id);
   }
 }

@@ -32,6 +32,7 @@ import type { ReplySink } from '../replies/reply-sink.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
 import { BudgetSettler } from '../budgets/budget-settler.js';
 import { UpstreamAddressRefused } from '../upstream/upstream-address-guard.js';
+import { type AttemptOutcome, WorkerMetrics } from '../metrics/worker-metrics.js';
 import {
   type AttemptResult,
   afterAttempt,
@@ -72,6 +73,7 @@ export class ProxyRunner {
     private readonly http: UpstreamHttp,
     private readonly budgets: BudgetSettler,
     private readonly audit: WorkerAudit,
+    private readonly metrics: WorkerMetrics,
   ) {}
 
   /**
@@ -191,6 +193,7 @@ export class ProxyRunner {
         return;
       }
       if (selection.kind !== 'account') break;
+      if (trail.attempts > 0) this.metrics.failedOver(); // the selector never picks one twice
       tried.add(selection.account.id);
       trail.accountId = selection.account.id;
       trail.attempts++;
@@ -261,6 +264,8 @@ export class ProxyRunner {
     const onCancel = () => upstream.abort();
     cancel.addEventListener('abort', onCancel, { once: true });
     this.state.acquire(account.id);
+    const startedAt = performance.now();
+    let ended: AttemptOutcome = 'error';
     try {
       const res = await this.http.post({
         url: upstreamUrl(account.baseUrl, job.endpoint),
@@ -268,8 +273,11 @@ export class ProxyRunner {
         body,
         signal: upstream.signal,
       });
+      const firstByteMs = performance.now() - startedAt;
+      this.metrics.firstByteAfter(account, firstByteMs);
       if (isRateLimitStatus(res.status)) {
         await res.body.dump();
+        ended = 'rate_limited';
         return {
           kind: 'rate-limited',
           cooldownMs:
@@ -279,7 +287,16 @@ export class ProxyRunner {
       }
       const contentType = headerValue(res.headers, 'content-type') ?? 'application/json';
       if (job.stream && res.status < 300 && contentType.includes('text/event-stream')) {
-        return await this.relayStream(job, res, contentType, sink, cancel, stripUsage, trail);
+        const streamed = await this.relayStream(
+          job,
+          { res, contentType, upstreamMs: firstByteMs },
+          sink,
+          cancel,
+          stripUsage,
+          trail,
+        );
+        ended = streamed.kind === 'cancelled' ? 'cancelled' : 'answered';
+        return streamed;
       }
       const read = await readCapped(res, this.config.UPSTREAM_MAX_RESPONSE_BYTES);
       // An error is relayed in the provider's format, but never with (part of) the key in it.
@@ -287,16 +304,22 @@ export class ProxyRunner {
         res.status >= 400
           ? scrubCredential(read, account.credential.toString('utf8'), this.redactor)
           : read;
+      const upstreamMs = performance.now() - startedAt;
       const result: ProxyReply = { type: 'result', status: res.status, contentType, body: text };
       if (isRetryableStatus(res.status)) return { kind: 'retryable', reply: result };
       const usage = res.status < 300 ? parseUsage(job, text) : undefined;
-      await sink.send({ ...result, usage });
+      ended = 'answered';
+      await sink.send({ ...result, usage, upstreamMs });
       return { kind: 'done' };
     } catch (err) {
       if (err instanceof SinkFailure) throw err; // the answer was had: never call again for it
-      if (cancel.aborted) return { kind: 'cancelled' };
+      if (cancel.aborted) {
+        ended = 'cancelled';
+        return { kind: 'cancelled' };
+      }
       return { kind: 'retryable', reply: this.failureReply(err, timedOut, account) };
     } finally {
+      this.metrics.attemptEnded(account, ended, performance.now() - startedAt);
       clearTimeout(timer);
       cancel.removeEventListener('abort', onCancel);
       this.state.release(account.id);
@@ -310,14 +333,17 @@ export class ProxyRunner {
    */
   private async relayStream(
     job: ProxyJobData,
-    res: UpstreamResponse,
-    contentType: string,
+    {
+      res,
+      contentType,
+      upstreamMs,
+    }: { res: UpstreamResponse; contentType: string; upstreamMs: number },
     sink: ReplySink,
     cancel: AbortSignal,
     stripUsage: boolean,
     trail: Trail,
   ): Promise<AttemptResult> {
-    await sink.send({ type: 'head', status: res.status, contentType });
+    await sink.send({ type: 'head', status: res.status, contentType, upstreamMs });
     const tracker = new StreamUsageTracker(job.endpoint);
     trail.stream = { tracker, ended: false };
     const filter = stripUsage ? new UsageChunkFilter() : undefined;

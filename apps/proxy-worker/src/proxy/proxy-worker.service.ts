@@ -19,6 +19,7 @@ import {
 } from '@nestjs/common';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { WorkerAudit } from '../audit-trail/worker-audit.service.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { AsyncJobSinks } from '../jobs/async-job-sinks.js';
 import {
   OUTAGE_PATIENCE_MS,
@@ -46,6 +47,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     private readonly replies: ReplyStreams,
     private readonly asyncJobs: AsyncJobSinks,
     private readonly audit: WorkerAudit,
+    private readonly metrics: WorkerMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -82,6 +84,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     if (data.v !== PROXY_JOB_VERSION) {
       throw new UnrecoverableError(`unsupported proxy job version ${String(data.v)}`);
     }
+    this.metrics.jobStarted(Date.now() - job.timestamp);
     // Registered before the cancel mark is checked, so a cancellation arriving in between
     // is not lost.
     const controller = new AbortController();

@@ -36,6 +36,9 @@ if type(appended) == 'table' and appended.err then return redis.error_reply(appe
 return 1
 `);
 
+/** XADD's refusal of an entry id at or below the stream's last: that entry is already there. */
+const ALREADY_WRITTEN = /equal or smaller than the target stream top item/;
+
 @Injectable()
 export class ReplyStreams {
   private readonly prefix: string;
@@ -52,24 +55,37 @@ export class ReplyStreams {
     const key = replyStreamKey(this.prefix, requestId);
     const channel = replyNotifyChannel(this.prefix, gatewayId);
     let seq = alreadySent;
+    let failed: number | undefined; // the entry whose last send failed
     return {
       send: async (reply: ProxyReply) => {
-        seq++;
+        // Counted once written: a send retried after an outage reuses its entry id, and finds
+        // it written when the first try landed but its answer was lost.
+        const next = seq + 1;
         // One command per reply, the reply's JSON on the wire once: the script appends it to
         // the stream and publishes it. On the auto-pipelined connection, so the replies of every
         // request sent in one tick (chunks of concurrent streams) leave in one socket write.
-        await SEND_REPLY.run(
-          this.redis,
-          [key],
-          [
-            replyEntryId(seq),
-            JSON.stringify(reply),
-            REPLY_STREAM_TTL_SECONDS,
-            channel,
-            `${requestId} ${seq} `,
-            REPLY_STREAM_MAXLEN,
-          ],
-        );
+        try {
+          await SEND_REPLY.run(
+            this.redis,
+            [key],
+            [
+              replyEntryId(next),
+              JSON.stringify(reply),
+              REPLY_STREAM_TTL_SECONDS,
+              channel,
+              `${requestId} ${next} `,
+              REPLY_STREAM_MAXLEN,
+            ],
+          );
+        } catch (err) {
+          // The entry exists: written by the earlier try of this very send.
+          const landed = failed === next && ALREADY_WRITTEN.test((err as Error).message);
+          if (!landed) {
+            failed = next;
+            throw err;
+          }
+        }
+        seq = next;
       },
     };
   }

@@ -1,5 +1,5 @@
 import { UPSTREAM_ACCOUNT_STATUSES, UPSTREAM_PROVIDERS } from '@gatehouse/db';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { pageOf } from '../../openapi/page-of.js';
 import type { AccountView } from '../account-view.js';
 
@@ -34,6 +34,15 @@ export class AccountResponse implements AccountView {
 
   @ApiProperty({ description: 'The id of the key the credential is sealed under' })
   credential_key_id!: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'In lists: when the rate-limit cooldown of the account ends (null: not cooling down, or unknown while Redis is down)',
+  })
+  cooldown_until?: string | null;
 
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
