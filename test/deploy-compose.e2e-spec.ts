@@ -731,6 +731,8 @@ describe('the operator docs', () => {
       ),
       // Removed settings, which the upgrade notes name.
       ...REMOVED_VARIABLE_NAMES,
+      // Constants of the code (docs/architecture.md names where the contracts live).
+      ...exportedConstants(join(ROOT, 'libs')),
       // Read by compose itself (interpolation).
       ...[...composeText.matchAll(/(?<!\$)\$\{([A-Z_]+)/g)].map((m) => m[1]),
     ]);
@@ -1117,3 +1119,14 @@ describe('Redis as compose runs it, the health check, the heartbeat, and the pol
     }
   });
 });
+
+/** Names of the `export const UPPER_CASE` constants in the TypeScript files under `dir`. */
+function exportedConstants(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) =>
+      [
+        ...readFileSync(join(dir, file), 'utf8').matchAll(/^export const ([A-Z][A-Z0-9_]+)\b/gm),
+      ].map((m) => m[1]),
+    );
+}
