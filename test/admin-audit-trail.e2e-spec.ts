@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditEventView, DeadLetterView } from '../apps/gateway/src/audit/audit-view.js';
+import type { AuditEventView, DeadLetterView } from '../apps/gateway/src/audit-admin/audit-view.js';
 import type { Page } from '../apps/gateway/src/pagination/keyset-page.js';
 import type pg from 'pg';
 import request from 'supertest';

@@ -9,7 +9,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AdmissionGuard } from './admission/admission.guard.js';
 import { AdmissionModule } from './admission/admission.module.js';
 import { AccountsModule } from './accounts/accounts.module.js';
-import { AuditAdminModule } from './audit/audit.module.js';
+import { AuditAdminModule } from './audit-admin/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { DocsPageModule } from './docs-page/docs-page.module.js';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { SignedHead, VerifyProblem, VerifyResult } from '@gatehouse/queue';
-import type { AuditEventView } from '../../../gateway/src/audit/audit-view.js';
+import type { AuditEventView } from '../../../gateway/src/audit-admin/audit-view.js';
 import type { AdminApi, Query } from '../admin-api.js';
 import { contextOf } from '../command-context.js';
 import { CliError, ExitCode } from '../exit-codes.js';

@@ -5,7 +5,7 @@ import { AuditController, RetentionController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
 import { ChainChecks } from './chain-checks.service.js';
 import { MaintenanceClient } from './maintenance-client.js';
-import { RetentionService } from './retention.service.js';
+import { RetentionTrigger } from './retention-trigger.js';
 
 /**
  * Admin views of the audit trail; verification, signed heads and manual retention runs are
@@ -14,6 +14,6 @@ import { RetentionService } from './retention.service.js';
 @Module({
   imports: [BullModule.registerQueue({ name: QueueName.auditMaintenance })],
   controllers: [AuditController, RetentionController],
-  providers: [AuditService, MaintenanceClient, ChainChecks, RetentionService],
+  providers: [AuditService, MaintenanceClient, ChainChecks, RetentionTrigger],
 })
 export class AuditAdminModule {}

@@ -22,7 +22,7 @@ const MANUAL_RUN_JOB_OPTIONS = {
  * and waits (bounded) for the result; the audit app does the deleting and checkpointing.
  */
 @Injectable()
-export class RetentionService {
+export class RetentionTrigger {
   constructor(private readonly maintenance: MaintenanceClient) {}
 
   async run(request: RetentionRunRequest, waitMs: number): Promise<RetentionRunOutcome> {

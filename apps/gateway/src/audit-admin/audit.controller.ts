@@ -7,7 +7,7 @@ import { ChainChecks } from './chain-checks.service.js';
 import { ListAuditQuery } from './dto/list-audit.query.js';
 import { ListDeadLettersQuery } from './dto/list-dead-letters.query.js';
 import { RunRetentionQuery } from './dto/run-retention.query.js';
-import { RetentionService } from './retention.service.js';
+import { RetentionTrigger } from './retention-trigger.js';
 import { VerifyAuditQuery } from './dto/verify-audit.query.js';
 import type { RetentionSummary, SignedHead, VerifyResult } from '@gatehouse/queue';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -65,7 +65,7 @@ const DEFAULT_WAIT_SECONDS = 30;
 @AdminOnly()
 @Controller('api/v1/admin/retention')
 export class RetentionController {
-  constructor(private readonly retention: RetentionService) {}
+  constructor(private readonly retention: RetentionTrigger) {}
 
   /** 200 with the summary when the audit app finishes in time; 202 with the job id otherwise. */
   @Post('run')
