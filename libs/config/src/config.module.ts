@@ -1,10 +1,8 @@
-import { type DynamicModule, Global, Inject, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { AppConfig } from './config.schema.js';
 
+/** The configuration validated once in main.ts: `@Inject(APP_CONFIG)`. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
-
-/** Injects the configuration validated once in main.ts. */
-export const InjectConfig = (): ParameterDecorator => Inject(APP_CONFIG);
 
 @Global()
 @Module({})
