@@ -86,7 +86,7 @@ export function formatChaosReport(result: ChaosResult): string {
     `Async jobs: ${jobs.submitted} accepted, ${jobs.completed} completed, ${jobs.failed} failed, ` +
       `${jobs.lost.length} lost, ${jobs.stuck.length} stuck, ${jobs.wrongResult.length} with a wrong result.`,
     `Audit: ${audit.expected} events expected (request.completed per served request; job.created, ` +
-      `request.completed and job.completed per accepted job), ${audit.stored} stored, ` +
+      `request.completed and job.completed or job.failed per accepted job), ${audit.stored} stored, ` +
       `${audit.missing.length} missing, ${audit.duplicated.length} duplicated, ${audit.deadLetters} dead letters, ` +
       `${audit.queued} still queued; chain ${audit.chainOk ? 'verifies' : 'BROKEN'} (${audit.chainChecked} links).`,
     `Duplicate upstream calls: ${result.duplicates.length}` +

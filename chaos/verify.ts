@@ -20,7 +20,7 @@ export type JobsCheck = {
 };
 
 export type AuditCheck = {
-  /** One request.completed per served request; job.created and job.completed per finished job. */
+  /** One request.completed per served request; job.created, request.completed and job.completed or job.failed per accepted job. */
   expected: number;
   stored: number;
   missing: string[];
@@ -96,15 +96,20 @@ export async function checkAudit(
     connection: { host: '127.0.0.1', port: system.redis.port, maxRetriesPerRequest: 1 },
     prefix: bullPrefix(system.env.redisPrefix),
   });
-  let counts: Record<string, number>;
+  let queued: number;
+  let failed: number;
   try {
     for (;;) {
-      counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-      const queued =
-        (counts.waiting ?? 0) +
-        (counts.active ?? 0) +
-        (counts.delayed ?? 0) +
-        (counts.prioritized ?? 0);
+      const counts = await queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'prioritized',
+        'failed',
+      );
+      queued = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0);
+      queued += counts.prioritized ?? 0;
+      failed = counts.failed ?? 0;
       if (queued === 0 || Date.now() > deadline) break;
       await sleep(250);
     }
@@ -115,22 +120,23 @@ export async function checkAudit(
   const db = new pg.Client({ connectionString: system.env.database.url });
   await db.connect();
   try {
+    // A job ends in job.completed or job.failed: either is its one outcome record.
     const rows = await db.query<{ type: string; request_id: string; n: string }>(
-      `SELECT type, request_id, count(*) AS n FROM audit_events
-        WHERE type IN ('request.completed', 'job.created', 'job.completed') AND request_id LIKE 'chaos-%'
-        GROUP BY type, request_id`,
+      `SELECT CASE WHEN type IN ('job.completed', 'job.failed') THEN 'job.finished' ELSE type END AS type,
+              request_id, count(*) AS n
+         FROM audit_events
+        WHERE type IN ('request.completed', 'job.created', 'job.completed', 'job.failed')
+          AND request_id LIKE 'chaos-%'
+        GROUP BY 1, 2`,
     );
     const stored = new Map(rows.rows.map((r) => [`${r.type} ${r.request_id}`, Number(r.n)]));
-    const expected: string[] = [];
-    for (const r of records) {
-      if (r.outcome !== 'served') continue;
-      if (r.kind !== 'job') expected.push(`request.completed ${r.requestId}`);
-    }
-    for (const r of records) {
-      if (r.kind !== 'job' || r.outcome !== 'served') continue;
-      expected.push(`job.created ${r.requestId}`, `request.completed ${r.requestId}`);
-      expected.push(`job.completed ${r.requestId}`);
-    }
+    const expected = records
+      .filter((r) => r.outcome === 'served')
+      .flatMap((r) =>
+        r.kind === 'job'
+          ? ['job.created', 'request.completed', 'job.finished'].map((t) => `${t} ${r.requestId}`)
+          : [`request.completed ${r.requestId}`],
+      );
     const deadLetters = await db.query<{ n: string }>(
       'SELECT count(*) AS n FROM audit_dead_letters',
     );
@@ -144,12 +150,8 @@ export async function checkAudit(
       missing: expected.filter((e) => !stored.has(e)),
       duplicated: [...stored].filter(([, n]) => n > 1).map(([e, n]) => `${e} ×${n}`),
       deadLetters: Number(deadLetters.rows[0]?.n ?? 0),
-      queued:
-        (counts.waiting ?? 0) +
-        (counts.active ?? 0) +
-        (counts.delayed ?? 0) +
-        (counts.prioritized ?? 0),
-      failed: counts.failed ?? 0,
+      queued,
+      failed,
       chainOk: verify.status === 200 && chain.ok === true,
       chainChecked: chain.checked ?? 0,
     };
@@ -172,7 +174,9 @@ export function duplicateCalls(system: ChaosSystem, faults: FaultRecord[]): Dupl
     const messages = r.body.messages as { content?: unknown }[] | undefined;
     const content = messages?.[messages.length - 1]?.content;
     if (typeof content !== 'string') continue;
-    byPrompt.set(content, [...(byPrompt.get(content) ?? []), r]);
+    const calls = byPrompt.get(content);
+    if (calls) calls.push(r);
+    else byPrompt.set(content, [r]);
   }
   const explain = (calls: RecordedRequest[]): string => {
     const [first] = calls;
