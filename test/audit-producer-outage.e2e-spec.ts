@@ -57,6 +57,25 @@ describe('audit producer through a Redis outage', () => {
     expect(order).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('says when the events emitted so far are queued, though more keep coming', async () => {
+    await queue.obliterate({ force: true });
+    emit(1);
+    let done = false;
+    const queued = producer.queued().then(() => (done = true));
+    // Steady emission: the buffer is rarely empty, which must not keep the waiter waiting.
+    let emitting = 0;
+    for (; emitting < 200 && !done; emitting++) {
+      emit(2);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await queued;
+    expect(emitting).toBeLessThan(200); // woken while the emission went on
+    const first = (await queue.getWaiting(0, 1000)).find(
+      (j) => (j.data as { data: { n: number } }).data.n === 1,
+    );
+    expect(first).toBeDefined();
+  });
+
   it('sends what it holds once more at shutdown', async () => {
     await queue.obliterate({ force: true });
     emit(9);

@@ -51,8 +51,11 @@ export class AuditProducer implements OnApplicationShutdown {
   private retryDelay = RETRY_MIN_MS;
   private outageSince: number | undefined;
   private lost = 0;
-  /** Callers of queued(), woken once everything held has reached the queue. */
-  private waiters: (() => void)[] = [];
+  /** Events emitted, and of them sent to the queue, since start (sent in the order emitted). */
+  private emitted = 0;
+  private sent = 0;
+  /** Callers of queued(), each woken once the events emitted before it was called are sent. */
+  private waiters: { upTo: number; wake: () => void }[] = [];
 
   private readonly macKey: string;
 
@@ -77,6 +80,7 @@ export class AuditProducer implements OnApplicationShutdown {
       at: input.at ?? new Date().toISOString(),
     };
     this.buffer.push(signedAuditEvent(this.macKey, event));
+    this.emitted++;
     if (this.outageSince !== undefined) return; // the retry timer sends them
     if (this.buffer.length >= FLUSH_AT_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
@@ -87,8 +91,9 @@ export class AuditProducer implements OnApplicationShutdown {
    * hurrying the batch: for work that must not be marked done before its record is durable.
    */
   queued(): Promise<void> {
-    if (this.buffer.length === 0 && !this.sending) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    const upTo = this.emitted;
+    if (this.sent >= upTo) return Promise.resolve();
+    return new Promise((wake) => this.waiters.push({ upTo, wake }));
   }
 
   /** Sends what is held; one send at a time, so events reach the queue in the order emitted. */
@@ -110,14 +115,21 @@ export class AuditProducer implements OnApplicationShutdown {
         return;
       }
       this.recovered();
+      this.sent += events.length;
+      // Per batch, not once the buffer is empty: under steady load it may never be.
+      this.wake(this.sent);
     }
-    this.wake();
   }
 
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+  /** Wakes the waiters whose events are all sent (all of them: `Infinity`, at shutdown). */
+  private wake(upTo: number): void {
+    if (this.waiters.length === 0) return;
+    const waiting: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (w.upTo <= upTo) w.wake();
+      else waiting.push(w);
+    }
+    this.waiters = waiting;
   }
 
   private add(events: AuditEvent[]): Promise<unknown> {
@@ -161,7 +173,7 @@ export class AuditProducer implements OnApplicationShutdown {
     this.timer = undefined;
     const left = this.buffer;
     this.buffer = [];
-    if (left.length === 0) return this.wake();
+    if (left.length === 0) return this.wake(Infinity);
     try {
       await this.add(left);
     } catch (err) {
@@ -171,7 +183,7 @@ export class AuditProducer implements OnApplicationShutdown {
         `Redis unreachable at shutdown (${(err as Error).message})`,
       );
     }
-    this.wake();
+    this.wake(Infinity); // sent or lost: nothing more will happen to them
   }
 }
 
