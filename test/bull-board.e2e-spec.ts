@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import request from 'supertest';
+import { launchChromium } from './support/chromium.js';
 import { createKey } from './support/admin-client.js';
 import { expectError } from './support/expect-error.js';
 import { type SpawnedApp, spawnGateway } from './support/spawn-app.js';
@@ -11,17 +12,6 @@ import { TEST_REDIS_URL } from './support/test-redis.js';
 type Gateway = SpawnedApp & { url: string };
 const BOARD = '/admin/queues';
 const QUEUES = ['proxy', 'audit', 'audit-maintenance'];
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -328,7 +318,7 @@ describe('Bull Board at /admin/queues', () => {
     let browser: Browser;
 
     beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
     }, 30_000);
 
     afterAll(async () => {

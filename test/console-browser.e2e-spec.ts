@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { Redis } from 'ioredis';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
+import { launchChromium } from './support/chromium.js';
 import { PROJECT_ROOT } from './support/project-root.js';
 import { type SpawnedApp, spawnGateway, spawnStandalone } from './support/spawn-app.js';
 import { createTestEnv, randomSecret, type TestEnv } from './support/test-env.js';
@@ -12,17 +13,6 @@ import { TEST_REDIS_URL } from './support/test-redis.js';
 
 type Gateway = SpawnedApp & { url: string };
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Screenshots for a reviewer (git-ignored). */
 const SHOTS = join(PROJECT_ROOT, 'test-artifacts', 'console');
 
@@ -67,7 +57,7 @@ describe('the operator console in Chromium', () => {
     gw = await spawnGateway(env.env);
     audit = await spawnStandalone('audit', env.env);
     redis = new Redis(TEST_REDIS_URL);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addInitScript({
       content: `document.addEventListener('securitypolicyviolation', (e) =>

@@ -2,8 +2,8 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import request from 'supertest';
+import { launchChromium } from './support/chromium.js';
 import { createKey } from './support/admin-client.js';
 import { runScript } from './support/run-script.js';
 import { type SpawnedApp, spawnGateway } from './support/spawn-app.js';
@@ -27,8 +27,6 @@ type MountedRoute = { method: string; url: string };
 const ROOT = resolve(import.meta.dirname, '..');
 const SCRIPT = resolve(ROOT, 'dist/scripts/openapi.js');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'];
 
 /**
  * Mounted but deliberately not in the document, each with its reason. Anything else mounted must
@@ -277,7 +275,7 @@ describe('OpenAPI document and docs page', () => {
     });
 
     it('renders the document in Chromium once given a key, with no CSP violation', async () => {
-      const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         const problems: string[] = [];
