@@ -22,27 +22,23 @@ export class AccountState {
 
   /**
    * Milliseconds each account still cools down (0 = available), in input order, and whether
-   * `cancelKey` (the gateway's "client went away" mark) exists: sent together, one round trip.
-   * The cooldowns share one hash slot and go as one pipeline (a Cluster pipeline must stay on
-   * one slot); the cancel mark, in its request's slot, is its own command.
+   * `cancelKey` (the gateway's "client went away" mark) exists: one round trip for all of them.
+   * Plain commands issued in one tick on the auto-pipelined connection go out as one write (on a
+   * Cluster, one per node, each command routed by its own key); an explicit pipeline would be a
+   * write of its own beside the cancel check's.
    */
   async check(accountIds: readonly string[], cancelKey?: string): Promise<Check> {
-    const pipeline = this.redis.pipeline();
-    for (const id of accountIds) pipeline.pttl(this.cooldownKey(id));
-    const [results, mark] = await Promise.all([
-      accountIds.length > 0 ? pipeline.exec() : [],
+    const cooldowns = accountIds.map((id) => this.redis.pttl(this.cooldownKey(id)));
+    const mark =
       cancelKey === undefined
         ? undefined
         : // A failed cancel check goes ahead: a reply nobody reads costs less than a lost one.
-          this.redis.exists(cancelKey).catch(() => 0),
-    ]);
-    const cooling = new Array<number>(accountIds.length);
-    for (let i = 0; i < accountIds.length; i++) {
-      const [err, ms] = results?.[i] ?? [];
-      if (err) throw err;
-      cooling[i] = Math.max(0, Number(ms));
-    }
-    return { cooling, cancelled: mark !== undefined && mark > 0 };
+          this.redis.exists(cancelKey).catch(() => 0);
+    const [ttls, marked] = await Promise.all([Promise.all(cooldowns), mark]);
+    return {
+      cooling: ttls.map((ms) => Math.max(0, Number(ms))),
+      cancelled: marked !== undefined && marked > 0,
+    };
   }
 
   async coolDown(accountId: string, ms: number): Promise<void> {
