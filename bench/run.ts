@@ -40,6 +40,7 @@ import { measurePiiMasking } from './pii-masking.js';
 import { summarizeProfile } from './profile-summary.js';
 import { median, mib, ms, percent, rate, signedMs, sleep, times } from './stats.js';
 import { type BenchSystem, type Child, REDIS_URL, startSystem } from './system.js';
+import { configSchema } from '@gatehouse/config';
 
 function numberEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -78,12 +79,17 @@ const PEER_TARGET = 1.5;
 const STREAM_CHUNKS = 16;
 const STREAM_INTERVAL_MS = 5;
 
+/** The bare relay's worker runs with proxy-worker's default concurrency, as Gatehouse's does. */
+const RELAY_CONCURRENCY = configSchema.shape.PROXY_WORKER_CONCURRENCY.parse(undefined);
+
 const MODEL = { fast: 'bench-fast', slow: 'bench-slow', stream: 'bench-stream' } as const;
 
 type Row = {
   name: string;
   direct: string;
   floor: string;
+  /** The bare relay's figures: HTTP → BullMQ → HTTP with nothing else (c1, c32, slow). */
+  relay?: string;
   gatehouse: string;
   /** The peer's figures and Gatehouse against them; only cases the peer runs in. */
   peer?: string;
@@ -276,11 +282,46 @@ async function measureFloor(sys: BenchSystem, concurrency: number): Promise<Meas
   }
 }
 
+/**
+ * The bare relay at `connections` clients: a plain node:http front → BullMQ → a worker calling
+ * the same mock with undici → reply by PUBLISH. What Node, BullMQ and Redis cost for the design's
+ * hop with HTTP at both ends; the rest of Gatehouse's figure is its own work.
+ */
+async function measureRelay(
+  sys: BenchSystem,
+  label: string,
+  base: string,
+  body: string,
+  connections: number,
+): Promise<Measured<LoadResult>> {
+  const relay = await sys.startRelay('bench-relay', RELAY_CONCURRENCY);
+  try {
+    const target: HttpTarget = {
+      url: `${relay.url}${new URL(base).pathname}/chat/completions`,
+      headers: {},
+      body,
+    };
+    return await measure(
+      `${label}, bare relay`,
+      target,
+      connections,
+      {
+        'relay front': relay.front.child.pid,
+        'relay worker': relay.worker.child.pid,
+      },
+      false,
+    );
+  } finally {
+    await relay.stop();
+  }
+}
+
 async function caseLatency(sys: BenchSystem): Promise<void> {
   const t = targets(sys, MODEL.fast, sys.mockBase(0));
   const direct = await measure('zero latency c=1, direct', t.direct, 1);
   // What the queue hop alone costs at one client: the part of the added latency the design owns.
   const floor = await measureFloor(sys, 1);
+  const relay = await measureRelay(sys, 'zero latency c=1', sys.mockBase(0), t.direct.body, 1);
   const gw = await measure('zero latency c=1, Gatehouse', t.gatehouse, 1, gatehousePids(sys));
   const pk = peer && t.peer && (await measurePeer('zero latency c=1', peer, t.peer, 1));
   const added = gw.p50 - direct.p50;
@@ -288,6 +329,7 @@ async function caseLatency(sys: BenchSystem): Promise<void> {
     name: 'zero-latency upstream, 1 client',
     direct: cell(direct),
     floor: cell(floor),
+    relay: cell(relay),
     gatehouse: cell(gw),
     ...(pk && {
       peer: peerCell(pk),
@@ -295,7 +337,8 @@ async function caseLatency(sys: BenchSystem): Promise<void> {
     }),
     compared:
       `added p50 ${signedMs(added)}, p99 ${signedMs(gw.p99 - direct.p99)} ` +
-      `(the bare round trip alone: p50 ${ms(floor.p50)})`,
+      `(the bare round trip alone: p50 ${ms(floor.p50)}; the bare relay adds ` +
+      `${signedMs(relay.p50 - direct.p50)})`,
     target: 'added p50 ≤ 1.5 ms',
     pass: added <= 1.5,
   });
@@ -351,6 +394,7 @@ async function caseThroughput(sys: BenchSystem): Promise<void> {
   const t = targets(sys, MODEL.fast, sys.mockBase(0));
   const direct = await measure('zero latency c=32, direct', t.direct, 32);
   const floor = await measureFloor(sys, 32);
+  const relay = await measureRelay(sys, 'zero latency c=32', sys.mockBase(0), t.direct.body, 32);
   const gw = await measure('zero latency c=32, Gatehouse', t.gatehouse, 32, gatehousePids(sys));
   const pk = peer && t.peer && (await measurePeer('zero latency c=32', peer, t.peer, 32));
   const ratio = gw.rps / floor.rps;
@@ -366,9 +410,12 @@ async function caseThroughput(sys: BenchSystem): Promise<void> {
     name: 'zero-latency upstream, 32 clients',
     direct: cell(direct),
     floor: cell(floor),
+    relay: cell(relay),
     gatehouse: cell(gw),
     ...(pk && { peer: peerCell(pk), vsPeer }),
-    compared: `${percent(ratio)} of floor jobs/s (${percent(gw.rps / direct.rps)} of direct)`,
+    compared:
+      `${percent(ratio)} of floor jobs/s (${percent(gw.rps / direct.rps)} of direct; ` +
+      `the bare relay: ${percent(relay.rps / floor.rps)} of floor, Gatehouse ${percent(gw.rps / relay.rps)} of it)`,
     target: 'req/s ≥ 50% of floor',
     pass: ratio >= 0.5,
   });
@@ -379,6 +426,7 @@ async function caseThroughput(sys: BenchSystem): Promise<void> {
     name: 'CPU per proxied request (32 clients)',
     direct: '',
     floor: `floor worker ${ms(floor.cpu['floor worker'] ?? NaN)}, producer ${ms(floor.cpu.producer ?? NaN)}`,
+    relay: `front ${ms(relay.cpu['relay front'] ?? NaN)}, worker ${ms(relay.cpu['relay worker'] ?? NaN)}`,
     gatehouse: `gateway ${ms(gatewayMs)}, worker ${ms(workerMs)}`,
     compared: `${(gatewayMs + workerMs).toFixed(2)} ms in all`,
     target: 'gateway ≤ 0.35 ms, worker ≤ 0.35 ms',
@@ -389,6 +437,13 @@ async function caseThroughput(sys: BenchSystem): Promise<void> {
 async function caseSlowUpstream(sys: BenchSystem): Promise<void> {
   const t = targets(sys, MODEL.slow, sys.mockBase(SLOW_MS));
   const direct = await measure(`${SLOW_MS} ms upstream c=256, direct`, t.direct, 256);
+  const relay = await measureRelay(
+    sys,
+    `${SLOW_MS} ms upstream c=256`,
+    sys.mockBase(SLOW_MS),
+    t.direct.body,
+    256,
+  );
   const gw = await measure(
     `${SLOW_MS} ms upstream c=256, Gatehouse`,
     t.gatehouse,
@@ -403,12 +458,16 @@ async function caseSlowUpstream(sys: BenchSystem): Promise<void> {
     name: `${SLOW_MS} ms upstream, 256 clients`,
     direct: cell(direct),
     floor: '',
+    relay: cell(relay),
     gatehouse: cell(gw),
     ...(pk && {
       peer: peerCell(pk),
       vsPeer: `${times(gw.rps / pk.rps)} req/s; p99 ${signedMs(gw.p99 - pk.p99)}`,
     }),
-    compared: `${percent(ratio)} of direct req/s, added p50 ${signedMs(gw.p50 - direct.p50)}, p99 ${signedMs(addedP99)}`,
+    compared:
+      `${percent(ratio)} of direct req/s, added p50 ${signedMs(gw.p50 - direct.p50)}, ` +
+      `p99 ${signedMs(addedP99)} (the bare relay: ${percent(relay.rps / direct.rps)}, ` +
+      `p99 ${signedMs(relay.p99 - direct.p99)})`,
     target: 'req/s ≥ 97% of direct, added p99 ≤ 20 ms',
     pass: ratio >= 0.97 && addedP99 <= 20,
   });
@@ -686,6 +745,7 @@ function printTable(): void {
     'case',
     'direct to mock',
     'bare BullMQ round trip',
+    'bare relay (HTTP → BullMQ → HTTP)',
     'Gatehouse',
     ...(peer ? [peer.name, `Gatehouse vs ${peer.name}`] : []),
     'Gatehouse vs reference',
@@ -701,6 +761,7 @@ function printTable(): void {
           r.name,
           r.direct || '–',
           r.floor || '–',
+          r.relay || '–',
           r.gatehouse,
           ...(withPeer ? [r.peer ?? '–', r.vsPeer ?? '–'] : []),
           r.compared,
@@ -714,7 +775,10 @@ function printTable(): void {
     'p50/p99: latency per request as the client sees it; streams: time to the first and last body ' +
       'piece. CPU ms/req: CPU time (user + system, from /proc) the process used during the ' +
       'measured run divided by the requests it completed (idle polling included, so it reads high ' +
-      'at low request rates).' +
+      'at low request rates). Bare relay: a plain node:http server → Queue.add → a BullMQ worker ' +
+      "(proxy-worker's default concurrency) → undici POST to the same mock → PUBLISH → the " +
+      'server answers; no auth, limits, validation, headers, audit or logging: what Node, BullMQ ' +
+      "and Redis cost for the design's hop with HTTP at both ends." +
       (peer
         ? ` ${peer.label}: the same requests and load, through it to the same mock (provider ` +
           `openai, custom host = the mock's base URL), one Node process on 127.0.0.1; its CPU ` +

@@ -116,10 +116,14 @@ export type BenchSystem = {
   /** Base URL (…/v1) of the mock with this behaviour; also an account's base_url. */
   mockBase(delayMs: number, chunks?: number, intervalMs?: number): string;
   startFloorWorker(queue: string, concurrency: number): Promise<Child>;
+  /** The bare relay (relay-front.ts + relay-worker.ts) in front of the mock; `url` is its origin. */
+  startRelay(queue: string, concurrency: number): Promise<Relay>;
   /** One audit app (dist/apps/audit), with the gateway's env; resolves once it says it started. */
   startAudit(): Promise<Child>;
   cleanup(): Promise<void>;
 };
+
+export type Relay = { url: string; front: Child; worker: Child; stop(): Promise<void> };
 
 export type Account = { model: string; delayMs: number; chunks: number; intervalMs: number };
 
@@ -308,6 +312,41 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
           floor,
         );
         return floor;
+      },
+      startRelay: async (queue, concurrency) => {
+        const shared = { REDIS_URL, BENCH_PREFIX: prefix, RELAY_QUEUE: queue };
+        const relayWorker = spawnNode('relay-worker', resolve(DIST, 'bench/relay-worker.js'), {
+          ...shared,
+          RELAY_UPSTREAM: mockUrl,
+          RELAY_CONCURRENCY: String(concurrency),
+        });
+        const front = spawnNode('relay-front', resolve(DIST, 'bench/relay-front.js'), shared);
+        children.push(relayWorker, front);
+        let frontPort = 0;
+        await waitFor(
+          'relay front',
+          () => {
+            const m = /listening (\d+)/.exec(front.output());
+            if (m) frontPort = Number(m[1]);
+            return Promise.resolve(m !== null);
+          },
+          30_000,
+          front,
+        );
+        await waitFor(
+          'relay worker',
+          () => Promise.resolve(relayWorker.output().includes('ready')),
+          30_000,
+          relayWorker,
+        );
+        return {
+          url: `http://127.0.0.1:${frontPort}`,
+          front,
+          worker: relayWorker,
+          stop: async () => {
+            await Promise.all([front.stop(), relayWorker.stop()]);
+          },
+        };
       },
       startAudit: async () => {
         // LOG_LEVEL=info only so that its one start-up line ("audit started") is printed; in

@@ -1,0 +1,71 @@
+/**
+ * The front half of the bare relay: the design's own floor with HTTP at both ends and nothing
+ * else (no auth, limits, validation, headers, audit or logging). A plain `node:http` server takes
+ * a JSON POST, puts it on a BullMQ queue (`Queue.add`, auto-pipelined as the gateway's producer
+ * is) and answers when the relay worker publishes the upstream's reply. Whatever Gatehouse costs
+ * beyond this pair is its own work; this pair's cost is Node's, BullMQ's and Redis's.
+ *
+ * The request path is the upstream path (the mock's, e.g. /mock/0/0/0/v1/chat/completions).
+ * Env: REDIS_URL, BENCH_PREFIX, RELAY_QUEUE. Prints `listening <port>`.
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type RelayJob, relayReplyChannel } from './relay-contract.js';
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = process.env.BENCH_PREFIX ?? 'ghbench';
+const queueName = process.env.RELAY_QUEUE ?? 'bench-relay';
+
+const queue = new Queue<RelayJob>(queueName, {
+  connection: new Redis(url, { maxRetriesPerRequest: null, enableAutoPipelining: true }),
+  prefix: `{${prefix}}`,
+});
+const waiting = new Map<string, ServerResponse>();
+const replies = new Redis(url);
+await replies.subscribe(relayReplyChannel(prefix));
+// `<id> <status> <body>`: one message per reply, parsed without JSON.
+replies.on('message', (_channel: string, message: string) => {
+  const idEnd = message.indexOf(' ');
+  const statusEnd = message.indexOf(' ', idEnd + 1);
+  const res = waiting.get(message.slice(0, idEnd));
+  if (!res) return;
+  waiting.delete(message.slice(0, idEnd));
+  res.writeHead(Number(message.slice(idEnd + 1, statusEnd)), {
+    'content-type': 'application/json',
+  });
+  res.end(message.slice(statusEnd + 1));
+});
+
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const id = randomUUID();
+    waiting.set(id, res);
+    const job: RelayJob = {
+      id,
+      path: req.url ?? '/',
+      body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown,
+    };
+    queue.add('relay', job, { removeOnComplete: true, removeOnFail: true }).catch(() => {
+      waiting.delete(id);
+      res.writeHead(503).end();
+    });
+  });
+});
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    server.close();
+    void queue
+      .close()
+      .finally(() => replies.disconnect())
+      .finally(() => process.exit(0));
+  });
+}

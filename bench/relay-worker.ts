@@ -1,0 +1,51 @@
+/**
+ * The worker half of the bare relay (see relay-front.ts): a BullMQ worker with proxy-worker's
+ * default concurrency that POSTs each job's body to the upstream with undici (as proxy-worker
+ * does), reads the answer whole and publishes it to the front, auto-pipelined.
+ *
+ * Env: REDIS_URL, BENCH_PREFIX, RELAY_QUEUE, RELAY_UPSTREAM (the mock's origin),
+ * RELAY_CONCURRENCY. Prints `ready` once it consumes.
+ */
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { request } from 'undici';
+import { type RelayJob, relayReplyChannel } from './relay-contract.js';
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = process.env.BENCH_PREFIX ?? 'ghbench';
+const queueName = process.env.RELAY_QUEUE ?? 'bench-relay';
+const upstream = process.env.RELAY_UPSTREAM ?? 'http://127.0.0.1';
+const concurrency = Number(process.env.RELAY_CONCURRENCY ?? 1024);
+const channel = relayReplyChannel(prefix);
+
+const publisher = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
+const worker = new Worker<RelayJob>(
+  queueName,
+  async (job) => {
+    const res = await request(`${upstream}${job.data.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(job.data.body),
+    });
+    const text = await res.body.text();
+    await publisher.publish(channel, `${job.data.id} ${res.statusCode} ${text}`);
+  },
+  {
+    connection: new Redis(url, { maxRetriesPerRequest: null }),
+    prefix: `{${prefix}}`,
+    concurrency,
+  },
+);
+worker.on('error', (err) => process.stderr.write(`relay worker: ${err.message}\n`));
+
+await worker.waitUntilReady();
+process.stdout.write('ready\n');
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    void worker
+      .close()
+      .finally(() => publisher.disconnect())
+      .finally(() => process.exit(0));
+  });
+}
