@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: direct-to-mock vs the bare BullMQ round trip vs Gatehouse (and, on request, a
- * peer gateway), in one run on one machine, printed as one table. A benchmark, not a test: it
- * reports and never fails on timings.
+ * `npm run bench`: direct-to-mock vs the bare BullMQ round trip vs the bare relay (HTTP → BullMQ
+ * → HTTP, nothing else) vs Gatehouse (and, on request, a peer gateway), in one run on one
+ * machine, printed as one table. A benchmark, not a test: it reports and never fails on timings.
  *
  * Knobs (env): BENCH_SECONDS (per measured run, default 10), BENCH_WARMUP_SECONDS (before each,
  * default 2), BENCH_MEMORY_SECONDS (default 60), BENCH_MEMORY_WARMUP_SECONDS (default 20),
