@@ -8,6 +8,8 @@
 import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { resolve } from 'node:path';
 import { freePort } from '../test/support/spawn-app.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database.js';
@@ -100,12 +102,33 @@ export async function waitFor(
   throw new Error(`${what}: ${why}\n${child?.output() ?? ''}`);
 }
 
+/** The pid Redis reports, if that process is on this machine and is a Redis server. */
+async function localRedisPid(): Promise<number | undefined> {
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const info = await client.info('server');
+    const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1]);
+    if (!Number.isInteger(pid)) return undefined;
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('redis') ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
+}
+
 export type BenchSystem = {
   prefix: string;
   gatewayUrl: string;
   gateway: Child;
   worker: Child;
   mockUrl: string;
+  /**
+   * The Redis server's pid when it runs on this machine (its CPU is charged per request like the
+   * apps'): every hop of the design costs Redis work too.
+   */
+  redisPid: number | undefined;
   clientKey: string;
   /** A key with token and request budgets (far from used up): every request reserves and settles. */
   budgetKey: string;
@@ -292,6 +315,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       gateway,
       worker,
       mockUrl,
+      redisPid: await localRedisPid(),
       clientKey,
       budgetKey,
       databaseUrl: database.url,
