@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
-import { createKey } from './support/admin-client.js';
+import { createAccount, createKey } from './support/admin-client.js';
 import {
   anthropicMessage,
   type MockUpstream,
@@ -93,18 +93,13 @@ describe('async jobs API', () => {
     gw = await spawnGateway(env.env);
     worker = await spawnWorker(env.env);
     const account = (name: string, provider: string, model: string) =>
-      request(gw.url)
-        .post('/api/v1/admin/accounts')
-        .set('x-api-key', env.adminKey)
-        .send({
-          name,
-          provider,
-          base_url:
-            provider === 'openai' ? upstream.openaiBase(name) : upstream.anthropicBase(name),
-          credential: `sk-${randomBytes(24).toString('hex')}`,
-          models: [model],
-        })
-        .expect(201);
+      createAccount(gw.url, env.adminKey, {
+        name,
+        provider,
+        base_url: provider === 'openai' ? upstream.openaiBase(name) : upstream.anthropicBase(name),
+        credential: `sk-${randomBytes(24).toString('hex')}`,
+        models: [model],
+      });
     await account('ok', 'openai', 'gpt-ok');
     await account('an', 'anthropic', 'claude-ok');
     await account('bad', 'openai', 'gpt-bad');
