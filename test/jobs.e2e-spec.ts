@@ -12,22 +12,7 @@ import {
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
-
-type JobBody = {
-  id: string;
-  status: string;
-  endpoint: string;
-  model: string;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  expires_at: string | null;
-  result: unknown;
-  result_truncated: boolean;
-  upstream_status: number | null;
-  error: Record<string, unknown> | null;
-  usage: { input: number; output: number } | null;
-};
+import type { JobView } from '../apps/gateway/src/jobs/job-view.js';
 
 const JOBS_PER_MIN = 3;
 
@@ -59,18 +44,18 @@ describe('async jobs API', () => {
     request(gw.url).get(`/api/v1/jobs${query}`).set('x-api-key', key);
 
   /** Polls the job until it has finished, and returns its final view. */
-  const finished = async (key: string, id: string, timeoutMs = 15_000): Promise<JobBody> => {
-    let last: JobBody | undefined;
+  const finished = async (key: string, id: string, timeoutMs = 15_000): Promise<JobView> => {
+    let last: JobView | undefined;
     await waitFor(
       async () => {
         const res = await getJob(key, id);
-        last = res.body as JobBody;
+        last = res.body as JobView;
         return res.status === 200 && (last.status === 'completed' || last.status === 'failed');
       },
       timeoutMs,
       () => `last view: ${JSON.stringify(last)}\n${worker.output()}`,
     );
-    return last as JobBody;
+    return last as JobView;
   };
 
   const rowsOf = async (keyId: string) =>
