@@ -13,7 +13,12 @@ export default {
   // Global only: Jest ignores testTimeout inside a project. E2E hooks start real processes.
   testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      // The root's own spec checks nest-cli.json, which lives there.
+      testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'e2e',

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCredentialKeyPair } from '@gatehouse/crypto';
-import { createKey } from '../test/support/admin-client.js';
+import { createAccount, createKey } from '../test/support/admin-client.js';
 import {
   LOOPBACK_UPSTREAM,
   type MockUpstream,
@@ -143,18 +143,13 @@ export async function startChaosSystem(options: ChaosOptions): Promise<ChaosSyst
     ];
 
     const admin = gateways[0]?.url ?? '';
-    const created = await fetch(`${admin}/api/v1/admin/accounts`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': env.adminKey },
-      body: JSON.stringify({
-        name: 'chaos',
-        provider: 'openai',
-        base_url: upstream.openaiBase('chaos'),
-        credential: `sk-${randomBytes(24).toString('hex')}`,
-        models: [CHAOS_MODEL],
-      }),
+    await createAccount(admin, env.adminKey, {
+      name: 'chaos',
+      provider: 'openai',
+      base_url: upstream.openaiBase('chaos'),
+      credential: `sk-${randomBytes(24).toString('hex')}`,
+      models: [CHAOS_MODEL],
     });
-    if (created.status !== 201) throw new Error(`account creation failed: ${created.status}`);
     const clientKey = (await createKey(admin, env.adminKey, { name: 'chaos' })).key;
 
     return { env, upstream, redis, postgres, gateways, workers, audits, clientKey, shutdown };

@@ -15,6 +15,7 @@ import {
 import { createKey } from './support/admin-client.js';
 import { type SpawnedApp, spawnApp, spawnGateway } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import type { ErrorBody } from '../apps/gateway/src/http/error-body.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const run = promisify(execFile);
@@ -56,9 +57,8 @@ describe('admin upstream accounts API', () => {
     delete: (path: string) => request(gw.url).delete(path).set('x-api-key', admin),
   });
 
-  type ErrorResponse = { error: { type: string; message: string } };
   const asAccount = (res: { body: unknown }) => res.body as AccountBody;
-  const error = (res: { body: unknown }) => (res.body as ErrorResponse).error;
+  const error = (res: { body: unknown }) => (res.body as ErrorBody).error;
 
   function seen<T extends { text: string }>(res: T): T {
     bodies.push(res.text);

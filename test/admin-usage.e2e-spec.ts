@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { UsageCounts, UsageReport } from '../apps/gateway/src/usage/usage.service.js';
+import type { UsageCounts, UsageReport } from '../apps/gateway/src/usage/usage-view.js';
 import type pg from 'pg';
 import request from 'supertest';
 import { appendAuditEvents, type NewAuditEvent, resetAuditTables } from './support/audit-rows.js';

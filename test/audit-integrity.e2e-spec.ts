@@ -20,6 +20,8 @@ import {
   produce,
   settledCounts,
   spawnAudit,
+  spawnAuditWithClock,
+  type AuditWithClock,
   waitForRows,
 } from './support/audit-kit.js';
 import { clientAs, migrateAsOwner, roleUrl, sqlState } from './support/db-roles.js';
@@ -39,7 +41,7 @@ const INSUFFICIENT_PRIVILEGE = '42501';
  */
 describe('audit trail integrity: per-app roles, HMAC chain, checkpoints, signed heads', () => {
   let env: TestEnv;
-  let audit: SpawnedApp;
+  let audit: AuditWithClock;
   let gw: SpawnedApp & { url: string };
   let queue: Queue;
   let maintenance: Queue;
@@ -51,7 +53,8 @@ describe('audit trail integrity: per-app roles, HMAC chain, checkpoints, signed 
     (await admin(`/api/v1/admin/audit/verify${query}`).expect(200)).body as VerifyResult;
 
   async function runRetention(now: Date): Promise<RetentionSummary> {
-    const job = await maintenance.add(RETENTION_JOB_NAME, { now: now.toISOString() });
+    await audit.setClock(now);
+    const job = await maintenance.add(RETENTION_JOB_NAME, { trigger: 'schedule' });
     return (await job.waitUntilFinished(maintenanceEvents, 20_000)) as RetentionSummary;
   }
 
@@ -91,7 +94,11 @@ describe('audit trail integrity: per-app roles, HMAC chain, checkpoints, signed 
     await migrateAsOwner(env.env);
     const url = env.database.url;
     [audit, gw] = await Promise.all([
-      spawnAudit({ ...env.env, DATABASE_URL: roleUrl(url, 'audit'), DB_RUN_MIGRATIONS: 'false' }),
+      spawnAuditWithClock({
+        ...env.env,
+        DATABASE_URL: roleUrl(url, 'audit'),
+        DB_RUN_MIGRATIONS: 'false',
+      }),
       spawnGateway({
         ...env.env,
         DATABASE_URL: roleUrl(url, 'gateway'),

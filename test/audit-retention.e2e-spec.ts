@@ -17,11 +17,11 @@ import {
   dbClient,
   makeEvent,
   produce,
-  spawnAudit,
+  spawnAuditWithClock,
+  type AuditWithClock,
   verifyChain,
   waitForRows,
 } from './support/audit-kit.js';
-import type { SpawnedApp } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 import { TEST_REDIS_URL } from './support/test-redis.js';
 
@@ -30,15 +30,16 @@ const BODY_MAX = 512;
 
 describe('audit bodies and retention (fake clock)', () => {
   let env: TestEnv;
-  let app: SpawnedApp;
+  let app: AuditWithClock;
   let audit: Queue;
   let maintenance: Queue;
   let maintenanceEvents: QueueEvents;
   let db: pg.Client;
 
-  /** Runs retention now, as the gateway's on-demand route does, with the given fake clock. */
+  /** Runs retention now, as the gateway's on-demand route does, with the app's clock set to `now`. */
   async function runRetention(now: Date): Promise<RetentionSummary> {
-    const job = await maintenance.add(RETENTION_JOB_NAME, { now: now.toISOString() });
+    await app.setClock(now);
+    const job = await maintenance.add(RETENTION_JOB_NAME, { trigger: 'schedule' });
     return (await job.waitUntilFinished(maintenanceEvents, 20_000)) as RetentionSummary;
   }
 
@@ -80,7 +81,7 @@ describe('audit bodies and retention (fake clock)', () => {
       AUDIT_RETENTION_CRON: '17 3 * * *',
       AUDIT_BATCH_WAIT_MS: '20',
     });
-    app = await spawnAudit(env.env);
+    app = await spawnAuditWithClock(env.env);
     const connection = redisOptionsFromUrl(TEST_REDIS_URL);
     const prefix = `{${env.redisPrefix}}`;
     audit = auditQueue(env.redisPrefix);

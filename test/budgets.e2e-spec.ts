@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
-import { createKey } from './support/admin-client.js';
+import { createAccount, createKey } from './support/admin-client.js';
 import { auditQueue } from './support/audit-kit.js';
 import {
   LOOPBACK_UPSTREAM,
@@ -69,17 +69,13 @@ describe('budgets: reserve, settle, reconcile', () => {
       ['slow', 'gpt-slow'],
       ['hang', 'gpt-hang'],
     ] as const) {
-      await request(gw.url)
-        .post('/api/v1/admin/accounts')
-        .set('x-api-key', env.adminKey)
-        .send({
-          name,
-          provider: 'openai',
-          base_url: upstream.openaiBase(name),
-          credential: `sk-${randomBytes(24).toString('hex')}`,
-          models: [model],
-        })
-        .expect(201);
+      await createAccount(gw.url, env.adminKey, {
+        name,
+        provider: 'openai',
+        base_url: upstream.openaiBase(name),
+        credential: `sk-${randomBytes(24).toString('hex')}`,
+        models: [model],
+      });
     }
     upstream.setBehaviour('slow', { kind: 'ok', delayMs: 400 });
     upstream.setBehaviour('hang', { kind: 'hang' });

@@ -3,10 +3,10 @@ import request from 'supertest';
 import { createKey } from './support/admin-client.js';
 import { type SpawnedApp, spawnGateway } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import type { ErrorBody } from '../apps/gateway/src/http/error-body.js';
 
 type Gateway = SpawnedApp & { url: string };
 type Res = request.Response;
-type ErrorBody = { error: { type: string; message: string; request_id: string } };
 
 function errorOf(res: Res): ErrorBody['error'] {
   return (res.body as ErrorBody).error;

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
-import { createKey } from './support/admin-client.js';
+import { createAccount, createKey } from './support/admin-client.js';
 import {
   anthropicMessage,
   type MockUpstream,
@@ -12,22 +12,7 @@ import {
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
-
-type JobBody = {
-  id: string;
-  status: string;
-  endpoint: string;
-  model: string;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  expires_at: string | null;
-  result: unknown;
-  result_truncated: boolean;
-  upstream_status: number | null;
-  error: Record<string, unknown> | null;
-  usage: { input: number; output: number } | null;
-};
+import type { JobView } from '../apps/gateway/src/jobs/job-view.js';
 
 const JOBS_PER_MIN = 3;
 
@@ -59,18 +44,18 @@ describe('async jobs API', () => {
     request(gw.url).get(`/api/v1/jobs${query}`).set('x-api-key', key);
 
   /** Polls the job until it has finished, and returns its final view. */
-  const finished = async (key: string, id: string, timeoutMs = 15_000): Promise<JobBody> => {
-    let last: JobBody | undefined;
+  const finished = async (key: string, id: string, timeoutMs = 15_000): Promise<JobView> => {
+    let last: JobView | undefined;
     await waitFor(
       async () => {
         const res = await getJob(key, id);
-        last = res.body as JobBody;
+        last = res.body as JobView;
         return res.status === 200 && (last.status === 'completed' || last.status === 'failed');
       },
       timeoutMs,
       () => `last view: ${JSON.stringify(last)}\n${worker.output()}`,
     );
-    return last as JobBody;
+    return last as JobView;
   };
 
   const rowsOf = async (keyId: string) =>
@@ -93,18 +78,13 @@ describe('async jobs API', () => {
     gw = await spawnGateway(env.env);
     worker = await spawnWorker(env.env);
     const account = (name: string, provider: string, model: string) =>
-      request(gw.url)
-        .post('/api/v1/admin/accounts')
-        .set('x-api-key', env.adminKey)
-        .send({
-          name,
-          provider,
-          base_url:
-            provider === 'openai' ? upstream.openaiBase(name) : upstream.anthropicBase(name),
-          credential: `sk-${randomBytes(24).toString('hex')}`,
-          models: [model],
-        })
-        .expect(201);
+      createAccount(gw.url, env.adminKey, {
+        name,
+        provider,
+        base_url: provider === 'openai' ? upstream.openaiBase(name) : upstream.anthropicBase(name),
+        credential: `sk-${randomBytes(24).toString('hex')}`,
+        models: [model],
+      });
     await account('ok', 'openai', 'gpt-ok');
     await account('an', 'anthropic', 'claude-ok');
     await account('bad', 'openai', 'gpt-bad');

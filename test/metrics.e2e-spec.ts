@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
-import { createKey } from './support/admin-client.js';
+import { createAccount, createKey } from './support/admin-client.js';
 import { spawnAudit } from './support/audit-kit.js';
 import {
   type MockUpstream,
@@ -91,17 +91,13 @@ describe('Prometheus metrics', () => {
     gw = await spawnGateway({ ...env.env, METRICS_PORT: String(ports.gateway) });
     worker = await spawnWorker({ ...env.env, METRICS_PORT: String(ports.worker) });
     audit = await spawnAudit({ ...env.env, METRICS_PORT: String(ports.audit) });
-    await request(gw.url)
-      .post('/api/v1/admin/accounts')
-      .set('x-api-key', env.adminKey)
-      .send({
-        name: 'oa',
-        provider: 'openai',
-        base_url: upstream.openaiBase('oa'),
-        credential: `sk-${randomSecret()}`,
-        models: ['gpt-test'],
-      })
-      .expect(201);
+    await createAccount(gw.url, env.adminKey, {
+      name: 'oa',
+      provider: 'openai',
+      base_url: upstream.openaiBase('oa'),
+      credential: `sk-${randomSecret()}`,
+      models: ['gpt-test'],
+    });
     clientKey = (await createKey(gw.url, env.adminKey)).key;
     limitedKey = (await createKey(gw.url, env.adminKey, { requests_per_minute: 1 })).key;
   });

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
-import { createKey } from './support/admin-client.js';
+import { createAccount, createKey } from './support/admin-client.js';
 import { startDnsStub } from './support/dns-stub.js';
 import {
   LOOPBACK_UPSTREAM,
@@ -176,18 +176,13 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
       RATE_LIMIT_IP_PER_MIN: '3',
       REDIS_KEY_PREFIX: namespace.prefix,
     });
-    const account = await fetch(`${gw.url}/api/v1/admin/accounts`, {
-      method: 'POST',
-      headers: { 'x-api-key': env.adminKey, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'oa',
-        provider: 'openai',
-        base_url: upstream.openaiBase('oa'),
-        credential: `sk-${randomBytes(24).toString('hex')}`,
-        models: ['gpt-test'],
-      }),
+    await createAccount(gw.url, env.adminKey, {
+      name: 'oa',
+      provider: 'openai',
+      base_url: upstream.openaiBase('oa'),
+      credential: `sk-${randomBytes(24).toString('hex')}`,
+      models: ['gpt-test'],
     });
-    expect(account.status).toBe(201);
     clientKey = (await createKey(gw.url, env.adminKey, { allowed_models: ['gpt-test'] })).key;
 
     front = await startNginx({ GATEWAY_UPSTREAM: hostPort(gw.url) });

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
-import { createKey } from './support/admin-client.js';
+import { createAccount, createKey } from './support/admin-client.js';
 import {
   LOOPBACK_UPSTREAM,
   type MockUpstream,
@@ -64,17 +64,13 @@ describe('PII masking', () => {
       ['oa', 'openai', upstream.openaiBase('oa'), 'gpt-test'],
       ['an', 'anthropic', upstream.anthropicBase('an'), 'claude-test'],
     ] as const) {
-      await request(gw.url)
-        .post('/api/v1/admin/accounts')
-        .set('x-api-key', env.adminKey)
-        .send({
-          name,
-          provider,
-          base_url: base,
-          credential: `sk-${randomBytes(24).toString('hex')}`,
-          models: [model],
-        })
-        .expect(201);
+      await createAccount(gw.url, env.adminKey, {
+        name,
+        provider,
+        base_url: base,
+        credential: `sk-${randomBytes(24).toString('hex')}`,
+        models: [model],
+      });
       upstream.setBehaviour(name, { kind: 'ok', echoInPiecesOf: 3 });
     }
     key = (await createKey(gw.url, env.adminKey, {})).key;

@@ -8,22 +8,15 @@ import { auditQueue, dbClient } from './support/audit-kit.js';
 import { clientAs, migrateAsOwner, roleUrl, sqlState } from './support/db-roles.js';
 import { type SpawnedApp, spawnGateway, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import type { PriceTableView, PriceView } from '../apps/gateway/src/prices/price-view.js';
 
 const PATH = '/api/v1/admin/prices';
 const INSUFFICIENT_PRIVILEGE = '42501';
 
-type PriceRow = {
-  model: string;
-  input_per_mtok: number;
-  output_per_mtok: number;
-  source: 'default' | 'override';
-  updated_at: string | null;
-};
-type PriceTable = { as_of: string; data: PriceRow[] };
 type Entry = { model: string; input_per_mtok: number; output_per_mtok: number };
 
 /** The defaults as GET shows them with no override: sorted by name (code units). */
-const DEFAULT_ROWS: PriceRow[] = Object.entries(DEFAULT_PRICES)
+const DEFAULT_ROWS: PriceView[] = Object.entries(DEFAULT_PRICES)
   .map(([model, p]) => ({
     model,
     input_per_mtok: p.input,
@@ -53,9 +46,9 @@ describe('model prices: defaults, overrides, and every replica on the same table
       .put(PATH)
       .set('x-api-key', key)
       .send(body as object);
-  const table = async (gw: { url: string }): Promise<PriceTable> =>
-    (await get(gw).expect(200)).body as PriceTable;
-  const row = (t: PriceTable, model: string) => t.data.find((r) => r.model === model);
+  const table = async (gw: { url: string }): Promise<PriceTableView> =>
+    (await get(gw).expect(200)).body as PriceTableView;
+  const row = (t: PriceTableView, model: string) => t.data.find((r) => r.model === model);
   const overrideRows = async () =>
     (
       await owner.query<{ model: string; i: string; o: string }>(
@@ -141,7 +134,7 @@ describe('model prices: defaults, overrides, and every replica on the same table
     ];
     const before = Date.now();
     const res = await put(first, { prices: entries }).expect(200);
-    const body = res.body as PriceTable;
+    const body = res.body as PriceTableView;
     expect(body.as_of).toBe(DEFAULT_PRICES_AS_OF);
 
     const gpt4o = row(body, 'gpt-4o');
@@ -191,7 +184,7 @@ describe('model prices: defaults, overrides, and every replica on the same table
     }).expect(200);
     expect((await auditOf(secondPut)).data).toEqual({ set: [repriced, c], removed: [] });
     // An unchanged override keeps the time it was set.
-    const setAt = (res: request.Response) => row(res.body as PriceTable, 'model-a')?.updated_at;
+    const setAt = (res: request.Response) => row(res.body as PriceTableView, 'model-a')?.updated_at;
     expect(setAt(secondPut)).toBe(setAt(firstPut));
     expect(setAt(secondPut)).toEqual(expect.any(String));
 
@@ -275,8 +268,8 @@ describe('model prices: defaults, overrides, and every replica on the same table
       output_per_mtok: 10_000,
     }));
     const res = await put(first, { prices }).expect(200);
-    expect((res.body as PriceTable).data).toHaveLength(DEFAULT_ROWS.length + 1_000);
-    expect(row(res.body as PriceTable, 'bulk-0999')).toMatchObject({ input_per_mtok: 9.99 });
+    expect((res.body as PriceTableView).data).toHaveLength(DEFAULT_ROWS.length + 1_000);
+    expect(row(res.body as PriceTableView, 'bulk-0999')).toMatchObject({ input_per_mtok: 9.99 });
   });
 
   it('reaches the other replica through the broadcast, whichever of them made the change', async () => {

@@ -12,8 +12,7 @@ import {
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
-
-type ErrorBody = { error: { type: string; message: string; request_id: string } };
+import type { ErrorBody } from '../apps/gateway/src/http/error-body.js';
 
 /** One gateway + one worker on an environment of their own, with accounts on the mock upstream. */
 type Stack = {

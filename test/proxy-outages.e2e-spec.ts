@@ -10,8 +10,7 @@ import {
 import { type OwnRedisServer, startOwnRedisServer } from './support/redis-server.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
-
-type ErrorBody = { error: { type: string; message: string; request_id: string } };
+import type { ErrorBody } from '../apps/gateway/src/http/error-body.js';
 
 /** Redis going away and a worker dying mid-request, on a Redis server of this suite's own. */
 describe('proxy path through Redis outages and worker crashes', () => {

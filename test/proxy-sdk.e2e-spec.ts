@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
-import { createKey } from './support/admin-client.js';
+import { createAccount, createKey } from './support/admin-client.js';
 import { budgetCounterKey, budgetPeriod } from '@gatehouse/budgets';
 import { Redis } from 'ioredis';
 import {
@@ -36,20 +36,14 @@ describe('proxy path with the official SDKs', () => {
     });
     gw = await spawnGateway(env.env);
     worker = await spawnWorker(env.env);
-    const admin = (body: Record<string, unknown>) =>
-      request(gw.url)
-        .post('/api/v1/admin/accounts')
-        .set('x-api-key', env.adminKey)
-        .send(body)
-        .expect(201);
-    await admin({
+    await createAccount(gw.url, env.adminKey, {
       name: 'oa',
       provider: 'openai',
       base_url: upstream.openaiBase('oa'),
       credential: openaiSecret,
       models: ['gpt-test'],
     });
-    await admin({
+    await createAccount(gw.url, env.adminKey, {
       name: 'an',
       provider: 'anthropic',
       base_url: upstream.anthropicBase('an'),

@@ -4,9 +4,9 @@ import { startOwnRedisServer, type OwnRedisServer } from './support/redis-server
 import { type SpawnedApp, spawnGateway, waitFor } from './support/spawn-app.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
+import type { ErrorBody } from '../apps/gateway/src/http/error-body.js';
 
 type ReadyBody = { status: string; checks: { postgres: string; redis: string } };
-type ErrorBody = { error: { type: string; message: string } };
 
 /** Polls /ready until it has the expected status; returns the last body. */
 async function readyBecomes(url: string, status: 200 | 503, timeoutMs: number, out: () => string) {

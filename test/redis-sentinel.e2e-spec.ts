@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
-import { createKey } from './support/admin-client.js';
+import { createAccount, createKey } from './support/admin-client.js';
 import {
   LOOPBACK_UPSTREAM,
   type MockUpstream,
@@ -74,17 +74,13 @@ describe('through Redis Sentinel', () => {
       LOG_LEVEL: 'info',
     });
     [gw, worker] = await Promise.all([spawnGateway(env.env), spawnWorker(env.env)]);
-    await request(gw.url)
-      .post('/api/v1/admin/accounts')
-      .set('x-api-key', env.adminKey)
-      .send({
-        name: 'acct',
-        provider: 'openai',
-        base_url: upstream.openaiBase('acct'),
-        credential,
-        models: [],
-      })
-      .expect(201);
+    await createAccount(gw.url, env.adminKey, {
+      name: 'acct',
+      provider: 'openai',
+      base_url: upstream.openaiBase('acct'),
+      credential,
+      models: [],
+    });
     clientKey = (await createKey(gw.url, env.adminKey)).key;
   }, 50_000);
 

@@ -19,6 +19,40 @@ export function spawnAudit(env: Record<string, string>): Promise<SpawnedApp> {
   return spawnStandalone('audit', { ...env, LOG_LEVEL: 'info' });
 }
 
+/** Messages between a test and `audit-with-clock`: set the clock, and its acknowledgement. */
+export type SetClock = { now: string };
+export type ClockSet = { clockSet: string };
+
+export type AuditWithClock = SpawnedApp & {
+  /** Sets the time the app's clock reads from now on; resolves once the app has it. */
+  setClock(now: Date): Promise<void>;
+};
+
+/** Starts the audit app with a clock the test sets (test/support/audit-with-clock.ts). */
+export async function spawnAuditWithClock(env: Record<string, string>): Promise<AuditWithClock> {
+  const app = await spawnStandalone(
+    'audit',
+    { ...env, LOG_LEVEL: 'info' },
+    { entry: 'dist/test/support/audit-with-clock.js', ipc: true },
+  );
+  const setClock = (now: Date) =>
+    new Promise<void>((resolve, reject) => {
+      const message: SetClock = { now: now.toISOString() };
+      const onAck = (ack: ClockSet) => {
+        if (ack.clockSet !== message.now) return;
+        app.child.off('message', onAck);
+        resolve();
+      };
+      app.child.on('message', onAck);
+      app.child.send(message, (err) => {
+        if (!err) return;
+        app.child.off('message', onAck);
+        reject(err);
+      });
+    });
+  return { ...app, setClock };
+}
+
 /** The `audit` queue as producers see it (BullMQ prefix `{REDIS_KEY_PREFIX}`). */
 export function auditQueue(redisPrefix: string, redisUrl = TEST_REDIS_URL): Queue {
   return new Queue('audit', {

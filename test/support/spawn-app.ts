@@ -27,12 +27,20 @@ function withOwnRole(app: AppName, env: Record<string, string>): Record<string, 
   return { ...env, [variable]: randomSecret() };
 }
 
+/** Another entry than the app's main.js, built from test/support, and whether it takes messages. */
+export type SpawnOptions = { entry?: string; ipc?: boolean };
+
 /** Runs a built app (`npm run build` first) as its own process, as production does. */
-export function spawnApp(app: AppName, env: Record<string, string>): SpawnedApp {
-  const child = spawn(process.execPath, [resolve(ROOT, `dist/apps/${app}/src/main.js`)], {
+export function spawnApp(
+  app: AppName,
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): SpawnedApp {
+  const entry = options.entry ?? `dist/apps/${app}/src/main.js`;
+  const child = spawn(process.execPath, [resolve(ROOT, entry)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...withOwnRole(app, env) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -121,11 +129,13 @@ export function spawnWorker(env: Record<string, string>): Promise<SpawnedApp> {
 export async function spawnStandalone(
   name: 'proxy-worker' | 'audit',
   env: Record<string, string>,
+  options: SpawnOptions = {},
 ): Promise<SpawnedApp> {
-  const app = spawnApp(name, {
-    ...env,
-    LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info'),
-  });
+  const app = spawnApp(
+    name,
+    { ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info') },
+    options,
+  );
   try {
     await waitFor(
       () => Promise.resolve(app.output().includes(`${name} started`)),

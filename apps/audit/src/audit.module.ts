@@ -7,6 +7,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditChainWriter } from './chain/audit-chain-writer.js';
 import { CHAIN_KEYS_PROVIDER } from './chain/chain-keys.provider.js';
+import { CLOCK, systemClock } from './clock.js';
 import { AuditEventPreparer } from './ingest/audit-event-preparer.js';
 import { AuditIngestService } from './ingest/audit-ingest.service.js';
 import { AuditRedaction } from './ingest/audit-redaction.js';
@@ -32,6 +33,7 @@ export class AuditModule {
       ],
       providers: [
         CHAIN_KEYS_PROVIDER,
+        { provide: CLOCK, useValue: systemClock },
         AuditRedaction,
         AuditEventPreparer,
         AuditChainWriter,

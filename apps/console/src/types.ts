@@ -1,4 +1,19 @@
-/** The admin API's shapes, as far as the console reads them. */
+/**
+ * The admin API's shapes. Imported type-only from the gateway where its type lives in a file
+ * with no server imports (erased from the bundle); redeclared, as far as the console reads
+ * them, where the gateway's type sits among server code the console's check cannot compile:
+ * SystemHealth (keyed by @gatehouse/queue's QueueName), Key (@gatehouse/budgets and
+ * @gatehouse/db), Account (account-view.ts imports @gatehouse/db) and ChainVerification
+ * (VerifyResult, in libs/queue).
+ */
+export type { AuditEventView as AuditEvent } from '../../gateway/src/audit-admin/audit-view';
+export type { DiskUsage } from '../../gateway/src/system/disk-usage-view';
+export type {
+  UsageCounts,
+  UsageGroup as UsageRow,
+  UsageReport,
+} from '../../gateway/src/usage/usage-view';
+
 export type Dependency = {
   up: boolean;
   latency_ms: number | null;
@@ -26,14 +41,6 @@ export type SystemHealth = {
   audit_lag:
     | { available: true; waiting_events: number; oldest_waiting_age_ms: number }
     | { available: false; error: string };
-};
-export type DiskUsage = {
-  database: { available: true; name: string; bytes: number } | { available: false; error: string };
-  redis:
-    | { available: true; used_memory_bytes: number; maxmemory_bytes: number; warning?: string }
-    | { available: false; error: string };
-  data_directory: { path: string | null; total_bytes: number | null; free_bytes: number | null };
-  gateway_filesystem: { path: string; used_percent: number; free_bytes: number } | null;
 };
 export type ChainVerification = {
   ok: boolean;
@@ -72,28 +79,4 @@ export type Account = {
   /** When a rate-limit cooldown ends; null: none. */
   cooldown_until?: string | null;
   created_at: string;
-};
-export type UsageCounts = {
-  requests: number;
-  errors: number;
-  tokens_in: number;
-  tokens_out: number;
-  cost_usd: number;
-};
-export type UsageRow = UsageCounts & { day?: string; key_id?: string; model?: string };
-export type UsageReport = { data: UsageRow[]; totals: UsageCounts; truncated: boolean };
-export type AuditEvent = {
-  seq: string;
-  event_id: string;
-  type: string;
-  at: string;
-  actor: string;
-  key_id: string | null;
-  request: {
-    request_id: string | null;
-    ip: string | null;
-    method: string | null;
-    path: string | null;
-  } | null;
-  data: Record<string, unknown>;
 };

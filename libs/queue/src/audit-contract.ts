@@ -79,8 +79,6 @@ export const RETENTION_SCHEDULER_ID = 'audit-retention';
 export type RetentionJobData = {
   trigger: 'schedule' | 'admin';
   request?: AuditRequestContext;
-  /** A fake clock (ISO time), honoured only when NODE_ENV=test. */
-  now?: string;
 };
 
 export type RetentionSummary = {

@@ -20,6 +20,7 @@ import { type Job, WaitingError, Worker } from 'bullmq';
 import { AuditChainWriter } from '../chain/audit-chain-writer.js';
 import { AuditMetrics } from '../metrics/audit-metrics.js';
 import { AuditEventPreparer, type DeadLetter, type PreparedEvent } from './audit-event-preparer.js';
+import { closesBatch, FIRST_ATTEMPT, nextAttempt, writesOneByOne } from './ingest-batching.js';
 
 type Pending = {
   job: Job<AuditEvent>;
@@ -27,11 +28,6 @@ type Pending = {
   done: () => void;
   giveBack: (err: Error) => void;
 };
-
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 5_000;
-/** A batch that keeps failing for a reason other than an outage is written event by event. */
-const ATTEMPTS_BEFORE_SPLIT = 3;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -100,7 +96,7 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
   private enqueue(job: Job<AuditEvent>, token: string | undefined): Promise<void> {
     return new Promise<void>((done, giveBack) => {
       this.pending.push({ job, token, done, giveBack });
-      if (this.stopping || this.pending.length >= this.config.AUDIT_BATCH_SIZE) this.cut();
+      if (closesBatch(this.pending.length, this.config.AUDIT_BATCH_SIZE, this.stopping)) this.cut();
       else this.timer ??= setTimeout(() => this.cut(), this.config.AUDIT_BATCH_WAIT_MS);
     });
   }
@@ -150,10 +146,9 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
         });
       }
     }
-    let delay = RETRY_MIN_MS;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = FIRST_ATTEMPT; ;) {
       try {
-        if (attempt > ATTEMPTS_BEFORE_SPLIT) await this.writeOneByOne(events, deadLetters, batch);
+        if (writesOneByOne(attempt)) await this.writeOneByOne(events, deadLetters, batch);
         else await this.writer.write(events, deadLetters);
         this.recovered();
         this.metrics.batchWritten(
@@ -167,11 +162,10 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
         return;
       } catch (err) {
         const unavailable = isDatabaseUnavailableError(err);
-        if (unavailable) attempt = Math.min(attempt, ATTEMPTS_BEFORE_SPLIT - 1);
         this.failed(err as Error, unavailable, batch.length);
         if (this.stopping) return this.giveBack(batch);
-        await sleep(delay);
-        delay = Math.min(delay * 2, RETRY_MAX_MS);
+        await sleep(attempt.delayMs);
+        attempt = nextAttempt(attempt, unavailable);
       }
     }
   }

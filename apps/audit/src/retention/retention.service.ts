@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditChainWriter } from '../chain/audit-chain-writer.js';
 import { lockChain } from '../chain/chain-lock.js';
+import { CLOCK, type Clock } from '../clock.js';
 import { AuditEventPreparer } from '../ingest/audit-event-preparer.js';
 
 const DAY_MS = 86_400_000;
@@ -45,6 +46,7 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     private readonly dataSource: DataSource,
     private readonly writer: AuditChainWriter,
     private readonly preparer: AuditEventPreparer,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -87,20 +89,12 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
 
   /** A retention job (scheduled or manual), as MaintenanceWorker hands it over. */
   async runJob(data: RetentionJobData | undefined): Promise<RetentionSummary> {
-    const summary = await this.run(this.clock(data), data);
+    const summary = await this.run(this.clock.now(), data);
     this.logger.log(
       `retention: ${summary.deleted_events} events, ${summary.deleted_bodies} bodies, ` +
         `${summary.deleted_job_results} job results deleted`,
     );
     return summary;
-  }
-
-  private clock(data: RetentionJobData | undefined): Date {
-    if (this.config.NODE_ENV === 'test' && typeof data?.now === 'string') {
-      const fake = new Date(data.now);
-      if (Number.isFinite(fake.getTime())) return fake;
-    }
-    return new Date();
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { UsageReport } from '../../../gateway/src/usage/usage.service.js';
+import type { UsageReport } from '../../../gateway/src/usage/usage-view.js';
 import { formatUsage } from './usage.command.js';
 
 describe('formatUsage', () => {

@@ -3,7 +3,7 @@ import type {
   UsageDimension,
   UsageGroup,
   UsageReport,
-} from '../../../gateway/src/usage/usage.service.js';
+} from '../../../gateway/src/usage/usage-view.js';
 import { contextOf } from '../command-context.js';
 import { type Column, formatTable } from '../output.js';
 import { day, list, oneOf, uuid } from '../option-parsers.js';

@@ -3,46 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { statfs } from 'node:fs/promises';
 import { DataSource } from 'typeorm';
 import { attempt, bounded, parseRedisInfo } from './bounded.js';
-
-export type FilesystemUsage = {
-  path: string;
-  total_bytes: number;
-  free_bytes: number;
-  used_percent: number;
-};
-
-export type DiskUsage = {
-  checked_at: string;
-  database:
-    | {
-        available: true;
-        name: string;
-        bytes: number;
-        largest_tables: { name: string; bytes: number; rows_estimate: number }[];
-      }
-    | { available: false; error: string };
-  redis:
-    | {
-        available: true;
-        used_memory_bytes: number;
-        used_memory_peak_bytes: number | null;
-        /** 0 means no limit. */
-        maxmemory_bytes: number;
-        maxmemory_policy: string | null;
-        /** BullMQ needs `noeviction`: an evicting Redis loses queued jobs silently. */
-        warning?: string;
-      }
-    | { available: false; error: string };
-  /** Postgres's data directory, and its filesystem when this host can see it. */
-  data_directory: {
-    path: string | null;
-    total_bytes: number | null;
-    free_bytes: number | null;
-    reason?: string;
-  };
-  /** The filesystem the gateway runs from (logs, temporary files). */
-  gateway_filesystem: FilesystemUsage | null;
-};
+import type { DiskUsage, FilesystemUsage } from './disk-usage-view.js';
 
 const LARGEST_TABLES = 10;
 

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { AdminOnly } from '../auth/access.decorator.js';
-import { type DiskUsage, DiskUsageService } from './disk-usage.service.js';
+import type { DiskUsage } from './disk-usage-view.js';
+import { DiskUsageService } from './disk-usage.service.js';
 import { type SystemHealth, SystemHealthService } from './system-health.service.js';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DiskUsageResponse, SystemHealthResponse } from './dto/system.response.js';

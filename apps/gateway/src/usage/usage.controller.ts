@@ -1,7 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { AdminOnly } from '../auth/access.decorator.js';
 import { UsageQuery } from './dto/usage.query.js';
-import { type UsageReport, UsageService } from './usage.service.js';
+import { UsageService } from './usage.service.js';
+import type { UsageReport } from './usage-view.js';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { UsageReportResponse } from './dto/usage-report.response.js';
 

@@ -1,29 +1,7 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { UsageQuery } from './dto/usage.query.js';
-
-export type UsageDimension = 'day' | 'key' | 'model';
-
-export type UsageCounts = {
-  requests: number;
-  errors: number;
-  tokens_in: number;
-  tokens_out: number;
-  /** What the requests cost in USD (summed in µUSD); requests no price applied to count 0. */
-  cost_usd: number;
-};
-
-export type UsageGroup = { day?: string; key_id?: string; model?: string } & UsageCounts;
-
-export type UsageReport = {
-  group_by: UsageDimension[];
-  since: string | null;
-  until: string | null;
-  data: UsageGroup[];
-  /** Over every matching rollup, even when `data` was cut at MAX_GROUPS. */
-  totals: UsageCounts;
-  truncated: boolean;
-};
+import type { UsageCounts, UsageDimension, UsageReport } from './usage-view.js';
 
 /** More groups than this is a report nobody reads; narrow the range or the grouping instead. */
 const MAX_GROUPS = 10_000;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { UsageCounts, UsageDimension, UsageReport } from '../usage.service.js';
+import type { UsageCounts, UsageDimension, UsageReport } from '../usage-view.js';
 
 class UsageCountsResponse implements UsageCounts {
   @ApiProperty({ type: 'integer' })
