@@ -7,6 +7,7 @@
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { closeOnSignal } from './close-on-signal.js';
 
 type FloorJob = { replyKey: string; payload: unknown };
 
@@ -32,11 +33,4 @@ worker.on('error', (err) => process.stderr.write(`floor worker: ${err.message}\n
 await worker.waitUntilReady();
 process.stdout.write('ready\n');
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    void worker
-      .close()
-      .finally(() => replies.disconnect())
-      .finally(() => process.exit(0));
-  });
-}
+closeOnSignal(() => worker.close().finally(() => replies.disconnect()));

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeOnSignal } from './close-on-signal.js';
 import { type RelayJob, relayReplyChannel } from './relay-contract.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -60,12 +61,7 @@ server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
 });
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    server.close();
-    void queue
-      .close()
-      .finally(() => replies.disconnect())
-      .finally(() => process.exit(0));
-  });
-}
+closeOnSignal(() => {
+  server.close();
+  return queue.close().finally(() => replies.disconnect());
+});

@@ -9,6 +9,7 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
+import { closeOnSignal } from './close-on-signal.js';
 import { type RelayJob, relayReplyChannel } from './relay-contract.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -41,11 +42,4 @@ worker.on('error', (err) => process.stderr.write(`relay worker: ${err.message}\n
 await worker.waitUntilReady();
 process.stdout.write('ready\n');
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    void worker
-      .close()
-      .finally(() => publisher.disconnect())
-      .finally(() => process.exit(0));
-  });
-}
+closeOnSignal(() => worker.close().finally(() => publisher.disconnect()));

@@ -102,6 +102,22 @@ export async function waitFor(
   throw new Error(`${what}: ${why}\n${child?.output() ?? ''}`);
 }
 
+/** The port a child says it listens on (`listening <port>` on stdout), once it says so. */
+async function listeningPort(what: string, child: Child): Promise<number> {
+  let port = 0;
+  await waitFor(
+    what,
+    () => {
+      const m = /listening (\d+)/.exec(child.output());
+      if (m) port = Number(m[1]);
+      return Promise.resolve(m !== null);
+    },
+    30_000,
+    child,
+  );
+  return port;
+}
+
 /** The pid Redis reports, if that process is on this machine and is a Redis server. */
 async function localRedisPid(): Promise<number | undefined> {
   const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -184,17 +200,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
 
     const mock = spawnNode('mock-upstream', resolve(DIST, 'bench/mock-upstream.js'), {});
     children.push(mock);
-    let mockPort = 0;
-    await waitFor(
-      'mock upstream',
-      () => {
-        const m = /listening (\d+)/.exec(mock.output());
-        if (m) mockPort = Number(m[1]);
-        return Promise.resolve(m !== null);
-      },
-      10_000,
-      mock,
-    );
+    const mockPort = await listeningPort('mock upstream', mock);
     const mockUrl = `http://127.0.0.1:${mockPort}`;
     const mockBase = (delayMs: number, chunks = 0, intervalMs = 0) =>
       `${mockUrl}/mock/${delayMs}/${chunks}/${intervalMs}/v1`;
@@ -346,17 +352,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
         });
         const front = spawnNode('relay-front', resolve(DIST, 'bench/relay-front.js'), shared);
         children.push(relayWorker, front);
-        let frontPort = 0;
-        await waitFor(
-          'relay front',
-          () => {
-            const m = /listening (\d+)/.exec(front.output());
-            if (m) frontPort = Number(m[1]);
-            return Promise.resolve(m !== null);
-          },
-          30_000,
-          front,
-        );
+        const frontPort = await listeningPort('relay front', front);
         await waitFor(
           'relay worker',
           () => Promise.resolve(relayWorker.output().includes('ready')),
