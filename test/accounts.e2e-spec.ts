@@ -5,13 +5,11 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import request from 'supertest';
 import {
-  generateCredentialKeyPair,
-  parsePrivateKeyring,
-} from '../libs/crypto/src/credential-box.js';
-import {
   type CredentialBinding,
+  generateCredentialKeyPair,
   openAccountCredential,
-} from '../libs/crypto/src/account-credential.js';
+  parsePrivateKeyring,
+} from '@gatehouse/crypto';
 import { createKey } from './support/admin-client.js';
 import { type SpawnedApp, spawnApp, spawnGateway } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
-import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { dbClient, spawnAudit } from './support/audit-kit.js';
 import { freePort, type SpawnedApp, spawnGateway, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';

@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createAccount, createKey } from './support/admin-client.js';
 import {
   LOOPBACK_UPSTREAM,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createKey } from './support/admin-client.js';
 import {
   type MockUpstream,

@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createAccount, createKey } from './support/admin-client.js';
 import { budgetCounterKey, budgetPeriod } from '@gatehouse/budgets';
 import { Redis } from 'ioredis';

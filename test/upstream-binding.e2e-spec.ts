@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '../libs/crypto/src/credential-box.js';
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createKey } from './support/admin-client.js';
 import { dbClient } from './support/audit-kit.js';
 import {
