@@ -7,7 +7,6 @@ import {
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createAccount, createKey } from './support/admin-client.js';
 import { auditQueue } from './support/audit-kit.js';
 import {
@@ -16,7 +15,7 @@ import {
   startMockUpstream,
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { createTestEnv, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 import { TEST_REDIS_URL } from './support/test-redis.js';
 
 /**
@@ -52,11 +51,9 @@ describe('budgets: reserve, settle, reconcile', () => {
 
   beforeAll(async () => {
     upstream = await startMockUpstream();
-    const pair = generateCredentialKeyPair();
     env = await createTestEnv({
       ...LOOPBACK_UPSTREAM,
-      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      ...credentialKeyEnv(),
       BUDGET_RECONCILE_INTERVAL_MS: '300',
       UPSTREAM_TOTAL_TIMEOUT_MS: '1500',
       RATE_LIMIT_PER_IP_PER_MIN: '100000',

@@ -3,14 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import pg from 'pg';
 import request from 'supertest';
 import { parse } from 'yaml';
 import { runScript } from './support/run-script.js';
 import { freePort, spawnGateway, waitFor } from './support/spawn-app.js';
 import { migrateAsOwner } from './support/db-roles.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { createTestEnv, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 import { TEST_REDIS_URL } from './support/test-redis.js';
 
 /**
@@ -314,10 +313,8 @@ describe('npm run doctor', () => {
   let evictingPort: number;
 
   beforeAll(async () => {
-    const pair = generateCredentialKeyPair();
     env = await createTestEnv({
-      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      ...credentialKeyEnv(),
     });
     await migrateAsOwner(env.env);
     // A Redis of this suite's own that may evict keys, as a default install often does.

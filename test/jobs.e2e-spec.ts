@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createAccount, createKey } from './support/admin-client.js';
 import {
   anthropicMessage,
@@ -11,7 +10,7 @@ import {
   LOOPBACK_UPSTREAM,
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { createTestEnv, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 import type { JobView } from '../apps/gateway/src/jobs/job-view.js';
 
 const JOBS_PER_MIN = 3;
@@ -65,11 +64,9 @@ describe('async jobs API', () => {
     upstream = await startMockUpstream();
     upstream.setBehaviour('bad', { kind: 'status', status: 400 });
     upstream.setBehaviour('slow', { kind: 'ok', delayMs: 3_000 });
-    const pair = generateCredentialKeyPair();
     env = await createTestEnv({
       ...LOOPBACK_UPSTREAM,
-      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      ...credentialKeyEnv(),
       RATE_LIMIT_JOBS_PER_MIN: String(JOBS_PER_MIN),
       // This suite submits from one address with many keys; the per-IP limit has its own suite.
       RATE_LIMIT_JOBS_PER_IP_PER_MIN: '1000',

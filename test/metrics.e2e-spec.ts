@@ -1,5 +1,4 @@
 import request from 'supertest';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createAccount, createKey } from './support/admin-client.js';
 import { spawnAudit } from './support/audit-kit.js';
 import {
@@ -14,7 +13,7 @@ import {
   spawnWorker,
   waitFor,
 } from './support/spawn-app.js';
-import { createTestEnv, randomSecret, type TestEnv } from './support/test-env.js';
+import { createTestEnv, randomSecret, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 
 type Sample = { name: string; labels: Record<string, string>; value: number };
 
@@ -78,11 +77,9 @@ describe('Prometheus metrics', () => {
 
   beforeAll(async () => {
     upstream = await startMockUpstream();
-    const pair = generateCredentialKeyPair();
     env = await createTestEnv({
       ...LOOPBACK_UPSTREAM,
-      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      ...credentialKeyEnv(),
       METRICS_TOKEN: token,
     });
     ports.gateway = await freePort();

@@ -2,7 +2,6 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createAccount, createKey } from './support/admin-client.js';
 import { startDnsStub } from './support/dns-stub.js';
 import {
@@ -24,7 +23,7 @@ import {
   spawnWorker,
   waitFor,
 } from './support/spawn-app.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { createTestEnv, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 import { createRedisNamespace } from './support/test-redis.js';
 
 type Gateway = SpawnedApp & { url: string };
@@ -161,11 +160,9 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
   beforeAll(async () => {
     requireNginx(); // fails the suite with the reason before anything else starts
     upstream = await startMockUpstream();
-    const pair = generateCredentialKeyPair();
     env = await createTestEnv({
       ...LOOPBACK_UPSTREAM,
-      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      ...credentialKeyEnv(),
       // nginx connects from loopback: it is the one proxy the gateway believes.
       TRUSTED_PROXIES: '127.0.0.1',
     });

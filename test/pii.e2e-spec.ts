@@ -4,7 +4,6 @@ import OpenAI from 'openai';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createAccount, createKey } from './support/admin-client.js';
 import {
   LOOPBACK_UPSTREAM,
@@ -12,7 +11,7 @@ import {
   startMockUpstream,
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { createTestEnv, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 import { TEST_REDIS_URL } from './support/test-redis.js';
 
 /**
@@ -49,11 +48,9 @@ describe('PII masking', () => {
 
   beforeAll(async () => {
     upstream = await startMockUpstream();
-    const pair = generateCredentialKeyPair();
     env = await createTestEnv({
       ...LOOPBACK_UPSTREAM,
-      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      ...credentialKeyEnv(),
       PII_CUSTOM_PATTERNS: JSON.stringify([{ name: 'badge', pattern: 'EMP-[0-9]{6}' }]),
       PII_TERMS: 'Project Bluefin,Jane Roe',
       LOG_LEVEL: 'info',

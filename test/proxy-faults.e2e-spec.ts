@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createKey } from './support/admin-client.js';
 import {
   type MockUpstream,
@@ -11,7 +10,7 @@ import {
   LOOPBACK_UPSTREAM,
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { createTestEnv, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 import type { ErrorBody } from '../apps/gateway/src/http/error-body.js';
 
 /** One gateway + one worker on an environment of their own, with accounts on the mock upstream. */
@@ -33,11 +32,9 @@ async function startStack(
   upstream: MockUpstream,
   overrides: Record<string, string>,
 ): Promise<Stack> {
-  const pair = generateCredentialKeyPair();
   const env = await createTestEnv({
     ...LOOPBACK_UPSTREAM,
-    CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-    CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+    ...credentialKeyEnv(),
     LOG_LEVEL: 'info',
     ...overrides,
   });

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createKey } from './support/admin-client.js';
 import {
   type MockUpstream,
@@ -9,7 +8,7 @@ import {
 } from './support/mock-upstream.js';
 import { type OwnRedisServer, startOwnRedisServer } from './support/redis-server.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { createTestEnv, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 import type { ErrorBody } from '../apps/gateway/src/http/error-body.js';
 
 /** Redis going away and a worker dying mid-request, on a Redis server of this suite's own. */
@@ -38,12 +37,10 @@ describe('proxy path through Redis outages and worker crashes', () => {
   beforeAll(async () => {
     upstream = await startMockUpstream();
     redis = await startOwnRedisServer();
-    const pair = generateCredentialKeyPair();
     env = await createTestEnv({
       ...LOOPBACK_UPSTREAM,
       REDIS_URL: redis.url,
-      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      ...credentialKeyEnv(),
       PROXY_JOB_LOCK_MS: '2000',
       LOG_LEVEL: 'info',
     });

@@ -2,7 +2,6 @@ import Anthropic from '@anthropic-ai/sdk';
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createAccount, createKey } from './support/admin-client.js';
 import { budgetCounterKey, budgetPeriod } from '@gatehouse/budgets';
 import { Redis } from 'ioredis';
@@ -14,7 +13,7 @@ import {
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
 import { TEST_REDIS_URL } from './support/test-redis.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { createTestEnv, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 
 describe('proxy path with the official SDKs', () => {
   let env: TestEnv;
@@ -27,11 +26,9 @@ describe('proxy path with the official SDKs', () => {
 
   beforeAll(async () => {
     upstream = await startMockUpstream();
-    const pair = generateCredentialKeyPair();
     env = await createTestEnv({
       ...LOOPBACK_UPSTREAM,
-      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      ...credentialKeyEnv(),
       LOG_LEVEL: 'info',
     });
     gw = await spawnGateway(env.env);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createAccount, createKey } from './support/admin-client.js';
 import {
   LOOPBACK_UPSTREAM,
@@ -10,7 +9,7 @@ import {
 import { type OwnRedisCluster, startOwnRedisCluster } from './support/redis-cluster.js';
 import { redisCli } from './support/redis-processes.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { createTestEnv, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 
 type JobView = { id: string; status: string; result?: { body?: unknown } };
 
@@ -35,13 +34,11 @@ describe('on a Redis Cluster', () => {
 
   beforeAll(async () => {
     [cluster, upstream] = await Promise.all([startOwnRedisCluster(3), startMockUpstream()]);
-    const pair = generateCredentialKeyPair();
     env = await createTestEnv({
       ...LOOPBACK_UPSTREAM,
       REDIS_URL: 'redis://127.0.0.1:6379', // only its login/TLS are read: none here
       REDIS_CLUSTER_NODES: cluster.nodes,
-      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      ...credentialKeyEnv(),
       // Only the broadcast can end a cached key within the test's second.
       AUTH_CACHE_TTL_MS: '60000',
       LOG_LEVEL: 'info',

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createAccount, createKey } from './support/admin-client.js';
 import {
   LOOPBACK_UPSTREAM,
@@ -13,7 +12,7 @@ import {
   startOwnRedisSentinel,
 } from './support/redis-sentinel.js';
 import { type SpawnedApp, spawnGateway, spawnWorker, waitFor } from './support/spawn-app.js';
-import { createTestEnv, randomSecret, type TestEnv } from './support/test-env.js';
+import { createTestEnv, randomSecret, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 
 type JobView = { id: string; status: string };
 
@@ -57,7 +56,6 @@ describe('through Redis Sentinel', () => {
       startOwnRedisSentinel(password, sentinelPassword),
       startMockUpstream(),
     ]);
-    const pair = generateCredentialKeyPair();
     env = await createTestEnv({
       ...LOOPBACK_UPSTREAM,
       // The host is not used with Sentinel: the login is.
@@ -65,8 +63,7 @@ describe('through Redis Sentinel', () => {
       REDIS_SENTINELS: redis.sentinels,
       REDIS_SENTINEL_NAME: SENTINEL_PRIMARY_NAME,
       REDIS_SENTINEL_PASSWORD: sentinelPassword,
-      CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-      CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+      ...credentialKeyEnv(),
       PROXY_JOB_LOCK_MS: '2000',
       // The traffic below submits jobs all along: the job limits are not what is tested here.
       RATE_LIMIT_JOBS_PER_MIN: '100000',

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import request from 'supertest';
-import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { createKey } from './support/admin-client.js';
 import { dbClient } from './support/audit-kit.js';
 import {
@@ -10,7 +9,7 @@ import {
   startMockUpstream,
 } from './support/mock-upstream.js';
 import { type SpawnedApp, spawnGateway, spawnWorker } from './support/spawn-app.js';
-import { createTestEnv, type TestEnv } from './support/test-env.js';
+import { createTestEnv, type TestEnv, credentialKeyEnv } from './support/test-env.js';
 
 type Stack = {
   env: TestEnv;
@@ -21,10 +20,8 @@ type Stack = {
 };
 
 async function startStack(overrides: Record<string, string>): Promise<Stack> {
-  const pair = generateCredentialKeyPair();
   const env = await createTestEnv({
-    CREDENTIALS_PUBLIC_KEY: pair.publicKey,
-    CREDENTIALS_PRIVATE_KEYS: pair.privateKey,
+    ...credentialKeyEnv(),
     LOG_LEVEL: 'info',
     ...overrides,
   });

@@ -1,3 +1,4 @@
+import { generateCredentialKeyPair } from '@gatehouse/crypto';
 import { randomBytes } from 'node:crypto';
 import { migrateAsOwner } from './db-roles.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -16,6 +17,15 @@ export type TestEnv = {
 /** Secrets are generated per run: none is ever written in a fixture. */
 export function randomSecret(): string {
   return randomBytes(32).toString('hex');
+}
+
+/** A fresh credential key pair as the apps read it from the environment (one per suite). */
+export function credentialKeyEnv(): {
+  CREDENTIALS_PUBLIC_KEY: string;
+  CREDENTIALS_PRIVATE_KEYS: string;
+} {
+  const pair = generateCredentialKeyPair();
+  return { CREDENTIALS_PUBLIC_KEY: pair.publicKey, CREDENTIALS_PRIVATE_KEYS: pair.privateKey };
 }
 
 /**
