@@ -13,8 +13,11 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.woff2': 'font/woff2',
 };
 
-/** The repository (or image) root: the nearest folder above this file with a package.json. */
-function projectRoot(from: string): string {
+/**
+ * The repository (or image) root: the nearest folder above `from` with a package.json. Found
+ * rather than counted, so the same code works from src/ and dist/ (the tests' helper uses it).
+ */
+export function projectRoot(from: string): string {
   let dir = from;
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
