@@ -6,9 +6,10 @@
 import { signedAuditEvent } from '@gatehouse/audit';
 import {
   AUDIT_EVENT_VERSION,
-  AUDIT_JOB_NAME,
-  AUDIT_JOB_OPTIONS,
+  auditBatchJob,
   type AuditEvent,
+  type AuditEventBatch,
+  auditJobBatches,
   bullPrefix,
   QueueName,
 } from '@gatehouse/queue';
@@ -18,15 +19,16 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 
 export type AuditQueue = {
-  queue: Queue<AuditEvent>;
-  /** Jobs not yet written: waiting plus active (the audit app holds a batch's jobs active). */
+  queue: Queue<AuditEventBatch>;
+  /** Jobs (of up to AUDIT_EVENTS_PER_JOB events) not yet written: waiting plus active (the
+   * audit app holds a batch's jobs active). */
   backlog(): Promise<number>;
   close(): Promise<void>;
 };
 
 export async function openAuditQueue(redisUrl: string, prefix: string): Promise<AuditQueue> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue<AuditEvent>(QueueName.audit, {
+  const queue = new Queue<AuditEventBatch>(QueueName.audit, {
     connection,
     prefix: bullPrefix(prefix),
   });
@@ -92,8 +94,9 @@ export function requestCompletedEvent(i: number): AuditEvent {
 }
 
 /**
- * Adds `count` events with `Queue.addBulk`, `chunk` jobs per call, each signed with `macKey` as
- * a producer app signs it (the audit app dead-letters unsigned ones); returns the seconds it took.
+ * Adds `count` events with `Queue.addBulk`, `chunk` events per call, in jobs of
+ * AUDIT_EVENTS_PER_JOB events each signed with `macKey`, as a producer app's full flushes are
+ * (the audit app dead-letters unsigned events); returns the seconds it took.
  */
 export async function fillAuditQueue(
   audit: AuditQueue,
@@ -107,13 +110,8 @@ export async function fillAuditQueue(
     const events = Array.from({ length: n }, (_, k) =>
       signedAuditEvent(macKey, requestCompletedEvent(done + k)),
     );
-    await audit.queue.addBulk(
-      events.map((event) => ({
-        name: AUDIT_JOB_NAME,
-        data: event,
-        opts: { ...AUDIT_JOB_OPTIONS, jobId: event.id },
-      })),
-    );
+    const jobs = auditJobBatches(events).map(auditBatchJob);
+    await audit.queue.addBulk(jobs);
   }
   return (performance.now() - start) / 1000;
 }

@@ -608,7 +608,7 @@ async function dropEarlierEvents(queue: AuditQueue): Promise<void> {
   await sleep(500);
   const dropped = await queue.backlog();
   await queue.queue.drain();
-  if (dropped > 0) log(`  dropped ${dropped} audit events queued before this case`);
+  if (dropped > 0) log(`  dropped ${dropped} audit jobs queued before this case`);
 }
 
 /**
@@ -676,7 +676,7 @@ async function untilAuditQueueEmpty(queue: AuditQueue, timeoutMs: number): Promi
     if (backlog === 0) return elapsed;
     if (elapsed > timeoutMs) {
       throw new Error(
-        `audit queue still holds ${backlog} events after ${timeoutMs} ms\n${auditApp?.output() ?? ''}`,
+        `audit queue still holds ${backlog} jobs after ${timeoutMs} ms\n${auditApp?.output() ?? ''}`,
       );
     }
   }
@@ -728,7 +728,7 @@ async function caseAuditLag(sys: BenchSystem): Promise<void> {
     const cpu = { ...gw.cpu, audit: (cpuMs(app.child.pid) - auditCpu0) / events };
     const served = Math.round(gw.rps * SECONDS);
     log(
-      `  ${cell({ ...gw, cpu })} · backlog peak ${peak}, back to zero ${ms(lagMs)} after the load stopped · ` +
+      `  ${cell({ ...gw, cpu })} · backlog peak ${peak} jobs, back to zero ${ms(lagMs)} after the load stopped · ` +
         `${events} events written for ${served} requests answered`,
     );
     const vsC32 =
@@ -738,7 +738,7 @@ async function caseAuditLag(sys: BenchSystem): Promise<void> {
       direct: '',
       floor: '',
       gatehouse: cell({ ...gw, cpu }),
-      compared: `${vsC32}backlog peak ${peak}, back to zero ${ms(lagMs)} after the load stopped`,
+      compared: `${vsC32}backlog peak ${peak} jobs, back to zero ${ms(lagMs)} after the load stopped`,
       target: 'audit queue empty ≤ 2 s after the load stops',
       pass: lagMs <= 2_000,
     });

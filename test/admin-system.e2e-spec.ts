@@ -107,7 +107,7 @@ describe('admin views: system health, disk usage and retention', () => {
       expect(available(after.queues['audit-maintenance']).workers).toBe(1);
       expect(available(after.queues.audit).waiting).toBeGreaterThanOrEqual(3);
       const lag = available(after.audit_lag);
-      expect(lag.waiting_events).toBeGreaterThanOrEqual(3);
+      expect(lag.waiting_jobs).toBeGreaterThanOrEqual(3);
       expect(lag.oldest_waiting_age_ms).toBeGreaterThanOrEqual(1_200);
       expect(lag.oldest_waiting_age_ms).toBeLessThan(30_000);
       await auditQueue.obliterate({ force: true });

@@ -10,6 +10,7 @@ import {
   dbClient,
   makeEvent,
   produce,
+  produceBatch,
   settledCounts,
   spawnAudit,
   verifyChain,
@@ -95,7 +96,8 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
               return i % 2 === 0 ? completed(i, p) : makeEvent({ data: { producer: p, i } });
             });
             mine.push(...events);
-            await produce(own, events, env.env.AUDIT_EVENT_KEY);
+            // As the producer apps send them: one batch job per flush (single-event jobs below).
+            await produceBatch(own, events, env.env.AUDIT_EVENT_KEY);
             await new Promise((r) => setTimeout(r, 5));
           }
         } finally {
@@ -271,6 +273,42 @@ describe('audit ingest: batches, chain, idempotency, dead letters, redaction, us
       await countRows(db, 'audit_events', `event_id::text = ANY('{${forged.join(',')}}')`),
     ).toBe(0);
     expect(await verifyChain(db, env.chainKey)).toBeUndefined();
+  }, 30_000);
+
+  it("stores a producer batch job's good events and dead-letters its bad ones by their place", async () => {
+    const before = await countRows(db, 'audit_dead_letters');
+    const good = [makeEvent({ data: { batch: 0 } }), makeEvent({ data: { batch: 2 } })];
+    const malformed = { ...makeEvent(), at: 'yesterday' };
+    const unsigned = makeEvent({ actor: 'admin', data: { forged: 'in a batch' } });
+    const signed = [good[0], malformed, good[1]].map((e) => asProduced(e, env.env.AUDIT_EVENT_KEY));
+    const batchId = await produceBatch(queue, [...signed, unsigned], undefined);
+    // A batch job that is not one: refused whole, as one dead letter.
+    const brokenId = await produceBatch(queue, [], undefined, { v: 1, events: 'none' });
+
+    await waitForRows(db, 'audit_dead_letters', before + 3, 15_000);
+    const stored = await countRows(
+      db,
+      'audit_events',
+      `event_id::text = ANY('{${good.map((e) => e.id).join(',')}}')`,
+    );
+    expect(stored).toBe(2);
+    const letters = await db.query<{ job_id: string; reason: string }>(
+      `SELECT job_id, reason FROM audit_dead_letters WHERE job_id = ANY($1)`,
+      [[`${batchId}#1`, `${batchId}#3`, brokenId]],
+    );
+    const byJob = new Map(letters.rows.map((r) => [r.job_id, r.reason]));
+    expect(byJob.get(`${batchId}#1`)).toMatch(/at is not/);
+    expect(byJob.get(`${batchId}#3`)).toMatch(/unsigned or badly signed/);
+    expect(byJob.get(brokenId)).toMatch(/not an array/);
+    expect(
+      await countRows(
+        db,
+        'audit_events',
+        `event_id::text = ANY('{${malformed.id},${unsigned.id}}')`,
+      ),
+    ).toBe(0);
+    expect(await verifyChain(db, env.chainKey)).toBeUndefined();
+    expect(await settledCounts(queue)).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
   }, 30_000);
 
   it('redacts keys, tokens, passwords, configured patterns and secret values; drops bodies', async () => {

@@ -1,5 +1,11 @@
 import { type AppConfig } from '@gatehouse/config';
-import { AuditProducer, AUDIT_JOB_NAME, QueueName, bullPrefix } from '@gatehouse/queue';
+import {
+  AUDIT_BATCH_JOB_NAME,
+  AuditProducer,
+  type AuditEventBatch,
+  QueueName,
+  bullPrefix,
+} from '@gatehouse/queue';
 import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { type OwnRedisServer, startOwnRedisServer } from './support/redis-server.js';
@@ -41,20 +47,24 @@ describe('audit producer through a Redis outage', () => {
   });
 
   const emit = (n: number) => producer.emit({ type: 'key.created', actor: 'admin', data: { n } });
+  /** The `n` of every queued event, jobs in the order queued, events in their job's order. */
+  const queuedNs = async (): Promise<number[]> => {
+    const jobs = await queue.getWaiting(0, -1);
+    expect(jobs.every((j) => j.name === AUDIT_BATCH_JOB_NAME)).toBe(true);
+    return jobs
+      .sort((a, b) => a.timestamp - b.timestamp)
+      .flatMap((j) => (j.data as AuditEventBatch).events.map((e) => (e.data as { n: number }).n));
+  };
 
   it('holds the events while Redis is down and queues them all, in order, once it is back', async () => {
     await redis.kill();
     for (let n = 0; n < 5; n++) emit(n);
     await new Promise((r) => setTimeout(r, 600)); // a few failed attempts
     await redis.start();
-    await waitFor(async () => (await queue.getWaitingCount()) === 5, 15_000);
-    const jobs = await queue.getWaiting(0, 10);
-    expect(jobs.every((j) => j.name === AUDIT_JOB_NAME)).toBe(true);
-    const order = jobs
-      .map((j) => ({ at: j.timestamp, n: (j.data as { data: { n: number } }).data.n }))
-      .sort((a, b) => a.at - b.at || a.n - b.n)
-      .map((j) => j.n);
-    expect(order).toEqual([0, 1, 2, 3, 4]);
+    await waitFor(async () => (await queue.getWaitingCount()) > 0, 15_000);
+    // The five held events, in the order emitted, in one job.
+    expect(await queuedNs()).toEqual([0, 1, 2, 3, 4]);
+    expect(await queue.getWaitingCount()).toBe(1);
   });
 
   it('says when the events emitted so far are queued, though more keep coming', async () => {
@@ -70,16 +80,24 @@ describe('audit producer through a Redis outage', () => {
     }
     await queued;
     expect(emitting).toBeLessThan(200); // woken while the emission went on
-    const first = (await queue.getWaiting(0, 1000)).find(
-      (j) => (j.data as { data: { n: number } }).data.n === 1,
-    );
-    expect(first).toBeDefined();
+    expect((await queuedNs())[0]).toBe(1);
+  });
+
+  it('queues a burst as jobs of at most 200 events each, in the order emitted', async () => {
+    await queue.obliterate({ force: true });
+    for (let n = 0; n < 450; n++) emit(n);
+    await producer.queued();
+    const jobs = await queue.getWaiting(0, -1);
+    expect(jobs.map((j) => (j.data as AuditEventBatch).events.length).sort()).toEqual([
+      200, 200, 50,
+    ]);
+    expect(await queuedNs()).toEqual(Array.from({ length: 450 }, (_, n) => n));
   });
 
   it('sends what it holds once more at shutdown', async () => {
     await queue.obliterate({ force: true });
     emit(9);
     await producer.onApplicationShutdown();
-    expect(await queue.getWaitingCount()).toBe(1);
+    expect(await queuedNs()).toEqual([9]);
   });
 });

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createAccount, createKey } from './support/admin-client.js';
-import { auditQueue } from './support/audit-kit.js';
+import { auditQueue, queuedAuditEvents } from './support/audit-kit.js';
 import {
   LOOPBACK_UPSTREAM,
   type MockUpstream,
@@ -268,19 +268,13 @@ describe('budgets: reserve, settle, reconcile', () => {
       const audit = auditQueue(env.redisPrefix);
       try {
         await waitFor(async () => {
-          const jobs = await audit.getJobs(['waiting', 'prioritized', 'delayed']);
-          return jobs.some((job) => {
-            const event = job.data as {
-              type: string;
-              key_id?: string;
-              data?: { cost_micros?: number };
-            };
-            return (
+          const events = await queuedAuditEvents(audit);
+          return events.some(
+            (event) =>
               event.type === 'request.completed' &&
               event.key_id === id &&
-              event.data?.cost_micros === 1_200
-            );
-          });
+              event.data.cost_micros === 1_200,
+          );
         }, 5_000);
       } finally {
         await audit.close();

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import request from 'supertest';
 import { createKey } from './support/admin-client.js';
-import { auditQueue } from './support/audit-kit.js';
+import { auditQueue, queuedAuditEvents } from './support/audit-kit.js';
 import { type SpawnedApp, spawnGateway, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
@@ -40,9 +40,7 @@ describe('per-key IP allowlists', () => {
 
   /** The key's queued key.ip_denied events (no audit app runs here: they wait in the queue). */
   async function deniedEvents(keyId: string): Promise<{ ip: string }[]> {
-    const jobs = await audit.getJobs(['waiting', 'prioritized', 'delayed']);
-    return jobs
-      .map((job) => job.data as { type: string; key_id?: string; request?: { ip: string } })
+    return (await queuedAuditEvents(audit))
       .filter((event) => event.type === 'key.ip_denied' && event.key_id === keyId)
       .map((event) => ({ ip: event.request?.ip ?? '' }));
   }

@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import type pg from 'pg';
 import request from 'supertest';
 import { createKey } from './support/admin-client.js';
-import { auditQueue, dbClient } from './support/audit-kit.js';
+import { auditQueue, dbClient, queuedAuditEvents } from './support/audit-kit.js';
 import { clientAs, migrateAsOwner, roleUrl, sqlState } from './support/db-roles.js';
 import { type SpawnedApp, spawnGateway, waitFor } from './support/spawn-app.js';
 import { createTestEnv, type TestEnv } from './support/test-env.js';
@@ -58,10 +58,7 @@ describe('model prices: defaults, overrides, and every replica on the same table
 
   /** prices.updated events waiting on the audit queue (no audit app runs here). */
   async function priceEvents(): Promise<AuditEvent[]> {
-    const jobs = await audit.getJobs(['waiting', 'prioritized', 'delayed']);
-    return jobs
-      .map((job) => job.data as AuditEvent)
-      .filter((event) => event.type === 'prices.updated');
+    return (await queuedAuditEvents(audit)).filter((event) => event.type === 'prices.updated');
   }
 
   /** The prices.updated event the request that got `res` queued (matched by request id). */

@@ -7,7 +7,13 @@ import {
   signedAuditEvent,
   type StoredLink,
 } from '@gatehouse/audit';
-import { AUDIT_JOB_NAME, type AuditEvent, redisOptionsFromUrl } from '@gatehouse/queue';
+import {
+  AUDIT_BATCH_JOB_NAME,
+  AUDIT_JOB_NAME,
+  type AuditEvent,
+  type AuditEventBatch,
+  redisOptionsFromUrl,
+} from '@gatehouse/queue';
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -61,6 +67,19 @@ export function auditQueue(redisPrefix: string, redisUrl = TEST_REDIS_URL): Queu
   });
 }
 
+/**
+ * The events waiting on the audit queue (for suites where no audit app runs), in queue order:
+ * those of producers' batch jobs and of single-event jobs alike.
+ */
+export async function queuedAuditEvents(queue: Queue): Promise<AuditEvent[]> {
+  const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed'], 0, -1, true);
+  return jobs.flatMap((job) =>
+    job.name === AUDIT_BATCH_JOB_NAME
+      ? (job.data as AuditEventBatch).events
+      : [job.data as AuditEvent],
+  );
+}
+
 export function makeEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
   return {
     v: 1,
@@ -79,9 +98,9 @@ export function makeEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
   };
 }
 
-/** Adds events the way AuditProducer does (job id = event id), in order. */
 /**
- * Puts events on the audit queue as a producer app would: each object signed with `macKey`
+ * Puts events on the audit queue one job each (job id = event id), as producers did before
+ * they sent batch jobs, and as the audit app still accepts: each object signed with `macKey`
  * (the env's AUDIT_EVENT_KEY), or left unsigned when it is undefined.
  */
 export async function produce(
@@ -100,6 +119,25 @@ export async function produce(
       },
     })),
   );
+}
+
+/**
+ * Puts events on the audit queue in one batch job, as AuditProducer does (each object signed
+ * with `macKey`, or unsigned when it is undefined); `data` replaces the job's data when given.
+ * Returns the job's id.
+ */
+export async function produceBatch(
+  queue: Queue,
+  events: readonly unknown[],
+  macKey: string | undefined,
+  data?: unknown,
+): Promise<string> {
+  const job = await queue.add(
+    AUDIT_BATCH_JOB_NAME,
+    data ?? { v: 1, events: events.map((event) => asProduced(event, macKey)) },
+    { jobId: `batch-${randomUUID()}`, removeOnComplete: true, attempts: 5 },
+  );
+  return String(job.id);
 }
 
 export type StoredRow = StoredLink & {

@@ -39,7 +39,7 @@ export type SystemHealth = {
   redis: Dependency;
   queues: Record<string, QueueHealth>;
   audit_lag:
-    | { available: true; waiting_events: number; oldest_waiting_age_ms: number }
+    | { available: true; waiting_jobs: number; oldest_waiting_age_ms: number }
     | { available: false; error: string };
 };
 export type ChainVerification = {

@@ -1,9 +1,19 @@
 /**
  * Audit events, as producers put them on the `audit` queue. The audit app redacts, chains
  * and stores them. Bump the version on an incompatible change: queued events outlive deploys.
+ *
+ * Producers send one job per flush (AUDIT_BATCH_JOB_NAME, up to AUDIT_EVENTS_PER_JOB events):
+ * a BullMQ job costs Redis about ten commands to add and two scripts to take and complete, and
+ * the audit app a fetch and a lock, so one per event was the bulk of recording's cost. A job
+ * holding one event (AUDIT_JOB_NAME, what producers sent before) is still accepted.
  */
 export const AUDIT_JOB_NAME = 'audit.event';
+export const AUDIT_BATCH_JOB_NAME = 'audit.events';
 export const AUDIT_EVENT_VERSION = 1;
+/** Events one producer flush puts in one job. */
+export const AUDIT_EVENTS_PER_JOB = 200;
+/** More than this in one job is refused whole by the audit app: no producer sends it. */
+export const AUDIT_EVENTS_PER_JOB_MAX = 1_000;
 
 export type AuditEventType =
   | 'auth.failed'
@@ -62,7 +72,13 @@ export type AuditEvent = {
   mac?: string;
 };
 
-/** Audit jobs are small and many: keep failed ones for inspection, drop completed ones. */
+/** What an AUDIT_BATCH_JOB_NAME job carries: events in the order they were emitted. */
+export type AuditEventBatch = {
+  v: typeof AUDIT_EVENT_VERSION;
+  events: AuditEvent[];
+};
+
+/** Audit jobs are many: keep failed ones for inspection, drop completed ones. */
 export const AUDIT_JOB_OPTIONS = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 1_000 },

@@ -6,10 +6,11 @@ import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import {
   AUDIT_EVENT_VERSION,
-  AUDIT_JOB_NAME,
-  AUDIT_JOB_OPTIONS,
+  AUDIT_EVENTS_PER_JOB,
   type AuditEvent,
+  type AuditEventBatch,
 } from './audit-contract.js';
+import { auditBatchJob, auditJobBatches, nextJobLength } from './audit-job-batches.js';
 import { QueueName } from './names.js';
 
 export type AuditInput = Omit<AuditEvent, 'v' | 'id' | 'at' | 'mac'> & {
@@ -21,9 +22,9 @@ export type AuditInput = Omit<AuditEvent, 'v' | 'id' | 'at' | 'mac'> & {
   id?: string;
 };
 
-/** Events are handed to Redis in small batches: one round trip for many, a few ms late. */
+/** Events are handed to Redis in small batches, one job each: a few ms late, far cheaper. */
 const FLUSH_AFTER_MS = 20;
-const FLUSH_AT_COUNT = 200;
+const FLUSH_AT_COUNT = AUDIT_EVENTS_PER_JOB;
 /** While Redis is unreachable, queuing is retried with backoff between these bounds. */
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
@@ -36,11 +37,11 @@ export const AUDIT_PRODUCER_MAX_HELD = 20_000;
 
 /**
  * Puts audit events on the durable `audit` queue. Callers never wait: events are handed to
- * Redis in the background, batched. While Redis is unreachable they are held (up to
+ * Redis in the background, batched, one job per batch. While Redis is unreachable they are held (up to
  * AUDIT_PRODUCER_MAX_HELD) and retried with backoff, in order, until it is back; only beyond
  * that bound, or still unsent at shutdown, is an event lost, and then it is logged and counted,
- * never dropped silently. A batch sent twice (its reply lost) is harmless: each event's job id
- * is its event id, and the audit app stores an event id once. Postgres is not involved here.
+ * never dropped silently. A batch sent twice (its reply lost) is harmless: the same events make
+ * the same job id, and the audit app stores an event id once. Postgres is not involved here.
  */
 @Injectable()
 export class AuditProducer implements OnApplicationShutdown {
@@ -60,7 +61,7 @@ export class AuditProducer implements OnApplicationShutdown {
   private readonly macKey: string;
 
   constructor(
-    @InjectQueue(QueueName.audit) private readonly queue: Queue<AuditEvent>,
+    @InjectQueue(QueueName.audit) private readonly queue: Queue<AuditEventBatch>,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     if (!config.AUDIT_EVENT_KEY)
@@ -106,7 +107,7 @@ export class AuditProducer implements OnApplicationShutdown {
 
   private async send(): Promise<void> {
     while (this.buffer.length > 0) {
-      const events = this.buffer.splice(0, FLUSH_AT_COUNT);
+      const events = this.buffer.splice(0, nextJobLength(this.buffer));
       try {
         await this.add(events);
       } catch (err) {
@@ -132,14 +133,13 @@ export class AuditProducer implements OnApplicationShutdown {
     this.waiters = waiting;
   }
 
+  /** One job (several only at shutdown: auditJobBatches), in one round trip. */
   private add(events: AuditEvent[]): Promise<unknown> {
-    return this.queue.addBulk(
-      events.map((event) => ({
-        name: AUDIT_JOB_NAME,
-        data: event,
-        opts: { ...AUDIT_JOB_OPTIONS, jobId: event.id },
-      })),
-    );
+    const jobs = auditJobBatches(events).map(auditBatchJob);
+    const [only] = jobs;
+    return jobs.length === 1 && only
+      ? this.queue.add(only.name, only.data, only.opts)
+      : this.queue.addBulk(jobs);
   }
 
   private retryLater(err: Error): void {

@@ -5,6 +5,7 @@ export * from './redis-options.js';
 export * from './redis.module.js';
 export * from './usage-keys.js';
 export * from './audit-contract.js';
+export * from './audit-job-batches.js';
 export * from './audit-producer.js';
 export * from './audit.module.js';
 export * from './audit-maintenance-contract.js';

@@ -2,7 +2,6 @@ import { hasValidAuditEventMac } from '@gatehouse/audit';
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { isDatabaseUnavailableError } from '@gatehouse/db';
 import {
-  type AuditEvent,
   QueueName,
   RedisRole,
   bullConnection,
@@ -19,12 +18,20 @@ import {
 import { type Job, WaitingError, Worker } from 'bullmq';
 import { AuditChainWriter } from '../chain/audit-chain-writer.js';
 import { AuditMetrics } from '../metrics/audit-metrics.js';
-import { AuditEventPreparer, type DeadLetter, type PreparedEvent } from './audit-event-preparer.js';
+import {
+  AuditEventPreparer,
+  type DeadLetter,
+  type Prepared,
+  type PreparedEvent,
+} from './audit-event-preparer.js';
 import { closesBatch, FIRST_ATTEMPT, nextAttempt, writesOneByOne } from './ingest-batching.js';
+import { type QueuedEvent, queuedEvents } from './queued-events.js';
 
 type Pending = {
-  job: Job<AuditEvent>;
+  job: Job<unknown>;
   token: string | undefined;
+  /** What the job carries: one event, or a producer's batch of them (queued-events.ts). */
+  events: QueuedEvent[];
   done: () => void;
   giveBack: (err: Error) => void;
 };
@@ -32,8 +39,9 @@ type Pending = {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * Consumes the `audit` queue in batches: up to AUDIT_BATCH_SIZE events, or whatever arrived
- * within AUDIT_BATCH_WAIT_MS of the first one, written in one transaction.
+ * Consumes the `audit` queue in batches: up to AUDIT_BATCH_SIZE events (from jobs of one event
+ * or of a producer's batch), or whatever arrived within AUDIT_BATCH_WAIT_MS of the first one,
+ * written in one transaction.
  *
  * BullMQ (OSS) has no batch API. Instead of fetching jobs by hand, the worker runs with a
  * concurrency of two batches and its processor only parks each job in the current batch and
@@ -49,8 +57,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 @Injectable()
 export class AuditIngestService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditIngestService.name);
-  private worker: Worker<AuditEvent> | undefined;
+  private worker: Worker<unknown> | undefined;
   private pending: Pending[] = [];
+  private pendingEvents = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -69,18 +78,14 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
   }
 
   onApplicationBootstrap(): void {
-    this.worker = new Worker<AuditEvent>(
-      QueueName.audit,
-      (job, token) => this.enqueue(job, token),
-      {
-        connection: bullConnection(this.config, RedisRole.queueWorker),
-        prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
-        concurrency: this.config.AUDIT_BATCH_SIZE * 2,
-        lockDuration: 30_000,
-        // Redelivery is harmless (idempotent by event id): never fail an event for stalling.
-        maxStalledCount: 1_000_000,
-      },
-    );
+    this.worker = new Worker<unknown>(QueueName.audit, (job, token) => this.enqueue(job, token), {
+      connection: bullConnection(this.config, RedisRole.queueWorker),
+      prefix: bullPrefix(this.config.REDIS_KEY_PREFIX),
+      concurrency: this.config.AUDIT_BATCH_SIZE * 2,
+      lockDuration: 30_000,
+      // Redelivery is harmless (idempotent by event id): never fail an event for stalling.
+      maxStalledCount: 1_000_000,
+    });
     this.worker.on('error', (err) => this.logger.warn(`audit queue connection: ${err.message}`));
   }
 
@@ -93,10 +98,12 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
     await releaseBullConnection(this.worker?.opts.connection);
   }
 
-  private enqueue(job: Job<AuditEvent>, token: string | undefined): Promise<void> {
+  private enqueue(job: Job<unknown>, token: string | undefined): Promise<void> {
     return new Promise<void>((done, giveBack) => {
-      this.pending.push({ job, token, done, giveBack });
-      if (closesBatch(this.pending.length, this.config.AUDIT_BATCH_SIZE, this.stopping)) this.cut();
+      const events = queuedEvents(job.name, job.data, job.id ?? null);
+      this.pending.push({ job, token, events, done, giveBack });
+      this.pendingEvents += events.length;
+      if (closesBatch(this.pendingEvents, this.config.AUDIT_BATCH_SIZE, this.stopping)) this.cut();
       else this.timer ??= setTimeout(() => this.cut(), this.config.AUDIT_BATCH_WAIT_MS);
     });
   }
@@ -108,6 +115,7 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    this.pendingEvents = 0;
     this.writing = this.writing
       .then(() => this.writeBatch(batch))
       .catch((err: Error) => {
@@ -122,37 +130,24 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
     const startedAt = performance.now();
     const events: PreparedEvent[] = [];
     const deadLetters: DeadLetter[] = [];
-    for (const { job } of batch) {
-      try {
-        if (!hasValidAuditEventMac(this.macKey, job.data)) {
-          // Whoever can write to Redis cannot add history: only holders of the key can sign.
-          deadLetters.push(
-            this.preparer.deadLetter(
-              job.data,
-              job.id ?? null,
-              'unsigned or badly signed event (AUDIT_EVENT_KEY)',
-            ),
-          );
-          continue;
-        }
-        const prepared = this.preparer.prepare(job.data, job.id ?? null);
-        if (prepared.ok) events.push(prepared.event);
-        else deadLetters.push(prepared.deadLetter);
-      } catch (err) {
-        deadLetters.push({
-          job_id: job.id ?? null,
-          reason: `could not be prepared: ${(err as Error).name}`,
-          payload: null,
-        });
-      }
+    /** Where each prepared event came from, for a dead letter should Postgres refuse it alone. */
+    const sources = new Map<string, QueuedEvent>();
+    let count = 0;
+    for (const queued of batch.flatMap((p) => p.events)) {
+      count++;
+      const prepared = this.prepare(queued);
+      if (prepared.ok) {
+        events.push(prepared.event);
+        sources.set(prepared.event.fields.event_id, queued);
+      } else deadLetters.push(prepared.deadLetter);
     }
     for (let attempt = FIRST_ATTEMPT; ;) {
       try {
-        if (writesOneByOne(attempt)) await this.writeOneByOne(events, deadLetters, batch);
+        if (writesOneByOne(attempt)) await this.writeOneByOne(events, deadLetters, sources);
         else await this.writer.write(events, deadLetters);
         this.recovered();
         this.metrics.batchWritten(
-          batch.length,
+          count,
           performance.now() - startedAt,
           batch.reduce((oldest, p) => Math.min(oldest, p.job.timestamp), Infinity),
         );
@@ -162,11 +157,29 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
         return;
       } catch (err) {
         const unavailable = isDatabaseUnavailableError(err);
-        this.failed(err as Error, unavailable, batch.length);
+        this.failed(err as Error, unavailable, count);
         if (this.stopping) return this.giveBack(batch);
         await sleep(attempt.delayMs);
         attempt = nextAttempt(attempt, unavailable);
       }
+    }
+  }
+
+  /** Checks one queued event's signature and shape: an event to chain, or a dead letter. */
+  private prepare(queued: QueuedEvent): Prepared {
+    const { raw, source, refused } = queued;
+    try {
+      if (refused !== undefined)
+        return { ok: false, deadLetter: this.preparer.deadLetter(raw, source, refused) };
+      if (!hasValidAuditEventMac(this.macKey, raw)) {
+        // Whoever can write to Redis cannot add history: only holders of the key can sign.
+        const reason = 'unsigned or badly signed event (AUDIT_EVENT_KEY)';
+        return { ok: false, deadLetter: this.preparer.deadLetter(raw, source, reason) };
+      }
+      return this.preparer.prepare(raw, source);
+    } catch (err) {
+      const reason = `could not be prepared: ${(err as Error).name}`;
+      return { ok: false, deadLetter: { job_id: source, reason, payload: null } };
     }
   }
 
@@ -178,20 +191,20 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
   private async writeOneByOne(
     events: PreparedEvent[],
     deadLetters: DeadLetter[],
-    batch: Pending[],
+    sources: ReadonlyMap<string, QueuedEvent>,
   ): Promise<void> {
     for (const event of events) {
       try {
         await this.writer.write([event]);
       } catch (err) {
         if (isDatabaseUnavailableError(err)) throw err;
-        const job = batch.find((p) => p.job.id === event.fields.event_id)?.job;
+        const queued = sources.get(event.fields.event_id);
         await this.writer.write(
           [],
           [
             this.preparer.deadLetter(
-              job?.data ?? event.fields,
-              job?.id ?? null,
+              queued?.raw ?? event.fields,
+              queued?.source ?? null,
               `not storable: ${(err as Error).message}`,
             ),
           ],

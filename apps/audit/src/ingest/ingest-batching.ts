@@ -10,9 +10,10 @@ export const RETRY_MAX_MS = 5_000;
 export const ATTEMPTS_BEFORE_SPLIT = 3;
 
 /**
- * Whether the open batch is closed (queued for writing) now that it holds `pending` jobs: when
+ * Whether the open batch is closed (queued for writing) now that it holds `pending` events: when
  * it is full, or when the app is stopping (nothing more should join it). Otherwise it stays open
- * until AUDIT_BATCH_WAIT_MS after its first job.
+ * until AUDIT_BATCH_WAIT_MS after its first job. (A job of many events may overfill it: jobs are
+ * not split, their events are committed together.)
  */
 export function closesBatch(pending: number, batchSize: number, stopping: boolean): boolean {
   return stopping || pending >= batchSize;

@@ -37,7 +37,7 @@ export function formatHealth(health: SystemHealth): string {
       ? {
           component: 'audit lag',
           status: 'ok',
-          detail: `${health.audit_lag.waiting_events} waiting, oldest ${health.audit_lag.oldest_waiting_age_ms} ms`,
+          detail: `${health.audit_lag.waiting_jobs} jobs waiting, oldest ${health.audit_lag.oldest_waiting_age_ms} ms`,
         }
       : { component: 'audit lag', status: 'unknown', detail: health.audit_lag.error },
   ];

@@ -102,7 +102,7 @@ export function OverviewPage() {
           <h2>Audit trail</h2>
           <p>
             {health.audit_lag.available
-              ? `${health.audit_lag.waiting_events} events waiting to be written; oldest ${Math.round(
+              ? `${health.audit_lag.waiting_jobs} batches of events waiting to be written; oldest ${Math.round(
                   health.audit_lag.oldest_waiting_age_ms / 1000,
                 )} s old.`
               : `Audit lag unavailable: ${health.audit_lag.error}`}

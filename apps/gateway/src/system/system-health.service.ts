@@ -30,8 +30,11 @@ export type QueueHealth =
 export type AuditLag =
   | {
       available: true;
-      /** Events on the audit queue not yet written to Postgres (waiting, retrying or in a batch). */
-      waiting_events: number;
+      /**
+       * Jobs on the audit queue not yet written to Postgres (waiting, retrying or in a batch):
+       * each a producer's flush of up to AUDIT_EVENTS_PER_JOB (200) events.
+       */
+      waiting_jobs: number;
       /** Age of the oldest of them, 0 when none waits. */
       oldest_waiting_age_ms: number;
     }
@@ -140,7 +143,7 @@ export class SystemHealthService {
     }
   }
 
-  /** How far the audit writer is behind: events queued but not yet stored, and the oldest one's age. */
+  /** How far the audit writer is behind: jobs queued but not yet stored, and the oldest one's age. */
   private async auditLag(now: number): Promise<AuditLag> {
     const queue = this.queues[QueueName.audit];
     try {
@@ -155,7 +158,7 @@ export class SystemHealthService {
       );
       return {
         available: true,
-        waiting_events: waiting,
+        waiting_jobs: waiting,
         oldest_waiting_age_ms:
           waiting > 0 && Number.isFinite(oldestAt) ? Math.max(0, now - oldestAt) : 0,
       };

@@ -42,7 +42,7 @@ export class SystemHealthResponse {
   })
   queues!: Record<string, unknown>;
 
-  @probe('Audit events waiting to be written, and the age of the oldest')
+  @probe('Audit jobs (producer batches of events) waiting to be written, and the age of the oldest')
   audit_lag!: Record<string, unknown>;
 }
 
