@@ -1,4 +1,4 @@
-import { REDIS } from '@gatehouse/queue';
+import { REDIS, BroadcastPublisher } from '@gatehouse/queue';
 import type { AppConfig } from '@gatehouse/config';
 import fastifyCors from '@fastify/cors';
 import { NestFactory } from '@nestjs/core';
@@ -8,7 +8,6 @@ import { GatewayModule } from './app.module.js';
 import { KeyCache } from './auth/key-cache.js';
 import { cloudflareAccess } from './cf-access/cf-access.hook.js';
 import { relayedAccessKeys } from './cf-access/relayed-access-keys.js';
-import { BroadcastPublisher } from './events/broadcast.publisher.js';
 import { createBroadcastServer } from './events/broadcast.server.js';
 import { installEdgeHooks } from './http/edge.js';
 import { acceptJsonBodiesOnly } from './http/json-body.js';

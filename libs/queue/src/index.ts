@@ -14,6 +14,7 @@ export * from './redis-script.js';
 export * from './redis-errors.js';
 export * from './redis-connections.js';
 export * from './redis-transport.js';
+export * from './broadcast-publisher.js';
 export * from './queue-root.module.js';
 export * from './bull-connection.js';
 export * from './audit-event-id.js';

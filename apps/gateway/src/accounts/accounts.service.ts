@@ -7,6 +7,7 @@ import {
   BroadcastEvent,
   InjectRedis,
   type RedisClient,
+  BroadcastPublisher,
 } from '@gatehouse/queue';
 import {
   BadRequestException,
@@ -19,7 +20,6 @@ import {
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
-import { BroadcastPublisher } from '../events/broadcast.publisher.js';
 import { type AccountView, toAccountView } from './account-view.js';
 import type { AccountTuning } from './dto/account-fields.js';
 import type { CreateAccountDto } from './dto/create-account.dto.js';

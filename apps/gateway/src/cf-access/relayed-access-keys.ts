@@ -2,10 +2,10 @@ import {
   BroadcastEvent,
   CF_ACCESS_KEYS_REFRESH_INTERVAL_MS,
   cfAccessKeysKey,
+  type BroadcastPublisher,
 } from '@gatehouse/queue';
 import type { Redis } from 'ioredis';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import type { BroadcastPublisher } from '../events/broadcast.publisher.js';
 import { refreshingOnUnknownKid } from './unknown-kid-refresh.js';
 
 /** Re-read the relayed set at most this often. */

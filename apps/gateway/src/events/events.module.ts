@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { BroadcastPublisher } from './broadcast.publisher.js';
+import { BroadcastPublisher } from '@gatehouse/queue';
 
 @Module({ providers: [BroadcastPublisher], exports: [BroadcastPublisher] })
 export class EventsModule {}

@@ -1,13 +1,12 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { generateApiKey, hashApiKey } from '@gatehouse/crypto';
 import { ApiKey } from '@gatehouse/db';
-import { BroadcastEvent } from '@gatehouse/queue';
+import { BroadcastEvent, BroadcastPublisher } from '@gatehouse/queue';
 import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { type ClientKey, isKeyUsable } from '../auth/principal.js';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
-import { BroadcastPublisher } from '../events/broadcast.publisher.js';
 import type { CreateKeyDto } from './dto/create-key.dto.js';
 import type { KeyFields } from './dto/key-fields.js';
 import type { RotateKeyDto } from './dto/rotate-key.dto.js';

@@ -1,12 +1,11 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { AsyncJob } from '@gatehouse/db';
-import { BroadcastEvent, QueueName } from '@gatehouse/queue';
+import { BroadcastEvent, QueueName, BroadcastPublisher } from '@gatehouse/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { In, type Repository } from 'typeorm';
-import { BroadcastPublisher } from '../events/broadcast.publisher.js';
 
 /**
  * A revoked key's async jobs that have not finished: marked failed (so a worker that picks one

@@ -1,8 +1,7 @@
-import { BroadcastEvent } from '@gatehouse/queue';
+import { BroadcastEvent, BroadcastPublisher } from '@gatehouse/queue';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
-import { BroadcastPublisher } from '../events/broadcast.publisher.js';
 import type { PriceEntryDto } from './dto/replace-prices.dto.js';
 import { PriceBook } from './price-book.service.js';
 import { type PriceTableView, toPriceTableView } from './price-view.js';

@@ -9,6 +9,7 @@ import {
   QueueName,
   type RedisClient,
   ReplicatedWrites,
+  BroadcastPublisher,
 } from '@gatehouse/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import {
@@ -19,7 +20,6 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { BroadcastPublisher } from '../events/broadcast.publisher.js';
 import { bounded } from '../system/bounded.js';
 
 // Enqueueing is a few Redis round trips; longer means Redis is in trouble.
