@@ -401,17 +401,22 @@ describe('audit ingest through a Postgres outage', () => {
     await env?.cleanup();
   }, 30_000);
 
-  it('keeps events queued while Postgres is unreachable and writes all of them, in order, once', async () => {
+  it("keeps events queued while Postgres is unreachable and writes all of them once, each job's in order", async () => {
     const seq = (i: number) => makeEvent({ data: { i } });
+    // As producers send them: batch jobs of 20 (BullMQ may start concurrent jobs out of order).
+    const produceJobs = async (events: AuditEvent[]) => {
+      for (let c = 0; c < events.length; c += 20)
+        await produceBatch(queue, events.slice(c, c + 20), env.env.AUDIT_EVENT_KEY);
+    };
     const first = Array.from({ length: 60 }, (_, i) => seq(i));
-    await produce(queue, first, env.env.AUDIT_EVENT_KEY);
+    await produceJobs(first);
     await waitForRows(db, 'audit_events', 60, 15_000, 'true', app.output);
     await settledCounts(queue);
 
     pgProxy.cut();
     const during = Array.from({ length: 240 }, (_, k) => seq(60 + k));
     for (let c = 0; c < during.length; c += 40) {
-      await produce(queue, during.slice(c, c + 40), env.env.AUDIT_EVENT_KEY);
+      await produceJobs(during.slice(c, c + 40));
       await new Promise((r) => setTimeout(r, 150));
     }
     await new Promise((r) => setTimeout(r, 1_500));
@@ -419,7 +424,7 @@ describe('audit ingest through a Postgres outage', () => {
     expect(await countRows(db, 'audit_events')).toBe(60);
     const held = await queue.getJobCounts('waiting', 'active', 'failed', 'completed', 'delayed');
     expect(held.failed).toBe(0);
-    expect(held.waiting + held.active + held.delayed).toBe(240);
+    expect(held.waiting + held.active + held.delayed).toBe(240 / 20);
     expect(alive(app)).toBe(true);
 
     pgProxy.restore();
@@ -428,7 +433,12 @@ describe('audit ingest through a Postgres outage', () => {
 
     const rows = await chainRows(db);
     expect(rows).toHaveLength(300);
-    expect(rows.map((r) => (r.data as { i: number }).i)).toEqual([...Array(300).keys()]);
+    const stored = rows.map((r) => (r.data as { i: number }).i);
+    expect([...stored].sort((a, b) => a - b)).toEqual([...Array(300).keys()]);
+    for (let job = 0; job < 300 / 20; job++) {
+      const mine = stored.filter((i) => Math.floor(i / 20) === job);
+      expect(mine).toEqual([...mine].sort((a, b) => a - b));
+    }
     expect(new Set(rows.map((r) => r.event_id)).size).toBe(300);
     expect(await verifyChain(db, env.chainKey)).toBeUndefined();
     expect(await settledCounts(queue)).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });

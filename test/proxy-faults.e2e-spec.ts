@@ -443,6 +443,64 @@ describe('proxy failure behaviour', () => {
     expectNoSecrets(main);
   });
 
+  describe('with more than one worker', () => {
+    let stack: Stack;
+    const workers: SpawnedApp[] = [];
+
+    beforeAll(async () => {
+      stack = await startStack(upstream, { UPSTREAM_MAX_ATTEMPTS: '2' });
+      workers.push(stack.worker, await spawnWorker(stack.env.env));
+    }, 45_000);
+
+    afterAll(async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+      await stack?.stop();
+    }, 30_000);
+
+    const restingLine = (id: string) => `account ${id} rate limited`;
+
+    it("rests an account another worker met a rate limit on: told at once, and read at a worker's start", async () => {
+      const limited = await stack.addAccount('shared-rl', ['m-shared'], { priority: 10 });
+      await stack.addAccount('shared-ok', ['m-shared'], { priority: 0 });
+      upstream.setBehaviour('shared-rl', {
+        kind: 'status',
+        status: 429,
+        headers: { 'retry-after': '30' },
+      });
+
+      const first = await stack.post('m-shared');
+      expect(first.status).toBe(200);
+      expect(await stack.text(first)).toContain('Hello from shared-ok');
+      expect(seenBy(upstream, 'shared-rl')).toHaveLength(1);
+
+      // The worker that met the limit stops: the other one only knows of it by the broadcast.
+      await waitFor(
+        () => Promise.resolve(workers.some((w) => w.output().includes(restingLine(limited)))),
+        2_000,
+      );
+      const [met, other] = workers[0]?.output().includes(restingLine(limited))
+        ? [workers[0], workers[1]]
+        : [workers[1], workers[0]];
+      await met?.stop();
+      for (let i = 0; i < 3; i++) {
+        const res = await stack.post('m-shared');
+        expect(res.status).toBe(200);
+        expect(await stack.text(res)).toContain('Hello from shared-ok');
+      }
+      expect(seenBy(upstream, 'shared-rl')).toHaveLength(1);
+      expect(other?.output()).not.toContain(restingLine(limited));
+
+      // A worker started now finds the cooldown in Redis.
+      const fresh = await spawnWorker(stack.env.env);
+      workers.push(fresh);
+      await other?.stop();
+      const res = await stack.post('m-shared');
+      expect(res.status).toBe(200);
+      expect(await stack.text(res)).toContain('Hello from shared-ok');
+      expect(seenBy(upstream, 'shared-rl')).toHaveLength(1);
+    });
+  });
+
   describe('with a short first-byte timeout and no retries', () => {
     let quick: Stack;
 

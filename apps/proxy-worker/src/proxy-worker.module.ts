@@ -4,6 +4,7 @@ import { loggerOptions } from '@gatehouse/logging';
 import { MetricsModule } from '@gatehouse/metrics';
 import {
   AuditProducerModule,
+  BroadcastPublisher,
   QueueName,
   QueueRootModule,
   RedisModule,
@@ -55,6 +56,7 @@ export class ProxyWorkerModule {
         ProxyRunner,
         ProxyWorkerService,
         WorkerBroadcasts,
+        BroadcastPublisher,
         WorkerMetrics,
       ],
     };

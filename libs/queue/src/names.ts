@@ -22,8 +22,13 @@ export const BroadcastEvent = {
   accountChanged: 'account.changed',
   /** A gateway met an unknown Access key id: the relaying worker fetches the keys again. */
   cfAccessKeysRefresh: 'cf-access.keys-refresh',
-  /** A client went away: the worker running this request aborts the upstream call. */
+  /**
+   * A client went away: the worker running this request aborts the upstream call; the others
+   * remember it for a while, in case the job reaches one of them after all.
+   */
   proxyCancel: 'proxy.cancel',
+  /** A worker met a rate limit: every worker rests the account for `ms` from now. */
+  accountCooldown: 'account.cooldown',
   /** The price overrides were replaced: every gateway reloads its price book. */
   pricesChanged: 'prices.changed',
 } as const;
@@ -33,6 +38,7 @@ export type BroadcastPayloads = {
   [BroadcastEvent.keyChanged]: { keyId: string };
   [BroadcastEvent.accountChanged]: { accountId: string };
   [BroadcastEvent.proxyCancel]: { requestId: string };
+  [BroadcastEvent.accountCooldown]: { accountId: string; ms: number };
   [BroadcastEvent.cfAccessKeysRefresh]: { kid: string | null };
   /** `at`: when the change was committed (for logs; receivers reload whatever it says). */
   [BroadcastEvent.pricesChanged]: { at: string };

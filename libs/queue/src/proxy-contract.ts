@@ -125,10 +125,5 @@ export function replyNotifyChannel(prefix: string, gatewayId: string): string {
   return `${prefix}:reply-notify:${gatewayId}`;
 }
 
-/** Set when the client went away; the worker checks it before it starts. */
-export function cancelKey(prefix: string, requestId: string): string {
-  return `${prefix}:cancel:{${requestId}}`;
-}
-
 export const REPLY_STREAM_MAXLEN = 10_000;
 export const REPLY_STREAM_TTL_SECONDS = 300;

@@ -2,7 +2,6 @@ import clusterKeySlot from 'cluster-key-slot';
 import type { RedisClient } from './redis-connections.js';
 import { assertOneSlot, CrossSlotKeysError, RedisScript } from './redis-script.js';
 import { bullPrefix } from './names.js';
-import { cancelKey, replyStreamKey } from './proxy-contract.js';
 import { limitsKey } from './usage-keys.js';
 
 describe('one hash slot per Redis call', () => {
@@ -32,11 +31,6 @@ describe('one hash slot per Redis call', () => {
     );
     expect(() => assertOneSlot(keys)).not.toThrow();
     expect(clusterKeySlot(keys[0] ?? '')).toBe(clusterKeySlot('{limits}'));
-  });
-
-  it("keeps a request's reply stream and cancel mark in its own slot", () => {
-    const id = 'req-123';
-    expect(clusterKeySlot(replyStreamKey('gh', id))).toBe(clusterKeySlot(cancelKey('gh', id)));
   });
 
   it('hash-tags the BullMQ prefix, so every key of a queue lands in one slot', () => {

@@ -1,7 +1,6 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
   BroadcastEvent,
-  cancelKey,
   InjectRedis,
   PROXY_JOB_NAME,
   PROXY_JOB_OPTIONS,
@@ -24,7 +23,6 @@ import { bounded } from '../system/bounded.js';
 
 // Enqueueing is a few Redis round trips; longer means Redis is in trouble.
 const ENQUEUE_TIMEOUT_MS = 2_000;
-const CANCEL_MARK_TTL_SECONDS = 300;
 
 /** Puts proxy work on the queue and takes it back when the client goes away. */
 @Injectable()
@@ -35,7 +33,7 @@ export class ProxyQueue implements OnApplicationShutdown {
   constructor(
     @InjectQueue(QueueName.proxy) private readonly queue: Queue<ProxyJobData>,
     @InjectRedis() private readonly redis: RedisClient,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly broadcast: BroadcastPublisher,
   ) {
     this.replicated = new ReplicatedWrites(config);
@@ -66,15 +64,12 @@ export class ProxyQueue implements OnApplicationShutdown {
     await this.replicated.close();
   }
 
-  /** The client went away: drop the job if still waiting, and tell the worker running it. */
+  /**
+   * The client went away: tell the workers (the one running it aborts, the others remember it
+   * should the job still reach them), and drop the job if it is still waiting.
+   */
   async cancel(requestId: string): Promise<void> {
     try {
-      await this.redis.set(
-        cancelKey(this.config.REDIS_KEY_PREFIX, requestId),
-        '1',
-        'EX',
-        CANCEL_MARK_TTL_SECONDS,
-      );
       await this.broadcast.publish(BroadcastEvent.proxyCancel, { requestId });
       await this.queue.remove(requestId).catch(() => 0); // refused while a worker holds it
     } catch (err) {

@@ -53,6 +53,7 @@ export class AccountPool implements OnApplicationBootstrap, OnApplicationShutdow
   /** Accounts already warned about an unbound (pre-binding) credential. */
   private readonly unboundWarned = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly loadedListeners: (() => void)[] = [];
 
   constructor(
     @InjectRepository(UpstreamAccount) private readonly repo: Repository<UpstreamAccount>,
@@ -80,12 +81,17 @@ export class AccountPool implements OnApplicationBootstrap, OnApplicationShutdow
     clearInterval(this.timer);
   }
 
-  /** Accounts that speak the endpoint's wire format and serve the model (do not modify). */
-  /** Every account the pool holds now (for the cooldown gauge, read at scrape time). */
+  /** Runs `listener` after every load of the accounts (at start, on changes, every refresh). */
+  onLoaded(listener: () => void): void {
+    this.loadedListeners.push(listener);
+  }
+
+  /** Every account the pool holds now. */
   get active(): readonly PoolAccount[] {
     return this.accounts;
   }
 
+  /** Accounts that speak the endpoint's wire format and serve the model (do not modify). */
   async candidates(endpoint: ProxyEndpoint, model: string): Promise<readonly PoolAccount[]> {
     // The first load (joined if already running): a failure reaches the caller.
     if (!this.loaded) await (this.loading ?? this.reload());
@@ -168,6 +174,7 @@ export class AccountPool implements OnApplicationBootstrap, OnApplicationShutdow
     this.entries = next;
     this.loaded = true;
     this.publish();
+    for (const listener of this.loadedListeners) listener();
   }
 
   /**

@@ -18,21 +18,10 @@ export class AccountSelector {
 
   constructor(private readonly state: AccountState) {}
 
-  /**
-   * `cancelKey`: also checks the gateway's cancel mark in the same round trip; `cancelled`
-   * says it was set (the client went away before the job started).
-   */
-  async select(
-    candidates: readonly PoolAccount[],
-    tried: ReadonlySet<string>,
-    cancelKey?: string,
-  ): Promise<Selection & { cancelled?: boolean }> {
-    if (candidates.length === 0 && cancelKey === undefined) return { kind: 'none' };
-    const { cooling, cancelled } = await this.state.check(
-      candidates.map((a) => a.id),
-      cancelKey,
-    );
-    if (cancelled) return { kind: 'none', cancelled };
+  /** Cooldowns and loads are this worker's memory (account-state.ts): no round trip. */
+  select(candidates: readonly PoolAccount[], tried: ReadonlySet<string>): Selection {
+    if (candidates.length === 0) return { kind: 'none' };
+    const cooling = this.state.cooldowns(candidates.map((a) => a.id));
     return chooseAccount(candidates, cooling, tried, this.load);
   }
 }

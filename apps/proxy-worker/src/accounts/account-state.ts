@@ -1,51 +1,95 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { accountCooldownKey, InjectRedis, type RedisClient } from '@gatehouse/queue';
-import { Inject, Injectable } from '@nestjs/common';
-
-export type Check = { cooling: number[]; cancelled: boolean };
+import { MAX_COOLDOWN_MS } from '@gatehouse/providers';
+import {
+  accountCooldownKey,
+  BroadcastEvent,
+  BroadcastPublisher,
+  InjectRedis,
+  type RedisClient,
+} from '@gatehouse/queue';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AccountPool } from './account-pool.service.js';
 
 /**
- * Per-account state: cooldowns after rate limits, shared by every worker through Redis, and
- * this worker's requests in flight (for least-loaded selection).
+ * Per-account state: cooldowns after rate limits, and this worker's requests in flight (for
+ * least-loaded selection).
+ *
+ * Cooldowns are held in memory, so choosing an account costs no Redis round trip. The worker
+ * that meets a rate limit notes it here, stores it in Redis and broadcasts it; every other
+ * worker notes the broadcast. Redis is the shared record, read after every load of the pool
+ * (at start, on every reconnect of the broadcast listener, and every ACCOUNT_REFRESH_MS), so a
+ * missed broadcast costs at most one more call to a resting account (answered with another rate
+ * limit) within that time.
  */
 @Injectable()
 export class AccountState {
+  private readonly logger = new Logger(AccountState.name);
   private readonly prefix: string;
   private readonly inflight = new Map<string, number>();
+  /** Account id -> when its cooldown ends (this process's clock, epoch ms). */
+  private readonly coolingUntil = new Map<string, number>();
 
   constructor(
     @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly pool: AccountPool,
+    private readonly broadcast: BroadcastPublisher,
   ) {
     this.prefix = config.REDIS_KEY_PREFIX;
+    pool.onLoaded(() => void this.refresh());
+  }
+
+  /** Milliseconds each account still cools down (0 = available), in input order. */
+  cooldowns(accountIds: readonly string[]): number[] {
+    const now = Date.now();
+    return accountIds.map((id) => {
+      const until = this.coolingUntil.get(id);
+      if (until === undefined) return 0;
+      if (until > now) return until - now;
+      this.coolingUntil.delete(id);
+      return 0;
+    });
   }
 
   /**
-   * Milliseconds each account still cools down (0 = available), in input order, and whether
-   * `cancelKey` (the gateway's "client went away" mark) exists: one round trip for all of them.
-   * Plain commands issued in one tick on the auto-pipelined connection go out as one write (on a
-   * Cluster, one per node, each command routed by its own key); an explicit pipeline would be a
-   * write of its own beside the cancel check's.
+   * A rate limit told us to rest `accountId` for `ms`: noted here at once, stored in Redis (the
+   * later of the existing and the new end is kept) and announced to the other workers.
    */
-  async check(accountIds: readonly string[], cancelKey?: string): Promise<Check> {
-    const cooldowns = accountIds.map((id) => this.redis.pttl(this.cooldownKey(id)));
-    const mark =
-      cancelKey === undefined
-        ? undefined
-        : // A failed cancel check goes ahead: a reply nobody reads costs less than a lost one.
-          this.redis.exists(cancelKey).catch(() => 0);
-    const [ttls, marked] = await Promise.all([Promise.all(cooldowns), mark]);
-    return {
-      cooling: ttls.map((ms) => Math.max(0, Number(ms))),
-      cancelled: marked !== undefined && marked > 0,
-    };
-  }
-
   async coolDown(accountId: string, ms: number): Promise<void> {
-    // Keep the later of an existing and the new reset time.
+    this.note(accountId, ms);
+    this.logger.log(`account ${accountId} rate limited: resting it ${Math.round(ms)} ms`);
     const current = await this.redis.pttl(this.cooldownKey(accountId));
     if (current >= ms) return;
     await this.redis.set(this.cooldownKey(accountId), '1', 'PX', Math.max(1, Math.round(ms)));
+    void this.broadcast.publish(BroadcastEvent.accountCooldown, { accountId, ms }); // logs a failure
+  }
+
+  /**
+   * A cooldown of `ms` from now (ours, another worker's broadcast, or Redis's record), keeping a
+   * later end we know of. Never longer than a rate limit can ask for (MAX_COOLDOWN_MS).
+   */
+  note(accountId: string, ms: number): void {
+    if (!(ms > 0)) return;
+    const until = Date.now() + Math.min(ms, MAX_COOLDOWN_MS);
+    if (until > (this.coolingUntil.get(accountId) ?? 0)) this.coolingUntil.set(accountId, until);
+  }
+
+  /** Cooldowns as Redis holds them now, for the pool's accounts (the shared record). */
+  async refresh(): Promise<void> {
+    const ids = this.pool.active.map((a) => a.id);
+    try {
+      const remaining = await this.stored(ids);
+      ids.forEach((id, i) => this.note(id, remaining[i] ?? 0));
+    } catch (err) {
+      this.logger.warn(`could not read account cooldowns: ${(err as Error).message}`);
+    }
+  }
+
+  /** Milliseconds each account cools down according to Redis (0 = available), in input order. */
+  async stored(accountIds: readonly string[]): Promise<number[]> {
+    // Plain commands issued in one tick on the auto-pipelined connection go out as one write.
+    const ttls = await Promise.all(accountIds.map((id) => this.redis.pttl(this.cooldownKey(id))));
+    return ttls.map((ms) => Math.max(0, Number(ms)));
   }
 
   /**

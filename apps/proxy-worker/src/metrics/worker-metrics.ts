@@ -75,7 +75,7 @@ export class WorkerMetrics {
       registers,
       async collect() {
         const accounts = pool.active;
-        const { cooling } = await state.check(accounts.map((a) => a.id));
+        const cooling = await state.stored(accounts.map((a) => a.id));
         this.reset();
         const counts = new Map<string, number>();
         accounts.forEach((a, i) => {

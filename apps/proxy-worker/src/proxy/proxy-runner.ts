@@ -22,12 +22,7 @@ import { AccountPool } from '../accounts/account-pool.service.js';
 import { AccountState } from '../accounts/account-state.js';
 import type { PoolAccount } from '../accounts/pool-account.js';
 import { WorkerAudit } from '../audit-trail/worker-audit.service.js';
-import {
-  OUTAGE_PATIENCE_MS,
-  patientSink,
-  SinkFailure,
-  throughOutage,
-} from '../replies/outage-patience.js';
+import { OUTAGE_PATIENCE_MS, patientSink, SinkFailure } from '../replies/outage-patience.js';
 import type { ReplySink } from '../replies/reply-sink.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
 import { BudgetSettler } from '../budgets/budget-settler.js';
@@ -77,31 +72,18 @@ export class ProxyRunner {
   ) {}
 
   /**
-   * `cancel` aborts when the client went away: then nothing is sent and nobody is blamed.
-   * `cancelKey`: the gateway's mark for a client that left before the job started, checked in
-   * the same round trip as the first account choice. Whatever happens, one request.completed
-   * audit event says how it ended.
+   * `cancel` aborts when the client went away (before the job started, or during it): then
+   * nothing is sent and nobody is blamed. Whatever happens, one request.completed audit event
+   * says how it ended.
    */
-  async run(
-    job: ProxyJobData,
-    sink: ReplySink,
-    cancel: AbortSignal,
-    cancelKey?: string,
-  ): Promise<void> {
+  async run(job: ProxyJobData, sink: ReplySink, cancel: AbortSignal): Promise<void> {
     const started = Date.now();
     const trail: Trail = { attempts: 0, response: '' };
     // A sync client stops waiting at the deadline: no point delivering to it after that.
     const patience = started + OUTAGE_PATIENCE_MS;
     const giveUpAt = job.reply.kind === 'sync' ? Math.min(job.deadline, patience) : patience;
     try {
-      await this.route(
-        job,
-        this.tracked(patientSink(sink, giveUpAt), trail),
-        cancel,
-        trail,
-        cancelKey,
-        giveUpAt,
-      );
+      await this.route(job, this.tracked(patientSink(sink, giveUpAt), trail), cancel, trail);
     } finally {
       const spent = spendOf(job, trail, cancel.aborted);
       void this.budgets.settle(job, spent); // logs its own failure
@@ -151,18 +133,14 @@ export class ProxyRunner {
     sink: ReplySink,
     cancel: AbortSignal,
     trail: Trail,
-    cancelKey: string | undefined,
-    giveUpAt: number,
   ): Promise<void> {
+    if (cancel.aborted) return; // the client left before the job started: nothing to send
     // One budget for every attempt on every account, not one per attempt: a hanging upstream
     // must not cost the client (first-byte timeout × attempts). Never past the client's wait.
     const budgetEnds = Math.min(Date.now() + this.config.UPSTREAM_TOTAL_TIMEOUT_MS, job.deadline);
     let candidates = await this.pool.candidates(job.endpoint, job.model);
     if (candidates.length === 0) return this.noAccount(job, sink);
-    // Choosing reads cooldowns and the cancel mark in Redis: a read, safe to retry through a
-    // Redis restart rather than fail a request that has not reached the upstream yet.
-    const select = (tried: ReadonlySet<string>, mark?: string) =>
-      throughOutage(() => this.selector.select(candidates, tried, mark), giveUpAt);
+    const select = (tried: ReadonlySet<string>) => this.selector.select(candidates, tried);
     // Usage is asked for even when the client did not ask, or its tokens would count nothing.
     const upstreamBody = withStreamUsage(job.endpoint, job.stream, job.body);
     const body = JSON.stringify(upstreamBody.body); // once, whatever the number of attempts
@@ -187,11 +165,7 @@ export class ProxyRunner {
         candidates = await this.pool.candidates(job.endpoint, job.model);
         if (candidates.length === 0) return this.noAccount(job, sink);
       }
-      const selection = await select(tried, progress.rounds === 0 ? cancelKey : undefined);
-      if (selection.cancelled) {
-        trail.status = 499; // the client left before we started: nothing to send
-        return;
-      }
+      const selection = select(tried);
       if (selection.kind !== 'account') break;
       if (trail.attempts > 0) this.metrics.failedOver(); // the selector never picks one twice
       tried.add(selection.account.id);
@@ -228,7 +202,7 @@ export class ProxyRunner {
       }
     }
     if (cancel.aborted) return;
-    await sink.send(finalReply(progress, await select(new Set())));
+    await sink.send(finalReply(progress, select(new Set())));
   }
 
   private async noAccount(job: ProxyJobData, sink: ReplySink): Promise<void> {

@@ -7,7 +7,6 @@ import {
   RedisRole,
   bullConnection,
   bullPrefix,
-  cancelKey,
   closeQueueClient,
 } from '@gatehouse/queue';
 import {
@@ -30,6 +29,7 @@ import {
 import { ReplyStreams } from '../replies/reply-streams.js';
 import type { ReplySink } from '../replies/reply-sink.js';
 import { ProxyRunner } from './proxy-runner.js';
+import { RecentCancellations } from './recent-cancellations.js';
 
 /**
  * Consumes the `proxy` queue. A worker that dies mid-job loses its lock; BullMQ's stalled-job
@@ -40,6 +40,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
   private readonly logger = new Logger(ProxyWorkerService.name);
   private worker: Worker<ProxyJobData> | undefined;
   private readonly running = new Map<string, AbortController>();
+  private readonly cancelledElsewhere = new RecentCancellations();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -70,9 +71,14 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     });
   }
 
-  /** Aborts the upstream call of a request this process is running (its client went away). */
+  /**
+   * A client went away (a broadcast): aborts the upstream call if this process runs the request,
+   * else remembers it, should the job start here yet.
+   */
   cancel(requestId: string): void {
-    this.running.get(requestId)?.abort();
+    const running = this.running.get(requestId);
+    if (running) running.abort();
+    else this.cancelledElsewhere.add(requestId);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -85,19 +91,16 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
       throw new UnrecoverableError(`unsupported proxy job version ${String(data.v)}`);
     }
     this.metrics.jobStarted(Date.now() - job.timestamp);
-    // Registered before the cancel mark is checked, so a cancellation arriving in between
-    // is not lost.
+    // Registered before the remembered cancellations are checked, so one arriving in between
+    // is not lost. A cancelled request still runs through the runner, which sends nothing
+    // upstream and records how it ended.
     const controller = new AbortController();
     this.running.set(data.requestId, controller);
+    if (this.cancelledElsewhere.take(data.requestId)) controller.abort();
     try {
       const sink = await this.sinkFor(job);
-      if (!sink || controller.signal.aborted) return;
-      // The cancel mark is checked while the first account is chosen: one round trip for both.
-      const mark =
-        data.reply.kind === 'sync'
-          ? cancelKey(this.config.REDIS_KEY_PREFIX, data.requestId)
-          : undefined;
-      await this.runner.run(data, sink, controller.signal, mark);
+      if (!sink) return;
+      await this.runner.run(data, sink, controller.signal);
     } finally {
       this.running.delete(data.requestId);
       // Completed only once its record is on the audit queue: a worker killed in between
