@@ -1,4 +1,4 @@
-/** How long a cancellation is remembered: as long as the gateway's cancel mark used to live. */
+/** How long a cancellation is remembered (a job held up by an outage may start minutes late). */
 export const CANCELLATION_MEMORY_MS = 300_000;
 /** Remembered at most (the oldest go first): a few bytes each, and cancellations are rare. */
 export const CANCELLATIONS_REMEMBERED = 10_000;
