@@ -91,6 +91,22 @@ function seenBy(upstream: MockUpstream, account: string): RecordedRequest[] {
   return upstream.requests.filter((r) => r.account === account);
 }
 
+/**
+ * Two accounts for `model`: `limited` (preferred, answers 429 with Retry-After: 30) and
+ * `serving`, which answers. Returns the rate-limited account's id.
+ */
+async function addRateLimitedPair(
+  stack: Stack,
+  upstream: MockUpstream,
+  [limited, serving]: [string, string],
+  model: string,
+): Promise<string> {
+  const id = await stack.addAccount(limited, [model], { priority: 10 });
+  await stack.addAccount(serving, [model], { priority: 0 });
+  upstream.setBehaviour(limited, { kind: 'status', status: 429, headers: { 'retry-after': '30' } });
+  return id;
+}
+
 function expectNoSecrets(stack: Stack): void {
   const logs = stack.gw.output() + stack.worker.output();
   expect(stack.bodies.length).toBeGreaterThan(0);
@@ -115,13 +131,7 @@ describe('proxy failure behaviour', () => {
   }, 30_000);
 
   it('fails over from a rate-limited account and then skips it while it cools down', async () => {
-    await main.addAccount('rl-a', ['m-failover'], { priority: 10 });
-    await main.addAccount('rl-b', ['m-failover'], { priority: 0 });
-    upstream.setBehaviour('rl-a', {
-      kind: 'status',
-      status: 429,
-      headers: { 'retry-after': '30' },
-    });
+    await addRateLimitedPair(main, upstream, ['rl-a', 'rl-b'], 'm-failover');
 
     const first = await main.post('m-failover');
     expect(first.status).toBe(200);
@@ -460,13 +470,12 @@ describe('proxy failure behaviour', () => {
     const restingLine = (id: string) => `account ${id} rate limited`;
 
     it("rests an account another worker met a rate limit on: told at once, and read at a worker's start", async () => {
-      const limited = await stack.addAccount('shared-rl', ['m-shared'], { priority: 10 });
-      await stack.addAccount('shared-ok', ['m-shared'], { priority: 0 });
-      upstream.setBehaviour('shared-rl', {
-        kind: 'status',
-        status: 429,
-        headers: { 'retry-after': '30' },
-      });
+      const limited = await addRateLimitedPair(
+        stack,
+        upstream,
+        ['shared-rl', 'shared-ok'],
+        'm-shared',
+      );
 
       const first = await stack.post('m-shared');
       expect(first.status).toBe(200);
@@ -537,13 +546,7 @@ describe('proxy failure behaviour', () => {
 
     it('still fails over from a rate-limited account when retries are off', async () => {
       // A 429 is not a failed attempt: the account cools down and the next one is asked.
-      await quick.addAccount('solo-rl', ['m-solo'], { priority: 10 });
-      await quick.addAccount('solo-ok', ['m-solo'], { priority: 0 });
-      upstream.setBehaviour('solo-rl', {
-        kind: 'status',
-        status: 429,
-        headers: { 'retry-after': '30' },
-      });
+      await addRateLimitedPair(quick, upstream, ['solo-rl', 'solo-ok'], 'm-solo');
 
       const res = await quick.post('m-solo');
       expect(res.status).toBe(200);
