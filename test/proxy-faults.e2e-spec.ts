@@ -104,6 +104,9 @@ async function addRateLimitedPair(
   const id = await stack.addAccount(limited, [model], { priority: 10 });
   await stack.addAccount(serving, [model], { priority: 0 });
   upstream.setBehaviour(limited, { kind: 'status', status: 429, headers: { 'retry-after': '30' } });
+  // Each creation makes the workers reload their pool; a request in between the two reloads
+  // would see only the first account (and answer 429). A reload takes milliseconds.
+  await new Promise((r) => setTimeout(r, 300));
   return id;
 }
 
