@@ -1,14 +1,14 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { type BroadcastEvent, type BroadcastPayloads, broadcastChannel } from './names.js';
-import { BroadcastClient } from './redis-transport.js';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { lastValueFrom, timeout } from 'rxjs';
+import { type BroadcastEvent, type BroadcastPayloads, broadcastChannel } from './names.js';
+import { BroadcastClient } from './redis-transport.js';
 
 /**
  * Publishes events every replica must see at once (Redis transport of @nestjs/microservices).
  * A failed publish is logged, not thrown: what it announces already happened, and every
  * receiver also refreshes on its own (caches expire within AUTH_CACHE_TTL_MS, the worker's
- * pool and cooldowns every ACCOUNT_REFRESH_MS).
+ * pool and cooldowns every 30 s).
  */
 @Injectable()
 export class BroadcastPublisher implements OnApplicationShutdown {
