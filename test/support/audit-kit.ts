@@ -11,12 +11,12 @@ import {
   AUDIT_BATCH_JOB_NAME,
   AUDIT_JOB_NAME,
   type AuditEvent,
-  type AuditEventBatch,
   redisOptionsFromUrl,
 } from '@gatehouse/queue';
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { queuedEvents } from '../../apps/audit/src/ingest/queued-events.js';
 import { type SpawnedApp, spawnStandalone, waitFor } from './spawn-app.js';
 import { TEST_REDIS_URL } from './test-redis.js';
 
@@ -73,10 +73,9 @@ export function auditQueue(redisPrefix: string, redisUrl = TEST_REDIS_URL): Queu
  */
 export async function queuedAuditEvents(queue: Queue): Promise<AuditEvent[]> {
   const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed'], 0, -1, true);
+  // Read as the audit app reads them.
   return jobs.flatMap((job) =>
-    job.name === AUDIT_BATCH_JOB_NAME
-      ? (job.data as AuditEventBatch).events
-      : [job.data as AuditEvent],
+    queuedEvents(job.name, job.data, job.id ?? null).map((queued) => queued.raw as AuditEvent),
   );
 }
 

@@ -132,15 +132,14 @@ export class AuditIngestService implements OnApplicationBootstrap, BeforeApplica
     const deadLetters: DeadLetter[] = [];
     /** Where each prepared event came from, for a dead letter should Postgres refuse it alone. */
     const sources = new Map<string, QueuedEvent>();
-    let count = 0;
     for (const queued of batch.flatMap((p) => p.events)) {
-      count++;
       const prepared = this.prepare(queued);
       if (prepared.ok) {
         events.push(prepared.event);
         sources.set(prepared.event.fields.event_id, queued);
       } else deadLetters.push(prepared.deadLetter);
     }
+    const count = events.length + deadLetters.length; // each queued event is one or the other
     for (let attempt = FIRST_ATTEMPT; ;) {
       try {
         if (writesOneByOne(attempt)) await this.writeOneByOne(events, deadLetters, sources);
