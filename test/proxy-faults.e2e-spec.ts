@@ -1,3 +1,5 @@
+import { slotSetKey } from '@gatehouse/queue';
+import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import request from 'supertest';
@@ -659,6 +661,24 @@ describe('proxy failure behaviour', () => {
       await waitFor(() => Promise.resolve(seenBy(upstream, 'cc-one').length === 1), 10_000);
       await expectRefused(await postAs(one.key, 'm-one'), /1 requests in flight/);
       expect((await first).status).toBe(200);
+
+      // The worker frees the slot with its answer, before the answer is published: one request
+      // after another is never refused, JSON or stream, and the key's set is left empty.
+      upstream.setBehaviour('cc-one', { kind: 'ok' });
+      for (const extra of [{}, { stream: true }, {}, { stream: true }, {}]) {
+        const res = await postAs(one.key, 'm-one', extra);
+        expect(res.status).toBe(200);
+        await capped.text(res);
+      }
+      const redis = new Redis(capped.env.env.REDIS_URL ?? '');
+      try {
+        const prefix = capped.env.env.REDIS_KEY_PREFIX ?? '';
+        // An emptied set is gone: none is left for this key or any address.
+        expect(await redis.keys(slotSetKey(prefix, 'inflight:key', '*'))).toEqual([]);
+        expect(await redis.keys(slotSetKey(prefix, 'streams:ip', '*'))).toEqual([]);
+      } finally {
+        redis.disconnect();
+      }
     });
 
     it('refuses an address its streams beyond STREAMS_MAX_PER_IP, whatever keys it uses', async () => {

@@ -1,5 +1,5 @@
 import type { AppConfig } from '@gatehouse/config';
-import { REPLY_STREAM_TTL_SECONDS, replyStreamKey } from '@gatehouse/queue';
+import { limitsKey, REPLY_STREAM_TTL_SECONDS, replyStreamKey, slotSetKey } from '@gatehouse/queue';
 import { Redis } from 'ioredis';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,46 @@ describe('reply streams', () => {
     await sink.send({ type: 'chunk', data: 'data: {}\n\n' });
     expect(await redis.xlen(key)).toBe(1);
     expect(await redis.ttl(key)).toBeGreaterThan(0);
+  });
+
+  it('frees the request from its slot sets with the last reply, and says so; nothing else', async () => {
+    const requestId = 'frees-slots';
+    const inFlight = slotSetKey(namespace.prefix, 'inflight:key', 'k1');
+    const streamsOfIp = slotSetKey(namespace.prefix, 'streams:ip', '10.0.0.1');
+    // A job's data comes through Redis: a key that is no slot set is not touched.
+    const notASlotSet = limitsKey(namespace.prefix, 'throttle:ip:10.0.0.1');
+    const leaseEnd = Date.now() + 60_000;
+    for (const set of [inFlight, streamsOfIp, notASlotSet]) {
+      await redis.zadd(set, leaseEnd, requestId, leaseEnd, 'another-request');
+    }
+    const sink = streams.forRequest(requestId, 'gateway-1', 0, [
+      inFlight,
+      streamsOfIp,
+      notASlotSet,
+    ]);
+    const members = (set: string) => redis.zrange(set, 0, -1);
+
+    await sink.send({ type: 'head', status: 200, contentType: 'text/event-stream' });
+    await sink.send({ type: 'chunk', data: 'data: {}\n\n' });
+    expect(await members(inFlight)).toContain(requestId);
+    await sink.send({ type: 'end' });
+    expect(await members(inFlight)).toEqual(['another-request']);
+    expect(await members(streamsOfIp)).toEqual(['another-request']);
+    expect(await members(notASlotSet)).toEqual(['another-request', requestId].sort());
+    const replies = await redis.xrange(replyStreamKey(namespace.prefix, requestId), '-', '+');
+    const last = replies.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as object);
+    expect(last[0]).not.toHaveProperty('slotsFreed');
+    expect(last[2]).toEqual({ type: 'end', slotsFreed: true });
+
+    // Without slot sets (an async job, a job from an older gateway) a last reply is as it was.
+    const plain = streams.forRequest('no-slots', 'gateway-1');
+    await plain.send({ type: 'end' });
+    const [[, fields] = ['', []]] = await redis.xrange(
+      replyStreamKey(namespace.prefix, 'no-slots'),
+      '-',
+      '+',
+    );
+    expect(JSON.parse(fields[1] ?? '{}')).toEqual({ type: 'end' });
   });
 
   it('retries a send under the same entry id, and takes an entry its lost try wrote as sent', async () => {

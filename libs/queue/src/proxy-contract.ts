@@ -30,6 +30,12 @@ export type ProxyJobData = {
   budget?: BudgetHold;
   /** The model's price (USD per 1M tokens) when the price table has one: what usage costs. */
   price?: { input: number; output: number };
+  /**
+   * Sync requests: the concurrency-slot sets holding this request. The worker removes it from
+   * them as it sends the last reply, in the same socket write, and says so (`slotsFreed`), so
+   * the gateway need not make a round trip of its own. Absent from older gateways' jobs.
+   */
+  slots?: string[];
 };
 
 /**
@@ -54,31 +60,41 @@ export type TokenUsage = { input: number; output: number };
  */
 export type UpstreamMs = number;
 
+/** On a sync request's last reply: the worker freed the request's slots with it (see `slots`). */
+type LastReply = { slotsFreed?: true };
+
 /**
  * What the worker writes to a sync request's reply stream, in order:
  * JSON:   result | error
  * stream: head, chunk*, end   | error (before head, or after head if the upstream broke)
  */
 export type ProxyReply =
-  | {
+  | ({
       type: 'result';
       status: number;
       contentType: string;
       body: string;
       usage?: TokenUsage;
       upstreamMs?: UpstreamMs;
-    }
+    } & LastReply)
   | { type: 'head'; status: number; contentType: string; upstreamMs?: UpstreamMs }
   | { type: 'chunk'; data: string }
-  | { type: 'end'; usage?: TokenUsage }
-  | {
+  | ({ type: 'end'; usage?: TokenUsage } & LastReply)
+  | ({
       type: 'error';
       status: number;
       errorType: string;
       message: string;
       /** Seconds, for 429 when every account is cooling down. */
       retryAfter?: number;
-    };
+    } & LastReply);
+
+/** Whether `reply` ends its request's replies (nothing follows it on the stream). */
+export function isLastReply(
+  reply: ProxyReply,
+): reply is Extract<ProxyReply, { type: 'result' | 'error' | 'end' }> {
+  return reply.type === 'result' || reply.type === 'error' || reply.type === 'end';
+}
 
 /** Per-request reply stream (ordered, bounded, expiring). Hash tag: one Cluster slot. */
 export function replyStreamKey(prefix: string, requestId: string): string {

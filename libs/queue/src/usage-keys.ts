@@ -14,3 +14,19 @@ export function accountCooldownKey(prefix: string, accountId: string): string {
 export function limitsKey(prefix: string, name: string): string {
   return `${prefix}:{limits}:${name}`;
 }
+
+/** What a concurrency-slot set holds: a key's requests in flight, or an address's open streams. */
+export type SlotSetKind = 'inflight:key' | 'streams:ip';
+
+/** A concurrency-slot set: request ids scored by lease end (see the gateway's ConcurrencySlots). */
+export function slotSetKey(prefix: string, kind: SlotSetKind, id: string): string {
+  return limitsKey(prefix, `${kind}:${id}`);
+}
+
+/** Whether `key` names a slot set under `prefix`: all a worker may remove a request from. */
+export function isSlotSetKey(prefix: string, key: string): boolean {
+  return (
+    key.startsWith(slotSetKey(prefix, 'inflight:key', '')) ||
+    key.startsWith(slotSetKey(prefix, 'streams:ip', ''))
+  );
+}

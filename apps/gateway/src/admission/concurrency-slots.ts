@@ -1,5 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis, limitsKey, type RedisClient } from '@gatehouse/queue';
+import { InjectRedis, type RedisClient, slotSetKey } from '@gatehouse/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ClientKey } from '../auth/principal.js';
 import type { SlotsToTake } from './admission-counters.js';
@@ -15,7 +15,13 @@ export type SlotClaim = {
 };
 
 /** Slots admission took for a request: give them back when it ends (safe to call twice). */
-export type HeldSlots = { release(): void };
+export type HeldSlots = {
+  /** The sets holding the request, for the job: its worker frees them with its last reply. */
+  sets: string[];
+  /** The worker said it freed them (its last reply's `slotsFreed`): nothing left to release. */
+  freedByWorker(): void;
+  release(): void;
+};
 
 /**
  * Caps on what is open at once, across every replica: proxied requests per key, and streams per
@@ -38,8 +44,8 @@ export class ConcurrencySlots {
     const prefix = this.config.REDIS_KEY_PREFIX;
     return {
       keys: {
-        inFlight: limitsKey(prefix, `inflight:key:${key.id}`),
-        streams: limitsKey(prefix, `streams:ip:${claim.stream ? subject : '-'}`),
+        inFlight: slotSetKey(prefix, 'inflight:key', key.id),
+        streams: slotSetKey(prefix, 'streams:ip', claim.stream ? subject : '-'),
       },
       requestId: claim.requestId,
       leaseEndsAt: claim.leaseEndsAt,
@@ -61,15 +67,23 @@ export class ConcurrencySlots {
         );
   }
 
-  /** The handle that gives taken slots back. */
+  /**
+   * The handle that gives taken slots back. A request answered by its worker needs no round trip
+   * here (the worker freed them); one that ended otherwise (timeout, client gone, refused before
+   * it was queued, a worker of the previous version) is released by the gateway.
+   */
   held(slots: SlotsToTake): HeldSlots {
     let released = false;
+    const sets = [slots.keys.inFlight];
+    if (slots.streamCap > 0) sets.push(slots.keys.streams);
     return {
+      sets,
+      freedByWorker: () => {
+        released = true;
+      },
       release: () => {
         if (released) return;
         released = true;
-        const sets = [slots.keys.inFlight];
-        if (slots.streamCap > 0) sets.push(slots.keys.streams);
         // One command per set; auto-pipelining sends them together. A lost release only holds
         // the slot until its lease ends.
         Promise.all(sets.map((set) => this.redis.zrem(set, slots.requestId))).catch((err: Error) =>

@@ -18,6 +18,8 @@ export type ProxyJobParts = {
   reply: ProxyJobData['reply'];
   deadline: number;
   reservation?: HeldReservation;
+  /** A sync request's concurrency-slot sets (see ProxyJobData.slots). */
+  slots?: string[];
   price: ModelPrice | undefined;
 };
 
@@ -42,5 +44,6 @@ export function proxyJobData(req: FastifyRequest, parts: ProxyJobParts): ProxyJo
     client: clientFacts(req),
     ...(reservation ? { budget: reservation.hold } : {}),
     price: parts.price,
+    ...(parts.slots?.length ? { slots: parts.slots } : {}),
   };
 }

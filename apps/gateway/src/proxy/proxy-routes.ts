@@ -65,7 +65,7 @@ export class ProxyRoutes {
       });
       const principal = req.principal;
       if (principal?.kind !== 'client') throw new UnauthorizedException('A client key is required');
-      await this.proxy.handle(endpoint, principal.key, req, reply, ticket, admitted.reservation);
+      await this.proxy.handle(endpoint, principal.key, req, reply, ticket, admitted);
     } catch (err) {
       this.errors.replyTo(err, req, reply);
     } finally {

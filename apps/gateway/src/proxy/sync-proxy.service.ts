@@ -1,6 +1,6 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { type PiiMapping, SseRestorer, restoreJsonText } from '@gatehouse/pii';
-import type { ProxyEndpoint, ProxyReply } from '@gatehouse/queue';
+import { isLastReply, type ProxyEndpoint, type ProxyReply } from '@gatehouse/queue';
 import { ENDPOINTS } from '@gatehouse/providers';
 import {
   GatewayTimeoutException,
@@ -12,8 +12,9 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import type { Admitted } from '../admission/admission.service.js';
+import type { HeldSlots } from '../admission/concurrency-slots.js';
 import { RetryLater } from '../admission/limit-state.js';
-import type { HeldReservation } from '../budgets/budget-reservations.js';
 import { PriceBook } from '../prices/price-book.service.js';
 import { PiiMasking } from '../pii/pii-masking.service.js';
 import type { ClientKey } from '../auth/principal.js';
@@ -62,14 +63,17 @@ export class SyncProxy {
     return { requestId: randomUUID(), deadline, leaseEndsAt: deadline + QUEUE_GRACE_MS };
   }
 
-  /** Relays an admitted request: `ticket` is the one admission took the request's slots with. */
+  /**
+   * Relays an admitted request: `ticket` is the one admission took the request's slots with;
+   * the caller releases what admission holds, unless the job took it over.
+   */
   async handle(
     endpoint: ProxyEndpoint,
     key: ClientKey,
     req: FastifyRequest,
     reply: FastifyReply,
     { requestId, deadline }: ProxyTicket,
-    reservation?: HeldReservation,
+    { reservation, slots }: Admitted,
   ): Promise<void> {
     const { model, stream, body } = this.policy.admit(endpoint, key, req.body);
     const masked = this.pii.apply(key, endpoint, body);
@@ -83,9 +87,10 @@ export class SyncProxy {
       reply: { kind: 'sync', gatewayId: this.hub.gatewayId },
       deadline,
       reservation,
+      slots: slots?.sets,
       price: this.prices.priceOf(model),
     });
-    const replies = this.hub.open(requestId);
+    const replies = freeingSlots(this.hub.open(requestId), slots);
     let settled = false;
     const res = reply.raw;
     // Revoking the key ends this request too (see InFlightRequests): its close cancels the job.
@@ -222,4 +227,17 @@ function errorFrom(reply: Extract<ProxyReply, { type: 'error' }>): HttpException
     return new RetryLater(reply.message, reply.status, reply.retryAfter);
   }
   return new HttpException(reply.message, reply.status);
+}
+
+/** The channel, taking the worker's word that it freed the request's slots with its last reply. */
+function freeingSlots(channel: ReplyChannel, slots?: HeldSlots): ReplyChannel {
+  if (!slots) return channel;
+  return {
+    next: async (deadline) => {
+      const reply = await channel.next(deadline);
+      if (isLastReply(reply) && reply.slotsFreed) slots.freedByWorker();
+      return reply;
+    },
+    close: () => channel.close(),
+  };
 }

@@ -167,7 +167,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     // Picked up again after a worker died: whatever already reached the client is not redone.
     // A JSON answer was delivered whole; a stream partly sent cannot be replayed.
     const sent = (job.attemptsStarted ?? 1) > 1 ? await this.replies.sentCount(data.requestId) : 0;
-    const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId, sent);
+    const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId, sent, data.slots);
     if (sent > 0) {
       // Its first run answered (all of it, or the start of a stream): its record, once.
       this.audit.recordRecovered(data, { status: null });

@@ -1,6 +1,8 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
   InjectRedis,
+  isLastReply,
+  isSlotSetKey,
   type ProxyReply,
   type RedisClient,
   RedisScript,
@@ -10,7 +12,7 @@ import {
   replyNotifyChannel,
   replyStreamKey,
 } from '@gatehouse/queue';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ReplySink } from './reply-sink.js';
 
 /**
@@ -41,6 +43,7 @@ const ALREADY_WRITTEN = /equal or smaller than the target stream top item/;
 
 @Injectable()
 export class ReplyStreams {
+  private readonly logger = new Logger(ReplyStreams.name);
   private readonly prefix: string;
 
   constructor(
@@ -50,17 +53,34 @@ export class ReplyStreams {
     this.prefix = config.REDIS_KEY_PREFIX;
   }
 
-  /** `alreadySent`: entries a previous run of this request wrote (see `sentCount`). */
-  forRequest(requestId: string, gatewayId: string, alreadySent = 0): ReplySink {
+  /**
+   * `alreadySent`: entries a previous run of this request wrote (see `sentCount`). `slotSets`:
+   * the concurrency-slot sets holding the request (the job's `slots`), freed with the last reply.
+   */
+  forRequest(
+    requestId: string,
+    gatewayId: string,
+    alreadySent = 0,
+    slotSets: readonly string[] = [],
+  ): ReplySink {
     const key = replyStreamKey(this.prefix, requestId);
     const channel = replyNotifyChannel(this.prefix, gatewayId);
+    // Only slot sets: the job's data came through Redis.
+    const sets = Array.isArray(slotSets)
+      ? slotSets.filter((set) => typeof set === 'string' && isSlotSetKey(this.prefix, set))
+      : [];
     let seq = alreadySent;
     let failed: number | undefined; // the entry whose last send failed
     return {
-      send: async (reply: ProxyReply) => {
+      send: async (given: ProxyReply) => {
         // Counted once written: a send retried after an outage reuses its entry id, and finds
         // it written when the first try landed but its answer was lost.
         const next = seq + 1;
+        let reply = given;
+        if (sets.length > 0 && isLastReply(given)) {
+          this.freeSlots(sets, requestId);
+          reply = { ...given, slotsFreed: true };
+        }
         // One command per reply, the reply's JSON on the wire once: the script appends it to
         // the stream and publishes it. On the auto-pipelined connection, so the replies of every
         // request sent in one tick (chunks of concurrent streams) leave in one socket write.
@@ -88,6 +108,19 @@ export class ReplyStreams {
         seq = next;
       },
     };
+  }
+
+  /**
+   * Issued in the tick the last reply is, on the same auto-pipelined connection: one socket
+   * write carries both, and Redis frees the slots before it publishes the reply. A lost removal
+   * only holds a slot until its lease ends.
+   */
+  private freeSlots(sets: readonly string[], requestId: string): void {
+    for (const set of sets) {
+      this.redis
+        .zrem(set, requestId)
+        .catch((err: Error) => this.logger.warn(`could not free request slots: ${err.message}`));
+    }
   }
 
   /** How many replies a previous run of this request already sent to the client. */
