@@ -65,9 +65,10 @@ describe('reply streams', () => {
     expect(await members(streamsOfIp)).toEqual(['another-request']);
     expect(await members(notASlotSet)).toEqual(['another-request', requestId].sort());
     const replies = await redis.xrange(replyStreamKey(namespace.prefix, requestId), '-', '+');
-    const last = replies.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as object);
-    expect(last[0]).not.toHaveProperty('slotsFreed');
-    expect(last[2]).toEqual({ type: 'end', slotsFreed: true });
+    const written = replies.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as object);
+    expect(written[0]).not.toHaveProperty('slotsFreed');
+    expect(written[1]).not.toHaveProperty('slotsFreed');
+    expect(written[2]).toEqual({ type: 'end', slotsFreed: true });
 
     // Without slot sets (an async job, a job from an older gateway) a last reply is as it was.
     const plain = streams.forRequest('no-slots', 'gateway-1');
