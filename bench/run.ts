@@ -10,9 +10,9 @@
  * gateway, worker and audit with --cpu-prof and print where their CPU time went),
  * BENCH_CPU_PROF_DIR, BENCH_PEERS=portkey (also measure Portkey's open-source gateway in the c1,
  * c32, slow and stream cases, installed with npm into BENCH_PEER_DIR or a temporary folder; see
- * peer.ts), BENCH_PEER_DIR, BENCH_PEER_ROUNDS (paired 32-client rounds against the peer, default
- * 3; the target is judged on their median ratio), BENCH_METRICS=1 (every app serves Prometheus metrics: compare a run
- * with and without it for their cost). Gateway and proxy-worker run with the product's defaults (no
+ * peer.ts), BENCH_PEER_DIR, BENCH_PEER_ROUNDS (paired 32-client rounds against the peer,
+ * default 3; the target is judged on their median ratio), BENCH_METRICS=1 (every app serves
+ * Prometheus metrics: compare a run with and without it for their cost). Gateway and proxy-worker run with the product's defaults (no
  * PROXY_WORKER_CONCURRENCY or other tuning is passed to them).
  */
 import { mkdirSync, readdirSync } from 'node:fs';
@@ -821,7 +821,8 @@ function printTable(): void {
         ? ` ${peer.label}: the same requests and load, through it to the same mock (provider ` +
           `openai, custom host = the mock's base URL), one Node process on 127.0.0.1; its CPU ` +
           `ms/req is that process's. Gatehouse vs ${peer.name}: Gatehouse req/s ÷ its req/s; the ` +
-          `target (≥ ${times(PEER_TARGET)}) is for 32 clients.`
+          `target (≥ ${times(PEER_TARGET)}) is for 32 clients, on the median of ${PEER_ROUNDS} ` +
+          `paired rounds there.`
         : '') +
       '\n',
   );
