@@ -4,6 +4,7 @@ export * from './proxy-contract.js';
 export * from './redis-options.js';
 export * from './redis.module.js';
 export * from './usage-keys.js';
+export * from './slot-release.js';
 export * from './audit-contract.js';
 export * from './audit-job-batches.js';
 export * from './audit-producer.js';

@@ -1,5 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { InjectRedis, type RedisClient, slotSetKey } from '@gatehouse/queue';
+import { InjectRedis, type RedisClient, releaseSlots, slotSetKey } from '@gatehouse/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ClientKey } from '../auth/principal.js';
 import type { SlotsToTake } from './admission-counters.js';
@@ -84,9 +84,7 @@ export class ConcurrencySlots {
       release: () => {
         if (released) return;
         released = true;
-        // One command per set; auto-pipelining sends them together. A lost release only holds
-        // the slot until its lease ends.
-        Promise.all(sets.map((set) => this.redis.zrem(set, slots.requestId))).catch((err: Error) =>
+        releaseSlots(this.redis, sets, slots.requestId).catch((err: Error) =>
           this.logger.warn(`could not release request slots: ${err.message}`),
         );
       },

@@ -6,6 +6,7 @@ import {
   type ProxyReply,
   type RedisClient,
   RedisScript,
+  releaseSlots,
   REPLY_STREAM_MAXLEN,
   REPLY_STREAM_TTL_SECONDS,
   replyEntryId,
@@ -78,7 +79,11 @@ export class ReplyStreams {
         const next = seq + 1;
         let reply = given;
         if (sets.length > 0 && isLastReply(given)) {
-          this.freeSlots(sets, requestId);
+          // In the tick the reply is sent, on the same auto-pipelined connection: one socket
+          // write carries both, and Redis frees the slots before it publishes the reply.
+          releaseSlots(this.redis, sets, requestId).catch((err: Error) =>
+            this.logger.warn(`could not free request slots: ${err.message}`),
+          );
           reply = { ...given, slotsFreed: true };
         }
         // One command per reply, the reply's JSON on the wire once: the script appends it to
@@ -108,19 +113,6 @@ export class ReplyStreams {
         seq = next;
       },
     };
-  }
-
-  /**
-   * Issued in the tick the last reply is, on the same auto-pipelined connection: one socket
-   * write carries both, and Redis frees the slots before it publishes the reply. A lost removal
-   * only holds a slot until its lease ends.
-   */
-  private freeSlots(sets: readonly string[], requestId: string): void {
-    for (const set of sets) {
-      this.redis
-        .zrem(set, requestId)
-        .catch((err: Error) => this.logger.warn(`could not free request slots: ${err.message}`));
-    }
   }
 
   /** How many replies a previous run of this request already sent to the client. */
