@@ -1,5 +1,11 @@
 import type { AppConfig } from '@gatehouse/config';
-import { limitsKey, REPLY_STREAM_TTL_SECONDS, replyStreamKey, slotSetKey } from '@gatehouse/queue';
+import {
+  coalesceWrites,
+  limitsKey,
+  REPLY_STREAM_TTL_SECONDS,
+  replyStreamKey,
+  slotSetKey,
+} from '@gatehouse/queue';
 import { Redis } from 'ioredis';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +22,9 @@ describe('reply streams', () => {
   let streams: ReplyStreams;
 
   beforeAll(() => {
-    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
+    // As proxy-worker's command connection: writes of one turn coalesced.
+    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    coalesceWrites(redis);
     streams = new ReplyStreams(redis, config);
   });
 

@@ -20,3 +20,4 @@ export * from './queue-root.module.js';
 export * from './bull-connection.js';
 export * from './audit-event-id.js';
 export * from './replicated-writes.js';
+export * from './coalesced-writes.js';

@@ -23,7 +23,7 @@ const cluster: RedisConnectionConfig = {
 };
 
 describe('Redis connections by role', () => {
-  it('keeps the command connection fail-fast and auto-pipelined', () => {
+  it('keeps the command connection fail-fast', () => {
     const options = redisServerOptions(standalone, RedisRole.command);
     expect(options).toMatchObject({
       host: 'redis.internal',
@@ -36,27 +36,29 @@ describe('Redis connections by role', () => {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2_000,
-      enableAutoPipelining: true,
     });
     expect(options.retryStrategy?.(3)).toBe(300);
     expect(options.retryStrategy?.(50)).toBe(1_000);
   });
 
-  it('gives BullMQ workers maxRetriesPerRequest null and no auto-pipelining', () => {
+  it('gives BullMQ workers maxRetriesPerRequest null', () => {
     const options = redisServerOptions(standalone, RedisRole.queueWorker);
     expect(options.maxRetriesPerRequest).toBeNull();
-    expect(options.enableAutoPipelining).toBeUndefined();
   });
 
-  it('keeps the gateway producers fail-fast and pipelined, proxy-worker producers unpipelined', () => {
+  it('never turns on ioredis auto-pipelining (writes are coalesced instead)', () => {
+    for (const role of Object.values(RedisRole)) {
+      expect(redisServerOptions(standalone, role).enableAutoPipelining).toBeUndefined();
+      expect(redisClusterOptions(cluster, role).enableAutoPipelining).toBeUndefined();
+    }
+  });
+
+  it('keeps the producers fail-fast', () => {
     expect(redisServerOptions(standalone, RedisRole.queueProducer)).toMatchObject({
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      enableAutoPipelining: true,
     });
-    const events = redisServerOptions(standalone, RedisRole.eventProducer);
-    expect(events.enableOfflineQueue).toBe(false);
-    expect(events.enableAutoPipelining).toBeUndefined();
+    expect(redisServerOptions(standalone, RedisRole.eventProducer).enableOfflineQueue).toBe(false);
   });
 
   it('finds the primary through Sentinel with the login and db of REDIS_URL', () => {
@@ -85,7 +87,6 @@ describe('Redis connections by role', () => {
     expect(options).toMatchObject({
       lazyConnect: true,
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
       redisOptions: { password: 's3cret', maxRetriesPerRequest: 1, connectTimeout: 2_000 },
     });
     expect(options.clusterRetryStrategy?.(2)).toBe(200);

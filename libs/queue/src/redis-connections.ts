@@ -1,5 +1,6 @@
 import type { AppConfig, RedisNodeAddress } from '@gatehouse/config';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { coalesceWrites } from './coalesced-writes.js';
 import { redisOptionsFromUrl } from './redis-options.js';
 
 /** Any ioredis client Gatehouse opens: one server (standalone or behind Sentinel) or a Cluster. */
@@ -44,8 +45,8 @@ export const RedisRole = {
   /**
    * An app's command connection (RedisModule). No offline queue: while Redis is down a command
    * fails at once (and the request gets a 503) instead of piling up; ioredis keeps
-   * reconnecting. Commands issued in one tick share one socket write (auto-pipelining): under
-   * load that is most of the per-request cost of talking to Redis.
+   * reconnecting. Commands issued in one turn of the event loop share one socket write
+   * (coalesceWrites): under load that is most of the per-request cost of talking to Redis.
    */
   command: 'command',
   /** Pub/sub listener (the gateway's reply hub): subscriptions wait for, and survive, reconnects. */
@@ -54,8 +55,9 @@ export const RedisRole = {
   transport: 'transport',
   /**
    * The gateway's BullMQ producers (adds, a cancel's remove, the board's reads): they fail fast
-   * while Redis is down (ProxyQueue turns that into a 503), and the adds of concurrent requests
-   * share one socket write. (Not for workers, whose blocking commands must not share a pipeline.)
+   * while Redis is down (ProxyQueue turns that into a 503). BullMQ opens these clients itself:
+   * ProxyQueue has the proxy queue's coalesce its writes, so the adds of concurrent requests
+   * share one socket write.
    */
   queueProducer: 'queueProducer',
   /** proxy-worker's BullMQ producers (audit events): fail fast while Redis is down. */
@@ -79,9 +81,9 @@ type RoleOptions = {
   maxRetriesPerRequest?: number | null;
   connectTimeout?: number;
   retryStrategy?: (times: number) => number | null;
-  enableAutoPipelining?: boolean;
 };
 
+/** Roles whose clients send what one turn of the event loop issues in one write. */
 const ROLE_OPTIONS: Record<RedisRole, RoleOptions> = {
   command: {
     lazyConnect: true,
@@ -89,12 +91,11 @@ const ROLE_OPTIONS: Record<RedisRole, RoleOptions> = {
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     retryStrategy: backoff,
-    enableAutoPipelining: true,
   },
   subscriber: { lazyConnect: true, retryStrategy: backoff },
   // The transport connects when it listens; it retries every 500 ms for as long as it runs.
   transport: { lazyConnect: true, retryStrategy: () => 500 },
-  queueProducer: { enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true },
+  queueProducer: { enableOfflineQueue: false, maxRetriesPerRequest: 1 },
   eventProducer: { enableOfflineQueue: false },
   queueWorker: { maxRetriesPerRequest: null },
   queueEvents: {},
@@ -147,12 +148,10 @@ export function redisClusterOptions(
   role: RedisRole,
 ): ClusterOptions {
   const { username, password, tls } = redisOptionsFromUrl(config.REDIS_URL);
-  const { lazyConnect, enableOfflineQueue, enableAutoPipelining, retryStrategy, ...perNode } =
-    ROLE_OPTIONS[role];
+  const { lazyConnect, enableOfflineQueue, retryStrategy, ...perNode } = ROLE_OPTIONS[role];
   return {
     lazyConnect,
     enableOfflineQueue,
-    enableAutoPipelining,
     clusterRetryStrategy: retryStrategy ?? backoff,
     redisOptions: { username, password, tls, ...perNode },
   };
@@ -161,11 +160,19 @@ export function redisClusterOptions(
 /** A new client for `role` in the configured topology. The caller owns (and closes) it. */
 export function createRedisClient(config: RedisConnectionConfig, role: RedisRole): RedisClient {
   const topology = redisTopology(config);
-  if (topology.kind === 'cluster') {
-    return new Cluster(topology.nodes, redisClusterOptions(config, role));
-  }
-  return new Redis(redisServerOptions(config, role));
+  const client =
+    topology.kind === 'cluster'
+      ? new Cluster(topology.nodes, redisClusterOptions(config, role))
+      : new Redis(redisServerOptions(config, role));
+  if (COALESCED_ROLES.has(role)) coalesceWrites(client);
+  return client;
 }
+
+/**
+ * Roles whose clients send what one turn of the event loop issues in one socket write. Not the
+ * blocking ones: a BZPOPMIN or a SUBSCRIBE gains nothing from waiting for company.
+ */
+const COALESCED_ROLES: ReadonlySet<RedisRole> = new Set([RedisRole.command]);
 
 /** Every primary a client writes to: the one server, or each master of a Cluster. */
 export function redisPrimaries(client: RedisClient): Redis[] {

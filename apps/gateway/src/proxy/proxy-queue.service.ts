@@ -9,6 +9,7 @@ import {
   type RedisClient,
   ReplicatedWrites,
   BroadcastPublisher,
+  coalesceWrites,
 } from '@gatehouse/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import {
@@ -37,6 +38,12 @@ export class ProxyQueue implements OnApplicationShutdown {
     private readonly broadcast: BroadcastPublisher,
   ) {
     this.replicated = new ReplicatedWrites(config);
+    // BullMQ opens this client itself: the adds of concurrent requests share one socket write.
+    // (Should it never connect, enqueue() says so; nothing to coalesce then.)
+    void this.queue
+      .getBackend()
+      .client.then(coalesceWrites)
+      .catch(() => undefined);
   }
 
   /**

@@ -87,7 +87,7 @@ export class AccountState {
 
   /** Milliseconds each account cools down according to Redis (0 = available), in input order. */
   async stored(accountIds: readonly string[]): Promise<number[]> {
-    // Plain commands issued in one tick on the auto-pipelined connection go out as one write.
+    // Plain commands issued in one turn on the command connection go out as one write.
     const ttls = await Promise.all(accountIds.map((id) => this.redis.pttl(this.cooldownKey(id))));
     return ttls.map((ms) => Math.max(0, Number(ms)));
   }

@@ -5,9 +5,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 
 /**
  * Settles a request's budget reservation once its outcome is known: to the provider's usage, to
- * what streamed before a cancel, or to nothing when the call failed. On the auto-pipelined
- * connection, so it shares a socket write with the reply it follows. A settle that fails leaves
- * the reservation (the higher amount) to lapse and be given back by a gateway's reconciler.
+ * what streamed before a cancel, or to nothing when the call failed. On the command connection
+ * (writes coalesced per turn), so it shares a socket write with the reply it follows. A settle
+ * that fails leaves the reservation (the higher amount) to lapse and be given back by a
+ * gateway's reconciler.
  */
 @Injectable()
 export class BudgetSettler {

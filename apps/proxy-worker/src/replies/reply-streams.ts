@@ -79,16 +79,17 @@ export class ReplyStreams {
         const next = seq + 1;
         let reply = given;
         if (sets.length > 0 && isLastReply(given)) {
-          // In the tick the reply is sent, on the same auto-pipelined connection: one socket
-          // write carries both, and Redis frees the slots before it publishes the reply.
+          // In the tick the reply is sent, on the same connection (writes coalesced per turn):
+          // one socket write carries both, and Redis frees the slots before it publishes the reply.
           releaseSlots(this.redis, sets, requestId).catch((err: Error) =>
             this.logger.warn(`could not free request slots: ${err.message}`),
           );
           reply = { ...given, slotsFreed: true };
         }
         // One command per reply, the reply's JSON on the wire once: the script appends it to
-        // the stream and publishes it. On the auto-pipelined connection, so the replies of every
-        // request sent in one tick (chunks of concurrent streams) leave in one socket write.
+        // the stream and publishes it. On the command connection, whose writes are coalesced per
+        // turn, so the replies of every request sent in one turn (chunks of concurrent streams)
+        // leave in one socket write.
         try {
           await SEND_REPLY.run(
             this.redis,
