@@ -1,13 +1,15 @@
 /**
  * The front half of the bare relay: the design's own floor with HTTP at both ends and nothing
  * else (no auth, limits, validation, headers, audit or logging). A plain `node:http` server takes
- * a JSON POST, puts it on a BullMQ queue (`Queue.add`, auto-pipelined as the gateway's producer
- * is) and answers when the relay worker publishes the upstream's reply. Whatever Gatehouse costs
- * beyond this pair is its own work; this pair's cost is Node's, BullMQ's and Redis's.
+ * a JSON POST, puts it on a BullMQ queue (`Queue.add`, writes coalesced per turn as the
+ * gateway's producer's are) and answers when the relay worker publishes the upstream's reply.
+ * Whatever Gatehouse costs beyond this pair is its own work; this pair's cost is Node's,
+ * BullMQ's and Redis's.
  *
  * The request path is the upstream path (the mock's, e.g. /mock/0/0/0/v1/chat/completions).
  * Env: REDIS_URL, BENCH_PREFIX, RELAY_QUEUE. Prints `listening <port>`.
  */
+import { coalesceWrites } from '@gatehouse/queue';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -20,10 +22,9 @@ const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = process.env.BENCH_PREFIX ?? 'ghbench';
 const queueName = process.env.RELAY_QUEUE ?? 'bench-relay';
 
-const queue = new Queue<RelayJob>(queueName, {
-  connection: new Redis(url, { maxRetriesPerRequest: null, enableAutoPipelining: true }),
-  prefix: `{${prefix}}`,
-});
+const producer = new Redis(url, { maxRetriesPerRequest: null });
+coalesceWrites(producer);
+const queue = new Queue<RelayJob>(queueName, { connection: producer, prefix: `{${prefix}}` });
 const waiting = new Map<string, ServerResponse>();
 const replies = new Redis(url);
 await replies.subscribe(relayReplyChannel(prefix));

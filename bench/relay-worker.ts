@@ -1,11 +1,13 @@
 /**
  * The worker half of the bare relay (see relay-front.ts): a BullMQ worker with proxy-worker's
  * default concurrency that POSTs each job's body to the upstream with undici (as proxy-worker
- * does), reads the answer whole and publishes it to the front, auto-pipelined.
+ * does), reads the answer whole and publishes it to the front, on a connection whose writes are
+ * coalesced per turn (as proxy-worker's replies are).
  *
  * Env: REDIS_URL, BENCH_PREFIX, RELAY_QUEUE, RELAY_UPSTREAM (the mock's origin),
  * RELAY_CONCURRENCY. Prints `ready` once it consumes.
  */
+import { coalesceWrites } from '@gatehouse/queue';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
@@ -19,7 +21,8 @@ const upstream = process.env.RELAY_UPSTREAM ?? 'http://127.0.0.1';
 const concurrency = Number(process.env.RELAY_CONCURRENCY ?? 1024);
 const channel = relayReplyChannel(prefix);
 
-const publisher = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
+const publisher = new Redis(url, { maxRetriesPerRequest: 1 });
+coalesceWrites(publisher);
 const worker = new Worker<RelayJob>(
   queueName,
   async (job) => {
