@@ -55,9 +55,9 @@ export const RedisRole = {
   transport: 'transport',
   /**
    * The gateway's BullMQ producers (adds, a cancel's remove, the board's reads): they fail fast
-   * while Redis is down (ProxyQueue turns that into a 503). BullMQ opens these clients itself:
-   * ProxyQueue has the proxy queue's coalesce its writes, so the adds of concurrent requests
-   * share one socket write.
+   * while Redis is down (ProxyQueue turns that into a 503). BullMQ opens these clients itself;
+   * ProxyQueue makes the proxy queue's client coalesce its writes, so the adds of concurrent
+   * requests share one socket write.
    */
   queueProducer: 'queueProducer',
   /** proxy-worker's BullMQ producers (audit events): fail fast while Redis is down. */
@@ -83,7 +83,6 @@ type RoleOptions = {
   retryStrategy?: (times: number) => number | null;
 };
 
-/** Roles whose clients send what one turn of the event loop issues in one write. */
 const ROLE_OPTIONS: Record<RedisRole, RoleOptions> = {
   command: {
     lazyConnect: true,
@@ -157,6 +156,12 @@ export function redisClusterOptions(
   };
 }
 
+/**
+ * Roles whose clients send what one turn of the event loop issues in one socket write. Not the
+ * blocking ones: a BZPOPMIN or a SUBSCRIBE gains nothing from waiting for company.
+ */
+const COALESCED_ROLES: ReadonlySet<RedisRole> = new Set([RedisRole.command]);
+
 /** A new client for `role` in the configured topology. The caller owns (and closes) it. */
 export function createRedisClient(config: RedisConnectionConfig, role: RedisRole): RedisClient {
   const topology = redisTopology(config);
@@ -167,12 +172,6 @@ export function createRedisClient(config: RedisConnectionConfig, role: RedisRole
   if (COALESCED_ROLES.has(role)) coalesceWrites(client);
   return client;
 }
-
-/**
- * Roles whose clients send what one turn of the event loop issues in one socket write. Not the
- * blocking ones: a BZPOPMIN or a SUBSCRIBE gains nothing from waiting for company.
- */
-const COALESCED_ROLES: ReadonlySet<RedisRole> = new Set([RedisRole.command]);
 
 /** Every primary a client writes to: the one server, or each master of a Cluster. */
 export function redisPrimaries(client: RedisClient): Redis[] {
