@@ -30,7 +30,7 @@ export function coalesceWrites(client: unknown): void {
 }
 
 /** Corks `socket` at the first write of a turn, uncorks it after the turn (once per socket). */
-export function coalesceSocketWrites(socket: Socket | undefined): void {
+function coalesceSocketWrites(socket: Socket | undefined): void {
   if (!socket || coalesced.has(socket)) return;
   coalesced.add(socket);
   const write = socket.write;
