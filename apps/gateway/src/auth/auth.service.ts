@@ -1,6 +1,7 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { hashApiKey, looksLikeApiKey, secretsEqual } from '@gatehouse/crypto';
+import { PresentedKeyHasher, looksLikeApiKey } from '@gatehouse/crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
 import { KeysService } from '../keys/keys.service.js';
 import { KeyCache } from './key-cache.js';
 import { type ClientKey, isKeyUsable, type Principal } from './principal.js';
@@ -14,18 +15,27 @@ export type Identification = { principal: Principal | null } | { lookup: string 
 /** Tells who a presented credential belongs to, or that it belongs to nobody. */
 @Injectable()
 export class AuthService {
+  private readonly hasher: PresentedKeyHasher;
+  private readonly adminDigest: Buffer;
+
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly keys: KeysService,
     private readonly cache: KeyCache,
-  ) {}
+  ) {
+    this.hasher = new PresentedKeyHasher(config.KEY_PEPPER);
+    this.adminDigest = this.hasher.digest(config.ADMIN_API_KEY);
+  }
 
   /** Without I/O: the admin key, a cached client key, or a hash to look up. */
   identify(presented: string, now = Date.now()): Identification {
-    if (secretsEqual(presented, this.config.ADMIN_API_KEY)) return { principal: { kind: 'admin' } };
+    // One keyed hash per request answers both: equal digests (compared in constant time, fixed
+    // length) mean the admin key; otherwise its hex is the client key's lookup hash.
+    const digest = this.hasher.digest(presented);
+    if (timingSafeEqual(digest, this.adminDigest)) return { principal: { kind: 'admin' } };
     if (looksLikeApiKey(presented)) {
       // Lookup is by keyed hash through a unique index: no secret is compared in application code.
-      const hash = hashApiKey(this.config.KEY_PEPPER, presented);
+      const hash = digest.toString('hex');
       const cached = this.cache.get(hash);
       return cached ? { principal: this.usable(cached, now) } : { lookup: hash };
     }
