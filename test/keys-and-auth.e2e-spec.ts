@@ -87,6 +87,20 @@ describe('admin keys API and client authentication', () => {
       .expect(200);
   });
 
+  it('takes the admin key only as it is: not changed, cut short or extended', async () => {
+    await request(gw.url).get('/api/v1/admin/keys').set('x-api-key', admin).expect(200);
+    const last = admin.slice(-1) === 'a' ? 'b' : 'a';
+    for (const near of [
+      `${admin.slice(0, -1)}${last}`,
+      admin.slice(0, -1),
+      `${admin}a`,
+      ` ${admin}x`,
+    ]) {
+      const res = await request(gw.url).get('/api/v1/admin/keys').set('x-api-key', near);
+      expect([near === admin, res.status]).toEqual([false, 401]);
+    }
+  });
+
   it('keeps client and admin keys strictly apart', async () => {
     const { key } = await createKey(gw.url, admin);
     const noKey = await request(gw.url).get('/api/v1/admin/keys').expect(401);
