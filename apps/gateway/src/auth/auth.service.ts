@@ -1,5 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { PresentedKeyHasher, looksLikeApiKey } from '@gatehouse/crypto';
+import { ApiKeyHasher, looksLikeApiKey } from '@gatehouse/crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import { KeysService } from '../keys/keys.service.js';
@@ -15,7 +15,7 @@ export type Identification = { principal: Principal | null } | { lookup: string 
 /** Tells who a presented credential belongs to, or that it belongs to nobody. */
 @Injectable()
 export class AuthService {
-  private readonly hasher: PresentedKeyHasher;
+  private readonly hasher: ApiKeyHasher;
   private readonly adminDigest: Buffer;
 
   constructor(
@@ -23,7 +23,7 @@ export class AuthService {
     private readonly keys: KeysService,
     private readonly cache: KeyCache,
   ) {
-    this.hasher = new PresentedKeyHasher(config.KEY_PEPPER);
+    this.hasher = new ApiKeyHasher(config.KEY_PEPPER);
     this.adminDigest = this.hasher.digest(config.ADMIN_API_KEY);
   }
 

@@ -1,5 +1,5 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
-import { generateApiKey, hashApiKey } from '@gatehouse/crypto';
+import { ApiKeyHasher, generateApiKey } from '@gatehouse/crypto';
 import { ApiKey } from '@gatehouse/db';
 import { BroadcastEvent, BroadcastPublisher } from '@gatehouse/queue';
 import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
@@ -27,20 +27,23 @@ const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 export class KeysService {
   private readonly logger = new Logger(KeysService.name);
   private readonly lastUsedWrites = new Map<string, number>();
+  private readonly hasher: ApiKeyHasher;
 
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly broadcast: BroadcastPublisher,
     private readonly audit: GatewayAudit,
     private readonly revokedJobs: RevokedKeyJobs,
-  ) {}
+  ) {
+    this.hasher = new ApiKeyHasher(config.KEY_PEPPER);
+  }
 
   async create(dto: CreateKeyDto): Promise<KeyWithSecret> {
     const { key, prefix } = generateApiKey();
     const entity = this.keys.create({
       prefix,
-      keyHash: hashApiKey(this.config.KEY_PEPPER, key),
+      keyHash: this.hasher.hash(key),
       ...this.fieldsFrom(dto),
     });
     const saved = await this.keys.save(entity);
@@ -104,7 +107,7 @@ export class KeysService {
       { id },
       {
         prefix,
-        keyHash: hashApiKey(this.config.KEY_PEPPER, key),
+        keyHash: this.hasher.hash(key),
         previousKeyHash: grace > 0 ? current.keyHash : null,
         previousKeyExpiresAt: grace > 0 ? new Date(Date.now() + grace * 1000) : null,
       },
