@@ -236,6 +236,22 @@ export function cpuMs(pid: number | undefined): number {
   }
 }
 
+/**
+ * Read and write system calls (read(2), write(2), writev(2), sendmsg(2) and kin) a process has
+ * made so far, from /proc/<pid>/io (NaN once gone or where the kernel does not count them).
+ */
+export function syscallCount(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const reads = /^syscr:\s+(\d+)/m.exec(io);
+    const writes = /^syscw:\s+(\d+)/m.exec(io);
+    return reads && writes ? Number(reads[1]) + Number(writes[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Linux reports /proc CPU times in clock ticks, 100 per second on every mainstream build. */
 const CLOCK_TICKS = 100;
 

@@ -29,6 +29,7 @@ import {
   sampleRss,
   streamLoad,
   type StreamResult,
+  syscallCount,
 } from './load.js';
 import {
   type AuditQueue,
@@ -172,9 +173,16 @@ function peerPids(p: Peer): Record<string, number | undefined> {
   return { [p.name.toLowerCase()]: p.child.child.pid };
 }
 
+/** A figure per request (or job) for each watched process, over one measured run. */
+type PerProcess = Record<string, number>;
 /** CPU ms per request (or job) of each watched process during one measured run. */
-type CpuCost = Record<string, number>;
-type Measured<T> = T & { cpu: CpuCost };
+type CpuCost = PerProcess;
+/**
+ * `syscalls`: read and write system calls per request (or job) of each watched process, in the
+ * same run. On a shared virtual machine each one (and the wake-up of the process it feeds) is
+ * dear, and unlike latency the count does not move with the host's noise.
+ */
+type Measured<T> = T & { cpu: CpuCost; syscalls: PerProcess };
 
 /** Monotonic µs windows of the measured Gatehouse runs: the part of a CPU profile worth reading. */
 const profileWindows: [number, number][] = [];
@@ -199,15 +207,28 @@ async function withCpu<T>(
   completed: (r: T) => number,
   profiled = false,
 ): Promise<Measured<T>> {
-  const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuMs(pid)]));
+  const perRequest = (read: (pid: number | undefined) => number) => {
+    const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, read(pid)]));
+    return (n: number): PerProcess =>
+      Object.fromEntries(
+        Object.entries(pids).map(([name, pid]) => [name, (read(pid) - (before[name] ?? 0)) / n]),
+      );
+  };
+  const cpu = perRequest(cpuMs);
+  const syscalls = perRequest(syscallCount);
   const startUs = nowUs();
   const r = await run();
   if (profiled) profileWindows.push([startUs, nowUs()]);
   const n = completed(r);
-  const cpu = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, (cpuMs(pid) - (before[name] ?? 0)) / n]),
-  );
-  return { ...r, cpu };
+  return { ...r, cpu: cpu(n), syscalls: syscalls(n) };
+}
+
+/** System calls per request: in every log line, and in the table's CPU row. */
+function syscallText(syscalls: PerProcess): string {
+  const parts = Object.entries(syscalls)
+    .filter(([, v]) => Number.isFinite(v))
+    .map(([name, v]) => `${name} ${v.toFixed(1)}`);
+  return parts.length > 0 ? ` · syscalls/req: ${parts.join(', ')}` : '';
 }
 
 function cpuText(cpu: CpuCost | undefined): string {
@@ -234,7 +255,8 @@ async function measure(
     (x) => x.rps * SECONDS,
     profiled,
   );
-  log(`  ${cell(r)}${r.errors + r.non2xx > 0 ? ` · ${r.errors} errors, ${r.non2xx} non-2xx` : ''}`);
+  const failed = r.errors + r.non2xx > 0 ? ` · ${r.errors} errors, ${r.non2xx} non-2xx` : '';
+  log(`  ${cell(r)}${syscallText(r.syscalls)}${failed}`);
   return r;
 }
 
@@ -255,7 +277,8 @@ async function measureStreams(
   );
   log(
     `  ${rate(r.rps)} · first chunk p50 ${ms(r.firstChunkP50)} · last p50 ${ms(r.lastChunkP50)} · ` +
-      `reads/stream ${r.readsP50}${cpuText(r.cpu)}${r.errors > 0 ? ` · ${r.errors} errors` : ''}`,
+      `reads/stream ${r.readsP50}${cpuText(r.cpu)}${syscallText(r.syscalls)}` +
+      `${r.errors > 0 ? ` · ${r.errors} errors` : ''}`,
   );
   return r;
 }
@@ -287,7 +310,8 @@ async function measureFloor(sys: BenchSystem, concurrency: number): Promise<Meas
       () => floorLoad(REDIS_URL, sys.prefix, queue, concurrency, SECONDS, payload),
       (x) => x.jobs,
     );
-    log(`  ${cell(floor)}${floor.errors > 0 ? ` · ${floor.errors} errors` : ''}`);
+    const failed = floor.errors > 0 ? ` · ${floor.errors} errors` : '';
+    log(`  ${cell(floor)}${syscallText(floor.syscalls)}${failed}`);
     return floor;
   } finally {
     await floorWorker.stop();
@@ -461,9 +485,16 @@ async function caseThroughput(sys: BenchSystem): Promise<void> {
   rows.push({
     name: 'CPU per proxied request (32 clients)',
     direct: '',
-    floor: `floor worker ${ms(floor.cpu['floor worker'] ?? NaN)}, producer ${ms(floor.cpu.producer ?? NaN)}${redis(floor.cpu)}`,
-    relay: `front ${ms(relay.cpu['relay front'] ?? NaN)}, worker ${ms(relay.cpu['relay worker'] ?? NaN)}${redis(relay.cpu)}`,
-    gatehouse: `gateway ${ms(gatewayMs)}, worker ${ms(workerMs)}${redis(gw.cpu)}`,
+    floor:
+      `floor worker ${ms(floor.cpu['floor worker'] ?? NaN)}, ` +
+      `producer ${ms(floor.cpu.producer ?? NaN)}` +
+      `${redis(floor.cpu)}${syscallText(floor.syscalls)}`,
+    relay:
+      `front ${ms(relay.cpu['relay front'] ?? NaN)}, ` +
+      `worker ${ms(relay.cpu['relay worker'] ?? NaN)}` +
+      `${redis(relay.cpu)}${syscallText(relay.syscalls)}`,
+    gatehouse:
+      `gateway ${ms(gatewayMs)}, worker ${ms(workerMs)}${redis(gw.cpu)}` + syscallText(gw.syscalls),
     compared:
       `${(gatewayMs + workerMs).toFixed(2)} ms in the two apps; beyond the bare relay: gateway ` +
       `${signedMs(gatewayMs - (relay.cpu['relay front'] ?? NaN))}, worker ` +
@@ -814,9 +845,10 @@ function printTable(): void {
     'p50/p99: latency per request as the client sees it; streams: time to the first and last body ' +
       'piece. CPU ms/req: CPU time (user + system, from /proc) the process used during the ' +
       'measured run divided by the requests it completed (idle polling included, so it reads high ' +
-      'at low request rates). Bare relay: a plain node:http server → Queue.add → a BullMQ worker ' +
-      "(proxy-worker's default concurrency) → undici POST to the same mock → PUBLISH → the " +
-      'server answers; no auth, limits, validation, headers, audit or logging: what Node, BullMQ ' +
+      'at low request rates). syscalls/req: read and write system calls (from /proc/<pid>/io) ' +
+      'per request in the same run. Bare relay: a plain node:http server → Queue.add → a BullMQ ' +
+      "worker (proxy-worker's default concurrency) → undici POST to the same mock → PUBLISH → " +
+      'the server answers; no auth, limits, validation, headers, audit or logging: what Node, BullMQ ' +
       "and Redis cost for the design's hop with HTTP at both ends." +
       (peer
         ? ` ${peer.label}: the same requests and load, through it to the same mock (provider ` +
