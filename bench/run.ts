@@ -612,8 +612,10 @@ async function caseMemory(sys: BenchSystem): Promise<void> {
       floor: '',
       gatehouse: `RSS start ${mib(start)} · after ${warmAt} s warm-up ${mib(warm)} · end ${mib(end)} · max ${mib(max)}`,
       compared: `end vs after warm-up ${drift >= 0 ? '+' : ''}${percent(drift)}`,
-      target: 'end within 20% of after warm-up (5 s medians)',
-      pass: Math.abs(drift) <= 0.2,
+      // A leak grows; a full collection that hands memory back (the gateway's resident set
+      // climbs for a minute under load, then falls by up to half) is not one.
+      target: 'end ≤ 20% above after warm-up (5 s medians)',
+      pass: drift <= 0.2,
     });
   }
 }
