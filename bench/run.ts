@@ -200,7 +200,10 @@ function redisPid(sys: BenchSystem): Record<string, number | undefined> {
   return sys.redisPid === undefined ? {} : { redis: sys.redisPid };
 }
 
-/** Runs `run`, charging the CPU time the watched processes used to each request it completed. */
+/**
+ * Runs `run`, charging the CPU time and the system calls the watched processes used to each
+ * request it completed.
+ */
 async function withCpu<T>(
   pids: Record<string, number | undefined>,
   run: () => Promise<T>,
@@ -850,8 +853,8 @@ function printTable(): void {
       'at low request rates). syscalls/req: read and write system calls (from /proc/<pid>/io) ' +
       'per request in the same run. Bare relay: a plain node:http server → Queue.add → a BullMQ ' +
       "worker (proxy-worker's default concurrency) → undici POST to the same mock → PUBLISH → " +
-      'the server answers; no auth, limits, validation, headers, audit or logging: what Node, BullMQ ' +
-      "and Redis cost for the design's hop with HTTP at both ends." +
+      'the server answers; no auth, limits, validation, headers, audit or logging: what Node, ' +
+      "BullMQ and Redis cost for the design's hop with HTTP at both ends." +
       (peer
         ? ` ${peer.label}: the same requests and load, through it to the same mock (provider ` +
           `openai, custom host = the mock's base URL), one Node process on 127.0.0.1; its CPU ` +
