@@ -17,22 +17,44 @@ export const ACCESS_LOG_FLUSH_MS = 100;
  * log driver). Blocks cost one of each per ~15 lines. The price: a gateway killed outright (not
  * stopped) loses up to ACCESS_LOG_FLUSH_MS of access lines; the audit trail is the durable record.
  */
-function accessLogDestination(): ReturnType<typeof pino.destination> {
+function accessLogDestination(): {
+  dest: ReturnType<typeof pino.destination>;
+  close: () => void;
+} {
   const dest = pino.destination({
     dest: 1,
     sync: true,
     minLength: ACCESS_LOG_BLOCK_BYTES,
     periodicFlush: ACCESS_LOG_FLUSH_MS,
   });
-  process.once('exit', () => {
+  const flush = (): void => {
     try {
       dest.flushSync();
     } catch {
-      // stdout gone or full at exit: nothing left to tell it with
+      // stdout gone or full: nothing left to tell it with
     }
-  });
-  return dest;
+  };
+  process.once('exit', flush);
+  let closed = false;
+  return {
+    dest,
+    // With the app, not the process: its held lines, its flush timer and its exit listener
+    // (several apps in one process, as in tests, would otherwise pile them up). stdout stays open.
+    close: () => {
+      process.removeListener('exit', flush);
+      if (closed) return;
+      closed = true;
+      flush();
+      dest.end();
+    },
+  };
 }
+
+/** Writes one line per request; `close` flushes what is held, for when the app closes. */
+export type AccessLogger = {
+  log: (req: FastifyRequest, reply: FastifyReply) => void;
+  close: () => void;
+};
 
 /**
  * One structured line per request, written when the response is done. Every field but the path
@@ -40,14 +62,14 @@ function accessLogDestination(): ReturnType<typeof pino.destination> {
  * that can carry a careless client's credential, so it alone is redacted, once (it arrives
  * capped: see recordedPath).
  */
-export function accessLogger(
-  config: AppConfig,
-): (req: FastifyRequest, reply: FastifyReply) => void {
+export function accessLogger(config: AppConfig): AccessLogger {
   const { level, base, timestamp, formatters, transport } = loggerOptions('gateway', config);
   const options = { level, base, timestamp, formatters: { level: formatters?.level } };
-  const log = transport ? pino({ ...options, transport }) : pino(options, accessLogDestination());
+  // A transport (pretty printing in development) runs in its own thread and flushes itself.
+  const destination = transport ? undefined : accessLogDestination();
+  let log = destination ? pino(options, destination.dest) : pino({ ...options, transport });
   const redactor = createRedactor([config.ADMIN_API_KEY, config.KEY_PEPPER]);
-  return (req, reply) => {
+  const write = (req: FastifyRequest, reply: FastifyReply): void => {
     if (!log.isLevelEnabled('info')) return;
     const principal = req.principal;
     const status = reply.statusCode;
@@ -63,4 +85,13 @@ export function accessLogger(
       status >= 500 ? 'request errored' : 'request completed',
     );
   };
+  let closed = false;
+  const close = (): void => {
+    if (!destination || closed) return;
+    closed = true;
+    destination.close();
+    // A response that ends after its app began closing still gets its line, written at once.
+    log = pino(options, pino.destination({ dest: 1, sync: true }));
+  };
+  return { log: write, close };
 }

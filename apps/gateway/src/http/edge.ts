@@ -34,7 +34,11 @@ export function installEdgeHooks(
   metrics: GatewayMetrics,
 ): void {
   const resolveIp = clientIpResolver(config.TRUSTED_PROXIES);
-  const logRequest = accessLogger(config);
+  const accessLog = accessLogger(config);
+  instance.addHook('onClose', (_instance, done) => {
+    accessLog.close();
+    done();
+  });
   const securityHeaders = helmetHeaders(API_HELMET);
   instance.decorateRequest('clientIp', '');
   instance.decorateRequest('path', '');
@@ -71,7 +75,7 @@ export function installEdgeHooks(
   );
 
   instance.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    logRequest(req, reply);
+    accessLog.log(req, reply);
     metrics.countRequest(req, reply);
     done();
   });
