@@ -17,7 +17,7 @@ export default {
       ...common,
       displayName: 'unit',
       // The root's own spec checks nest-cli.json, which lives there.
-      testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/*.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,bench}/**/*.spec.ts', '<rootDir>/*.spec.ts'],
     },
     {
       ...common,
