@@ -1,9 +1,4 @@
 /**
- * Admission state (rate-limit counters, lockouts, token totals) lives in one Redis Cluster hash
- * slot, tagged `{limits}`: the gateway checks all of it for a request in one Lua script, and a
- * script may only touch keys of one slot.
- */
-/**
  * An upstream account's rate-limit cooldown (set by proxy-worker, read by the admin API): one
  * slot, tagged `{accounts}`, for every account's, so a worker reads them all in one pipeline.
  */
@@ -11,6 +6,11 @@ export function accountCooldownKey(prefix: string, accountId: string): string {
   return `${prefix}:{accounts}:cooldown:${accountId}`;
 }
 
+/**
+ * Admission state (rate-limit counters, lockouts, token totals) lives in one Redis Cluster hash
+ * slot, tagged `{limits}`: the gateway checks all of it for a request in one Lua script, and a
+ * script may only touch keys of one slot.
+ */
 export function limitsKey(prefix: string, name: string): string {
   return `${prefix}:{limits}:${name}`;
 }
@@ -23,10 +23,12 @@ export function slotSetKey(prefix: string, kind: SlotSetKind, id: string): strin
   return limitsKey(prefix, `${kind}:${id}`);
 }
 
-/** Whether `key` names a slot set under `prefix`: all a worker may remove a request from. */
-export function isSlotSetKey(prefix: string, key: string): boolean {
-  return (
-    key.startsWith(slotSetKey(prefix, 'inflight:key', '')) ||
-    key.startsWith(slotSetKey(prefix, 'streams:ip', ''))
-  );
+/**
+ * Whether a key names a slot set under `prefix`: all a worker may remove a request from. The
+ * prefixes are built once, for a test made on every request's slot sets.
+ */
+export function slotSetKeyTest(prefix: string): (key: string) => boolean {
+  const perKey = slotSetKey(prefix, 'inflight:key', '');
+  const perAddress = slotSetKey(prefix, 'streams:ip', '');
+  return (key) => key.startsWith(perKey) || key.startsWith(perAddress);
 }

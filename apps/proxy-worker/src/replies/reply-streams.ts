@@ -2,7 +2,6 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
   InjectRedis,
   isLastReply,
-  isSlotSetKey,
   type ProxyReply,
   type RedisClient,
   RedisScript,
@@ -12,6 +11,7 @@ import {
   replyEntryId,
   replyNotifyChannel,
   replyStreamKey,
+  slotSetKeyTest,
 } from '@gatehouse/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ReplySink } from './reply-sink.js';
@@ -46,12 +46,14 @@ const ALREADY_WRITTEN = /equal or smaller than the target stream top item/;
 export class ReplyStreams {
   private readonly logger = new Logger(ReplyStreams.name);
   private readonly prefix: string;
+  private readonly isSlotSet: (key: string) => boolean;
 
   constructor(
     @InjectRedis() private readonly redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.prefix = config.REDIS_KEY_PREFIX;
+    this.isSlotSet = slotSetKeyTest(this.prefix);
   }
 
   /**
@@ -68,7 +70,7 @@ export class ReplyStreams {
     const channel = replyNotifyChannel(this.prefix, gatewayId);
     // Only slot sets: the job's data came through Redis.
     const sets = Array.isArray(slotSets)
-      ? slotSets.filter((set) => typeof set === 'string' && isSlotSetKey(this.prefix, set))
+      ? slotSets.filter((set) => typeof set === 'string' && this.isSlotSet(set))
       : [];
     let seq = alreadySent;
     let failed: number | undefined; // the entry whose last send failed
