@@ -1,4 +1,4 @@
-import { slotSetKey } from '@gatehouse/queue';
+import { bullPrefix, QueueName, slotSetKey } from '@gatehouse/queue';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
@@ -707,5 +707,65 @@ describe('proxy failure behaviour', () => {
       expect(again.status).toBe(200);
       await capped.text(again);
     });
+  });
+
+  describe('when the worker running a request dies and its client then leaves', () => {
+    let stack: Stack;
+    let taker: SpawnedApp | undefined;
+
+    beforeAll(async () => {
+      // A dead worker's lock lapses within two seconds; the stalled check runs as often.
+      stack = await startStack(upstream, { PROXY_JOB_LOCK_MS: '2000' });
+    }, 45_000);
+
+    afterAll(async () => {
+      await taker?.stop();
+      await stack?.stop();
+    }, 30_000);
+
+    it('ends the job on the worker that takes it over, without calling upstream again', async () => {
+      await stack.addAccount('orphan', ['m-orphan']);
+      upstream.setBehaviour('orphan', { kind: 'hang' });
+      const client = new AbortController();
+      const pending = fetch(`${stack.gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${stack.clientKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ model: 'm-orphan', messages: [{ role: 'user', content: 'hi' }] }),
+        signal: client.signal,
+      }).catch((err: Error) => err);
+      await waitFor(() => Promise.resolve(seenBy(upstream, 'orphan').length === 1), 10_000);
+
+      // Another worker starts, then the first dies mid-call. Its lock (renewed every second)
+      // outlives it by one to two seconds, so the gateway cannot remove the job when the client
+      // leaves at once: the cancellation reaches `taker` only as a broadcast, before the job
+      // does (once the lock lapses and taker's stalled check takes the job over).
+      taker = await spawnWorker(stack.env.env);
+      stack.worker.child.kill('SIGKILL');
+      await stack.worker.exited;
+      client.abort();
+      expect(await pending).toMatchObject({ name: 'AbortError' });
+
+      const redis = new Redis(stack.env.env.REDIS_URL ?? '');
+      try {
+        // The job's key: `<prefix>:proxy:<the gateway's request id>`, the queue's only job.
+        const jobKeys = async () =>
+          (await redis.keys(`${bullPrefix(stack.env.redisPrefix)}:${QueueName.proxy}:*`)).filter(
+            (key) => /:[0-9a-f]{8}-[0-9a-f-]{27}$/.test(key),
+          );
+        expect(await jobKeys()).toHaveLength(1);
+        // Taken over and ended (a completed proxy job is deleted): not left to hang upstream.
+        await waitFor(
+          async () => (await jobKeys()).length === 0,
+          10_000,
+          () => taker!.output(),
+        );
+      } finally {
+        redis.disconnect();
+      }
+      expect(seenBy(upstream, 'orphan')).toHaveLength(1);
+    }, 40_000);
   });
 });
