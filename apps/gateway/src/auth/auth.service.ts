@@ -15,15 +15,14 @@ export type Identification = { principal: Principal | null } | { lookup: string 
 /** Tells who a presented credential belongs to, or that it belongs to nobody. */
 @Injectable()
 export class AuthService {
-  private readonly hasher: ApiKeyHasher;
   private readonly adminDigest: Buffer;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly hasher: ApiKeyHasher,
     private readonly keys: KeysService,
     private readonly cache: KeyCache,
   ) {
-    this.hasher = new ApiKeyHasher(config.KEY_PEPPER);
     this.adminDigest = this.hasher.digest(config.ADMIN_API_KEY);
   }
 

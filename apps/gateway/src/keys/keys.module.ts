@@ -1,3 +1,5 @@
+import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
+import { ApiKeyHasher } from '@gatehouse/crypto';
 import { ApiKey, AsyncJob } from '@gatehouse/db';
 import { QueueName } from '@gatehouse/queue';
 import { BullModule } from '@nestjs/bullmq';
@@ -20,7 +22,16 @@ import { RevokedKeyJobs } from './revoked-key-jobs.js';
     BudgetsModule,
   ],
   controllers: [KeysController, MeController],
-  providers: [KeysService, RevokedKeyJobs],
-  exports: [KeysService],
+  providers: [
+    KeysService,
+    RevokedKeyJobs,
+    // One hasher under the pepper, for keys issued here and keys presented to AuthService.
+    {
+      provide: ApiKeyHasher,
+      useFactory: (config: AppConfig) => new ApiKeyHasher(config.KEY_PEPPER),
+      inject: [APP_CONFIG],
+    },
+  ],
+  exports: [KeysService, ApiKeyHasher],
 })
 export class KeysModule {}

@@ -1,8 +1,7 @@
-import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { ApiKeyHasher, generateApiKey } from '@gatehouse/crypto';
 import { ApiKey } from '@gatehouse/db';
 import { BroadcastEvent, BroadcastPublisher } from '@gatehouse/queue';
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { type ClientKey, isKeyUsable } from '../auth/principal.js';
@@ -27,17 +26,14 @@ const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 export class KeysService {
   private readonly logger = new Logger(KeysService.name);
   private readonly lastUsedWrites = new Map<string, number>();
-  private readonly hasher: ApiKeyHasher;
 
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
-    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly hasher: ApiKeyHasher,
     private readonly broadcast: BroadcastPublisher,
     private readonly audit: GatewayAudit,
     private readonly revokedJobs: RevokedKeyJobs,
-  ) {
-    this.hasher = new ApiKeyHasher(config.KEY_PEPPER);
-  }
+  ) {}
 
   async create(dto: CreateKeyDto): Promise<KeyWithSecret> {
     const { key, prefix } = generateApiKey();
