@@ -408,6 +408,14 @@ describe('docker-compose.yml', () => {
         ]);
       }
     }
+    // Grafana is read-only with no sign-in (so no default admin password to guess).
+    expect(environmentOf(services.grafana)).toMatchObject({
+      GF_AUTH_DISABLE_LOGIN_FORM: 'true',
+      GF_AUTH_BASIC_ENABLED: 'false',
+      GF_AUTH_ANONYMOUS_ENABLED: 'true',
+      GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer',
+    });
+    expect(environmentOf(services.grafana).GF_SECURITY_ADMIN_PASSWORD).toBeUndefined();
     // nginx knows the gateway's API port only.
     expect(environmentOf(services.nginx).GATEWAY_UPSTREAM).toBe('gateway:3000');
     const scrape = readFileSync(join(ROOT, 'deploy/monitoring/prometheus.yml'), 'utf8');
