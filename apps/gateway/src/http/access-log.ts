@@ -35,15 +35,13 @@ function accessLogDestination(): {
     }
   };
   process.once('exit', flush);
-  let closed = false;
   return {
     dest,
     // With the app, not the process: its held lines, its flush timer and its exit listener
-    // (several apps in one process, as in tests, would otherwise pile them up). stdout stays open.
+    // (several apps in one process, as in tests, would otherwise pile them up). stdout stays
+    // open. Called once: accessLogger's close guards it.
     close: () => {
       process.removeListener('exit', flush);
-      if (closed) return;
-      closed = true;
       flush();
       dest.end();
     },
