@@ -133,10 +133,14 @@ function cell(r: { rps: number; p50: number; p99: number; cpu?: CpuCost }): stri
   return `${rate(r.rps)} · p50 ${ms(r.p50)} · p99 ${ms(r.p99)}${cpuText(r.cpu)}`;
 }
 
+/** A run's failed requests, if any, as a cell or a log line ends with them. */
+function failuresText(r: { errors: number; non2xx: number }): string {
+  return r.errors + r.non2xx > 0 ? ` · ${r.errors} errors, ${r.non2xx} non-2xx` : '';
+}
+
 /** A peer's cell, with its failed requests if any (a misrouted peer must not just look slow). */
 function peerCell(r: Measured<LoadResult>): string {
-  const failed = r.errors + r.non2xx;
-  return `${cell(r)}${failed > 0 ? ` · ${r.errors} errors, ${r.non2xx} non-2xx` : ''}`;
+  return `${cell(r)}${failuresText(r)}`;
 }
 
 function chatBody(model: string, stream = false): string {
@@ -258,8 +262,7 @@ async function measure(
     (x) => x.rps * SECONDS,
     profiled,
   );
-  const failed = r.errors + r.non2xx > 0 ? ` · ${r.errors} errors, ${r.non2xx} non-2xx` : '';
-  log(`  ${cell(r)}${syscallText(r.syscalls)}${failed}`);
+  log(`  ${cell(r)}${syscallText(r.syscalls)}${failuresText(r)}`);
   return r;
 }
 
