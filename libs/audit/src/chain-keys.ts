@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameInConstantTime } from '@gatehouse/crypto';
 import { canonicalJson } from './canonical-json.js';
 import { type ChainedFields, hmacChainHash } from './chain.js';
 
@@ -37,7 +38,7 @@ export class ChainKeys {
   }
 
   startMacMatches(start: ChainStart, given: string): boolean {
-    return sameHex(this.startMac(start), given);
+    return sameInConstantTime(this.startMac(start), given);
   }
 
   /** `ah1.<seq>.<hash>.<signed at, ms>.<mac>`: URL-safe, so it can be passed back as a query. */
@@ -51,17 +52,11 @@ export class ChainKeys {
     const m = HEAD_TOKEN.exec(token);
     if (!m) return undefined;
     const [, seq = '', hash = '', ms = '', given = ''] = m;
-    if (!sameHex(mac(this.headKey, `ah1.${seq}.${hash}.${ms}`), given)) return undefined;
+    if (!sameInConstantTime(mac(this.headKey, `ah1.${seq}.${hash}.${ms}`), given)) return undefined;
     return { seq, hash, signed_at: new Date(Number(ms)).toISOString() };
   }
 }
 
 function mac(key: Buffer, text: string): string {
   return createHmac('sha256', key).update(text).digest('hex');
-}
-
-function sameHex(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameInConstantTime } from '@gatehouse/crypto';
 import { canonicalJson } from './canonical-json.js';
 
 /**
@@ -38,10 +39,6 @@ export function hasValidAuditEventMac(key: string, raw: unknown): boolean {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
   const { mac, ...fields } = raw as { mac?: unknown };
   if (typeof mac !== 'string') return false;
-  const given = Buffer.from(mac);
-  const matches = (expected: string): boolean => {
-    const bytes = Buffer.from(expected);
-    return given.length === bytes.length && timingSafeEqual(given, bytes);
-  };
+  const matches = (expected: string): boolean => sameInConstantTime(mac, expected);
   return matches(macOf(key, JSON.stringify(fields))) || matches(macOf(key, canonicalJson(fields)));
 }

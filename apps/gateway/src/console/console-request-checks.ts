@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { sameInConstantTime } from '@gatehouse/crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Cookie that carries the console session id, sent only to the admin API (its Path). */
@@ -49,9 +49,7 @@ export function isSameOriginRequest(headers: IncomingHttpHeaders): boolean {
 export function carriesCsrfToken(headers: IncomingHttpHeaders, token: string): boolean {
   const sent = headers[CSRF_HEADER];
   if (typeof sent !== 'string') return false;
-  const a = Buffer.from(sent);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return sameInConstantTime(sent, token);
 }
 
 /** The Set-Cookie value for a session (or, with `null`, the one that clears it). */
