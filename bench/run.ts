@@ -13,8 +13,9 @@
  * c32, slow and stream cases, installed with npm into BENCH_PEER_DIR or a temporary folder; see
  * peer.ts), BENCH_PEER_DIR, BENCH_PEER_ROUNDS (paired 32-client rounds against the peer,
  * default 3; the target is judged on their median ratio), BENCH_BUDGET_ROUNDS (paired 32-client
- * rounds of a key with budgets and one without, default 3, judged the same way), BENCH_METRICS=1 (every app serves
- * Prometheus metrics: compare a run with and without it for their cost). Gateway and
+ * rounds of a key with budgets and one without, default 3, judged the same way),
+ * BENCH_METRICS=1 (every app serves Prometheus metrics: compare a run with and without it for
+ * their cost). Gateway and
  * proxy-worker run with the product's defaults (no PROXY_WORKER_CONCURRENCY or other tuning is
  * passed to them).
  */
