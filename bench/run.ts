@@ -15,9 +15,8 @@
  * default 3; the target is judged on their median ratio), BENCH_BUDGET_ROUNDS (paired 32-client
  * rounds of a key with budgets and one without, default 3, judged the same way),
  * BENCH_METRICS=1 (every app serves Prometheus metrics: compare a run with and without it for
- * their cost). Gateway and
- * proxy-worker run with the product's defaults (no PROXY_WORKER_CONCURRENCY or other tuning is
- * passed to them).
+ * their cost). Gateway and proxy-worker run with the product's defaults (no
+ * PROXY_WORKER_CONCURRENCY or other tuning is passed to them).
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -380,6 +379,36 @@ async function measureRelay(
 }
 
 /**
+ * Rounds `first`..`last` of two runs back to back, alternating which goes first (`a` in odd
+ * rounds), so that a slow spell of the machine falls on both sides as often: each round's pair.
+ */
+async function pairedRounds(
+  first: number,
+  last: number,
+  a: (round: number) => Promise<Measured<LoadResult>>,
+  b: (round: number) => Promise<Measured<LoadResult>>,
+): Promise<[Measured<LoadResult>, Measured<LoadResult>][]> {
+  const pairs: [Measured<LoadResult>, Measured<LoadResult>][] = [];
+  for (let round = first; round <= last; round++) {
+    if (round % 2 === 1) {
+      const x = await a(round);
+      pairs.push([x, await b(round)]);
+    } else {
+      const y = await b(round);
+      pairs.push([await a(round), y]);
+    }
+  }
+  return pairs;
+}
+
+/** `, median of N paired rounds: …` for more than one round, else nothing. */
+function roundsText(ratios: readonly number[], format: (ratio: number) => string): string {
+  return ratios.length > 1
+    ? `, median of ${ratios.length} paired rounds: ${ratios.map(format).join(' ')}`
+    : '';
+}
+
+/**
  * Brings Gatehouse (and the peer) to their steady state before anything is measured: JSON at
  * 32 clients for three quarters of START_WARMUP, then streams at 16 for the rest, each.
  */
@@ -454,32 +483,23 @@ function casePii(): void {
 async function caseBudgets(sys: BenchSystem): Promise<void> {
   const withBudgets = targets(sys, MODEL.fast, sys.mockBase(0), false, sys.budgetKey).gatehouse;
   const without = targets(sys, MODEL.fast, sys.mockBase(0)).gatehouse;
-  const pairs: { budgets: Measured<LoadResult>; plain: Measured<LoadResult> }[] = [];
-  for (let round = 1; round <= BUDGET_ROUNDS; round++) {
-    const label = `zero latency c=32${BUDGET_ROUNDS > 1 ? ` (budget round ${round})` : ''}`;
-    const budgets = () =>
-      measure(`${label}, key with budgets`, withBudgets, 32, gatehousePids(sys));
-    const plain = () => measure(`${label}, key without`, without, 32, gatehousePids(sys));
-    if (round % 2 === 1) {
-      const b = await budgets();
-      pairs.push({ budgets: b, plain: await plain() });
-    } else {
-      const p = await plain();
-      pairs.push({ budgets: await budgets(), plain: p });
-    }
-  }
-  const ratios = pairs.map((x) => x.budgets.rps / x.plain.rps);
+  const label = (round: number) =>
+    `zero latency c=32${BUDGET_ROUNDS > 1 ? ` (budget round ${round})` : ''}`;
+  const pairs = await pairedRounds(
+    1,
+    BUDGET_ROUNDS,
+    (round) => measure(`${label(round)}, key with budgets`, withBudgets, 32, gatehousePids(sys)),
+    (round) => measure(`${label(round)}, key without`, without, 32, gatehousePids(sys)),
+  );
+  const ratios = pairs.map(([budgets, plain]) => budgets.rps / plain.rps);
   const ratio = median(ratios);
-  const rounds =
-    ratios.length > 1
-      ? `, median of ${ratios.length} paired rounds: ${ratios.map(percent).join(' ')}`
-      : '';
   rows.push({
     name: 'zero-latency upstream, 32 clients, key with budgets',
     direct: '',
     floor: '',
-    gatehouse: cell(pairs[0].budgets),
-    compared: `${percent(ratio)} of the same load on a key without budgets${rounds}`,
+    gatehouse: cell(pairs[0][0]),
+    compared:
+      `${percent(ratio)} of the same load on a key without budgets` + roundsText(ratios, percent),
     target: 'req/s ≥ 97% of a key without',
     pass: ratio >= 0.97,
   });
@@ -497,28 +517,22 @@ async function caseThroughput(sys: BenchSystem): Promise<void> {
   let vsPeer: string | undefined;
   if (peer && t.peer && pk) {
     const [them, theirTarget] = [peer, t.peer];
-    const ratios = [gw.rps / pk.rps];
-    for (let round = 2; round <= PEER_ROUNDS; round++) {
-      const label = `zero latency c=32 (round ${round})`;
-      const ours = () => measure(`${label}, Gatehouse`, t.gatehouse, 32, gatehousePids(sys));
-      const theirs = () => measurePeer(label, them, theirTarget, 32);
-      // The first round ran Gatehouse first; the even ones run the peer first.
-      let g: Measured<LoadResult>;
-      let p: Measured<LoadResult>;
-      if (round % 2 === 0) {
-        p = await theirs();
-        g = await ours();
-      } else {
-        g = await ours();
-        p = await theirs();
-      }
-      ratios.push(g.rps / p.rps);
-    }
+    const later = await pairedRounds(
+      2,
+      PEER_ROUNDS,
+      (round) =>
+        measure(
+          `zero latency c=32 (round ${round}), Gatehouse`,
+          t.gatehouse,
+          32,
+          gatehousePids(sys),
+        ),
+      (round) => measurePeer(`zero latency c=32 (round ${round})`, them, theirTarget, 32),
+    );
+    // The first round is the run above, Gatehouse first.
+    const ratios = [gw.rps / pk.rps, ...later.map(([g, p]) => g.rps / p.rps)];
     const x = median(ratios);
-    const rounds =
-      ratios.length > 1
-        ? `, median of ${ratios.length} paired rounds: ${ratios.map((r) => times(r)).join(' ')}`
-        : '';
+    const rounds = roundsText(ratios, times);
     vsPeer =
       `${times(x)} req/s${rounds} (target ≥ ${times(PEER_TARGET)}: ` +
       `${x >= PEER_TARGET ? 'PASS' : 'MISS'}); p50 ${signedMs(gw.p50 - pk.p50)}`;
