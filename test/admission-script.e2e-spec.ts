@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import {
   AdmissionCounters,
   type AdmissionCheck,
-  type BudgetCounterCheck,
+  type BudgetCounter,
+  type BudgetsToCheck,
   type SlotsToTake,
 } from '../apps/gateway/src/admission/admission-counters.js';
 import { RedisThrottlerStorage } from '../apps/gateway/src/throttle/redis-throttler.storage.js';
@@ -95,13 +96,20 @@ describe('admission counters (one Lua script)', () => {
     expect((await counters.count({ ...c, checkLockout: false })).verdict).toBe('admitted');
   });
 
-  /** A budget counter of `c`'s key (limit and reservation in the counter's unit). */
-  function counter(c: AdmissionCheck, name: string, limit: number, amount = 0): BudgetCounterCheck {
+  /** A budget counter of `c`'s key (its limit in the counter's unit). */
+  function counter(c: AdmissionCheck, name: string, limit: number): BudgetCounter {
+    return { key: `${namespace.prefix}:{limits}:budget:${name}:${c.keyId}`, limit, keepMs: 60_000 };
+  }
+
+  /** Counters with what the request reserves of each, and its reservation if it spends. */
+  function budgets(
+    reserved: [BudgetCounter, number][],
+    reservation?: BudgetsToCheck['reservation'],
+  ): BudgetsToCheck {
     return {
-      key: `${namespace.prefix}:{limits}:budget:${name}:${c.keyId}`,
-      limit,
-      amount,
-      keepMs: 60_000,
+      counters: reserved.map(([c]) => c),
+      amounts: reserved.map(([, amount]) => amount),
+      ...(reservation && { reservation }),
     };
   }
 
@@ -109,12 +117,12 @@ describe('admission counters (one Lua script)', () => {
     const c = check();
     const tokens = counter(c, 'tokens', 100);
     await redis.set(tokens.key, '99');
-    expect((await counters.count({ ...c, budgets: { counters: [tokens] } })).verdict).toBe(
+    expect((await counters.count({ ...c, budgets: budgets([[tokens, 0]]) })).verdict).toBe(
       'admitted',
     );
     expect(await redis.get(tokens.key)).toBe('99'); // a check reserves nothing
     await redis.set(tokens.key, '100');
-    const spent = await counters.count({ ...c, budgets: { counters: [tokens] } });
+    const spent = await counters.count({ ...c, budgets: budgets([[tokens, 0]]) });
     expect(spent.verdict).toBe('budget');
     expect(spent.refusedBudget).toBe(0);
     expect(spent.budgetsUsed).toEqual([100]);
@@ -124,10 +132,14 @@ describe('admission counters (one Lua script)', () => {
   it('reserves every budget in the same round trip, and refuses one that does not fit', async () => {
     const c = check({ ipLimit: 100, keyLimit: 100 });
     const leases = `${namespace.prefix}:{limits}:budget:leases`;
-    const reserve = (requestId: string) => ({
-      counters: [counter(c, 'requests', 10, 1), counter(c, 'tokens', 100, 40)],
-      reservation: { lease: `lease-${requestId}`, leaseEndsAt: Date.now() + 60_000 },
-    });
+    const reserve = (requestId: string) =>
+      budgets(
+        [
+          [counter(c, 'requests', 10), 1],
+          [counter(c, 'tokens', 100), 40],
+        ],
+        { lease: `lease-${requestId}`, leaseEndsAt: Date.now() + 60_000 },
+      );
     const first = await counters.count({ ...c, budgets: reserve('a') });
     expect(roundTrips).toBe(1);
     expect(first.verdict).toBe('admitted');
@@ -150,10 +162,10 @@ describe('admission counters (one Lua script)', () => {
     const refused = await counters.count({
       ...c,
       slots: taken,
-      budgets: {
-        counters: [counter(c, 'tokens', 10, 11)],
-        reservation: { lease: 'too-big', leaseEndsAt: Date.now() + 60_000 },
-      },
+      budgets: budgets([[counter(c, 'tokens', 10), 11]], {
+        lease: 'too-big',
+        leaseEndsAt: Date.now() + 60_000,
+      }),
     });
     expect(refused.verdict).toBe('budget');
     expect(await redis.zcard(taken.keys.inFlight)).toBe(0);

@@ -13,10 +13,34 @@ export type LeaseCounter = { key: string; unit: BudgetUnit; amount: number; keep
 export type Lease = { requestId: string; counters: LeaseCounter[] };
 
 export function encodeLease(lease: Lease): string {
-  return JSON.stringify({
-    r: lease.requestId,
-    c: lease.counters.map((c) => [c.key, c.unit, c.amount, c.keepMs]),
-  });
+  return leaseWriter(lease.counters)(
+    lease.requestId,
+    lease.counters.map((c) => c.amount),
+  );
+}
+
+/** Writes leases of one set of counters: per request only its id and amounts change. */
+export type LeaseWriter = (requestId: string, amounts: readonly number[]) => string;
+
+/**
+ * The lease encoding (`{"r":id,"c":[[key,unit,amount,keepMs],…]}`, what decodeLease reads) split
+ * around the parts that change per request, so that a key's counters are serialized once per
+ * period rather than once per request.
+ */
+export function leaseWriter(counters: readonly Omit<LeaseCounter, 'amount'>[]): LeaseWriter {
+  // What comes before amount i (the list's opening or a comma, the counter's key and unit), after.
+  const before = counters.map(
+    (c, i) => `${i === 0 ? ',"c":[' : ','}[${JSON.stringify(c.key)},${JSON.stringify(c.unit)},`,
+  );
+  const after = counters.map((c) => `,${JSON.stringify(c.keepMs)}]`);
+  const empty = counters.length === 0 ? ',"c":[' : '';
+  return (requestId, amounts) => {
+    let out = `{"r":${JSON.stringify(requestId)}${empty}`;
+    for (let i = 0; i < before.length; i++) {
+      out += `${before[i]}${JSON.stringify(amounts[i] ?? 0)}${after[i]}`;
+    }
+    return `${out}]}`;
+  };
 }
 
 export function decodeLease(member: string): Lease | undefined {

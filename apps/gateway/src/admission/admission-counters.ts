@@ -112,16 +112,16 @@ export type AdmissionCheck = {
 
 /** A key's budget counters for this request, and its reservation when it spends. */
 export type BudgetsToCheck = {
-  counters: readonly BudgetCounterCheck[];
+  counters: readonly BudgetCounter[];
+  /** What this request reserves of each counter, in its order (0s when checking only). */
+  amounts: readonly number[];
   /** Absent: check only (nothing is reserved; a counter at its limit refuses). */
   reservation?: { lease: string; leaseEndsAt: number };
 };
 
-export type BudgetCounterCheck = {
+export type BudgetCounter = {
   key: string;
   limit: number;
-  /** What this request reserves (0 when checking only). */
-  amount: number;
   /** How long a counter this creates is kept. */
   keepMs: number;
 };
@@ -209,9 +209,11 @@ export class AdmissionCounters {
       budgets?.reservation?.lease ?? '',
       budgets?.reservation?.leaseEndsAt ?? 0,
     ];
-    for (const counter of budgets?.counters ?? []) {
-      keys.push(counter.key);
-      args.push(counter.limit, counter.amount, counter.keepMs);
+    if (budgets) {
+      budgets.counters.forEach((counter, i) => {
+        keys.push(counter.key);
+        args.push(counter.limit, budgets.amounts[i] ?? 0, counter.keepMs);
+      });
     }
     const [verdict, ipHits, ipLeft, keyHits, keyLeft, locked, refusedBudget, ...used] =
       (await this.storage.run(() => ADMIT.run(this.redis, keys, args))) as number[];

@@ -2,14 +2,16 @@ import {
   BUDGET_NAMES,
   type BudgetName,
   type BudgetPeriod,
+  type BudgetUnit,
+  type LeaseWriter,
   MICROS_PER_CENT,
   type ModelPrice,
   budgetCounterKey,
   budgetPeriod,
   budgetUnit,
   costMicros,
-  encodeLease,
   estimatePromptTokens,
+  leaseWriter,
   preloadTokenizer,
   requestedOutputCap,
 } from '@gatehouse/budgets';
@@ -18,7 +20,7 @@ import { ENDPOINTS } from '@gatehouse/providers';
 import type { BudgetHold, ProxyEndpoint } from '@gatehouse/queue';
 import { HttpStatus, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ClientKey } from '../auth/principal.js';
-import type { BudgetsToCheck } from '../admission/admission-counters.js';
+import type { BudgetCounter, BudgetsToCheck } from '../admission/admission-counters.js';
 import { TypedHttpException } from '../http/typed-http-exception.js';
 import { PriceBook } from '../prices/price-book.service.js';
 
@@ -37,14 +39,33 @@ export type PlannedBudget = { name: BudgetName; period: BudgetPeriod; limit: num
 
 /** What admission checks (and reserves) for a key's budgets, and what the job carries. */
 export type BudgetPlan = {
-  budgets: PlannedBudget[];
+  budgets: readonly PlannedBudget[];
   check: BudgetsToCheck;
   /** With a reservation: what the worker settles. */
   hold?: BudgetHold;
   /** Output tokens to send upstream as max_tokens (the request set no cap). */
   outputCap?: number;
   /** Per budget: what this request reserved (for the refusal's message). */
-  amounts: number[];
+  amounts: readonly number[];
+};
+
+/**
+ * A key's budgets in the periods current until `until`: the part of a plan that is the same for
+ * every request of the key until its shortest period ends (counter keys, limits in counter units,
+ * how long a counter is kept, the lease's fixed text), so a request computes only its amounts.
+ */
+type BudgetFrame = {
+  until: number;
+  budgets: PlannedBudget[];
+  units: BudgetUnit[];
+  counters: BudgetCounter[];
+  /** The plan of a request that reserves nothing (shared: plans are read, never changed). */
+  checkOnly: BudgetPlan;
+  writeLease: LeaseWriter;
+  /** Any cost budget: the model needs a price. */
+  costs: boolean;
+  /** Any token or cost budget: the output needs a cap (a request count does not). */
+  bounded: boolean;
 };
 
 /**
@@ -55,6 +76,9 @@ export type BudgetPlan = {
  */
 @Injectable()
 export class BudgetPlanner implements OnModuleInit {
+  /** Per cached key object: a key whose budgets change is read again as a new object. */
+  private readonly frames = new WeakMap<ClientKey, BudgetFrame>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly prices: PriceBook,
@@ -65,41 +89,22 @@ export class BudgetPlanner implements OnModuleInit {
   }
 
   /** Undefined for a key without budgets. Without `spending`: check only, reserve nothing. */
-  plan(key: ClientKey, spending?: Spending, now = new Date()): BudgetPlan | undefined {
-    const budgets: PlannedBudget[] = [];
-    for (const name of BUDGET_NAMES) {
-      const limit = key.budgets[name];
-      if (limit !== null) budgets.push({ name, period: budgetPeriod(name, now), limit });
-    }
-    if (budgets.length === 0) return undefined;
-    const prefix = this.config.REDIS_KEY_PREFIX;
-    const counterOf = (b: PlannedBudget, amount: number) => ({
-      key: budgetCounterKey(prefix, key.id, b.period),
-      limit: budgetUnit(b.name) === 'cost' ? b.limit * MICROS_PER_CENT : b.limit,
-      amount,
-      keepMs: b.period.keepMs,
-    });
+  plan(key: ClientKey, spending?: Spending, now = Date.now()): BudgetPlan | undefined {
+    const frame = this.frameOf(key, now);
+    if (frame.budgets.length === 0) return undefined;
     const body = isObject(spending?.body) ? spending.body : undefined;
     const model = body?.model;
-    if (!spending || !body || typeof model !== 'string') {
-      // Not a spending request, or one validation will refuse: see that no budget is used up.
-      return {
-        budgets,
-        check: { counters: budgets.map((b) => counterOf(b, 0)) },
-        amounts: budgets.map(() => 0),
-      };
-    }
+    // Not a spending request, or one validation will refuse: see that no budget is used up.
+    if (!spending || !body || typeof model !== 'string') return frame.checkOnly;
 
     const provider = ENDPOINTS[spending.endpoint].provider;
     const promptTokens = estimatePromptTokens(provider, body);
     const ownCap = requestedOutputCap(body);
     const choices = typeof body.n === 'number' && body.n > 1 ? Math.floor(body.n) : 1;
     const outputTokens = ownCap ?? this.config.BUDGET_DEFAULT_MAX_TOKENS * choices;
-    const price = budgets.some((b) => budgetUnit(b.name) === 'cost')
-      ? this.priceOf(model)
-      : undefined;
-    const amounts = budgets.map((b) => {
-      switch (budgetUnit(b.name)) {
+    const price = frame.costs ? this.priceOf(model) : undefined;
+    const amounts = frame.units.map((unit) => {
+      switch (unit) {
         case 'tokens':
           return promptTokens + outputTokens;
         case 'requests':
@@ -108,25 +113,56 @@ export class BudgetPlanner implements OnModuleInit {
           return costMicros({ input: promptTokens, output: outputTokens }, price as ModelPrice);
       }
     });
-    const counters = budgets.map((b, i) => counterOf(b, amounts[i] ?? 0));
-    const lease = encodeLease({
-      requestId: spending.requestId,
-      counters: counters.map((c, i) => ({
-        key: c.key,
-        unit: budgetUnit(budgets[i]?.name ?? 'tokens_per_day'),
-        amount: c.amount,
-        keepMs: c.keepMs,
-      })),
-    });
-    // Only a token or cost budget needs the output bounded; a request count does not.
-    const bounded = budgets.some((b) => budgetUnit(b.name) !== 'requests');
+    const lease = frame.writeLease(spending.requestId, amounts);
     return {
-      budgets,
-      check: { counters, reservation: { lease, leaseEndsAt: spending.leaseEndsAt } },
+      budgets: frame.budgets,
+      check: {
+        counters: frame.counters,
+        amounts,
+        reservation: { lease, leaseEndsAt: spending.leaseEndsAt },
+      },
       hold: { lease, promptTokens },
       outputCap:
-        ownCap === undefined && bounded ? this.config.BUDGET_DEFAULT_MAX_TOKENS : undefined,
+        ownCap === undefined && frame.bounded ? this.config.BUDGET_DEFAULT_MAX_TOKENS : undefined,
       amounts,
+    };
+  }
+
+  /** The key's frame for `now`, built when its shortest period has ended (or on first use). */
+  private frameOf(key: ClientKey, now: number): BudgetFrame {
+    const known = this.frames.get(key);
+    if (known && now < known.until) return known;
+    const frame = this.buildFrame(key, new Date(now));
+    this.frames.set(key, frame);
+    return frame;
+  }
+
+  private buildFrame(key: ClientKey, now: Date): BudgetFrame {
+    const budgets: PlannedBudget[] = [];
+    for (const name of BUDGET_NAMES) {
+      const limit = key.budgets[name];
+      if (limit !== null) budgets.push({ name, period: budgetPeriod(name, now), limit });
+    }
+    const prefix = this.config.REDIS_KEY_PREFIX;
+    const units = budgets.map((b) => budgetUnit(b.name));
+    const counters = budgets.map((b, i) => ({
+      key: budgetCounterKey(prefix, key.id, b.period),
+      limit: units[i] === 'cost' ? b.limit * MICROS_PER_CENT : b.limit,
+      keepMs: b.period.keepMs,
+    }));
+    const zeros = budgets.map(() => 0);
+    return {
+      // A key without budgets keeps its (empty) frame until the key itself is read again.
+      until: Math.min(Infinity, ...budgets.map((b) => b.period.endsAt)),
+      budgets,
+      units,
+      counters,
+      checkOnly: { budgets, check: { counters, amounts: zeros }, amounts: zeros },
+      writeLease: leaseWriter(
+        counters.map((c, i) => ({ key: c.key, unit: units[i] ?? 'tokens', keepMs: c.keepMs })),
+      ),
+      costs: units.includes('cost'),
+      bounded: units.some((u) => u !== 'requests'),
     };
   }
 

@@ -36,14 +36,22 @@ const HEADER_LABEL: Record<BudgetName, string> = {
   cost_per_month: 'Cost-Month',
 };
 
+/** Each budget's three header names, spelled once rather than on every response. */
+const HEADER_NAMES = Object.fromEntries(
+  Object.entries(HEADER_LABEL).map(([name, label]) => [
+    name,
+    [`X-Budget-${label}-Limit`, `X-Budget-${label}-Remaining`, `X-Budget-${label}-Reset`],
+  ]),
+) as Record<BudgetName, [string, string, string]>;
+
 /** `X-Budget-<Label>-Limit`, `-Remaining` and `-Reset` (seconds) for each budget a key has. */
 export function budgetHeaders(states: readonly BudgetState[]): [string, string][] {
   const headers: [string, string][] = [];
   for (const s of states) {
-    const label = `X-Budget-${HEADER_LABEL[s.name]}`;
-    headers.push([`${label}-Limit`, String(s.limit)]);
-    headers.push([`${label}-Remaining`, String(s.remaining)]);
-    headers.push([`${label}-Reset`, String(s.resetSeconds)]);
+    const [limit, remaining, reset] = HEADER_NAMES[s.name];
+    headers.push([limit, String(s.limit)]);
+    headers.push([remaining, String(s.remaining)]);
+    headers.push([reset, String(s.resetSeconds)]);
   }
   return headers;
 }
