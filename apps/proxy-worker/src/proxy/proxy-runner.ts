@@ -26,6 +26,7 @@ import { OUTAGE_PATIENCE_MS, patientSink, SinkFailure } from '../replies/outage-
 import type { ReplySink } from '../replies/reply-sink.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
 import { BudgetSettler } from '../budgets/budget-settler.js';
+import { Cancellation } from './cancellation.js';
 import { UpstreamAddressRefused } from '../upstream/upstream-address-guard.js';
 import { type AttemptOutcome, WorkerMetrics } from '../metrics/worker-metrics.js';
 import {
@@ -76,7 +77,7 @@ export class ProxyRunner {
    * nothing is sent and nobody is blamed. Whatever happens, one request.completed audit event
    * says how it ended.
    */
-  async run(job: ProxyJobData, sink: ReplySink, cancel: AbortSignal): Promise<void> {
+  async run(job: ProxyJobData, sink: ReplySink, cancel: Cancellation): Promise<void> {
     const started = Date.now();
     const trail: Trail = { attempts: 0, response: '' };
     // A sync client stops waiting at the deadline: no point delivering to it after that.
@@ -131,7 +132,7 @@ export class ProxyRunner {
   private async route(
     job: ProxyJobData,
     sink: ReplySink,
-    cancel: AbortSignal,
+    cancel: Cancellation,
     trail: Trail,
   ): Promise<void> {
     if (cancel.aborted) return; // the client left before the job started: nothing to send
@@ -220,13 +221,13 @@ export class ProxyRunner {
     { body, stripUsage }: { body: string; stripUsage: boolean },
     account: PoolAccount,
     sink: ReplySink,
-    cancel: AbortSignal,
+    cancel: Cancellation,
     budgetEnds: number,
     trail: Trail,
   ): Promise<AttemptResult> {
-    // One controller and one plain timer per attempt: AbortSignal.timeout + AbortSignal.any
+    // One cancellation and one plain timer per attempt: AbortSignal.timeout + AbortSignal.any
     // cost several times more per call (weak references, finalization registry).
-    const upstream = new AbortController();
+    const upstream = new Cancellation();
     let timedOut = false;
     const timer = setTimeout(
       () => {
@@ -235,8 +236,7 @@ export class ProxyRunner {
       },
       Math.max(0, budgetEnds - Date.now()),
     );
-    const onCancel = () => upstream.abort();
-    cancel.addEventListener('abort', onCancel, { once: true });
+    const stopListening = cancel.onAbort(() => upstream.abort());
     this.state.acquire(account.id);
     const startedAt = performance.now();
     let ended: AttemptOutcome = 'error';
@@ -245,7 +245,7 @@ export class ProxyRunner {
         url: upstreamUrl(account.baseUrl, job.endpoint),
         headers: this.headersFor(job, account),
         body,
-        signal: upstream.signal,
+        signal: upstream,
       });
       const firstByteMs = performance.now() - startedAt;
       this.metrics.firstByteAfter(account, firstByteMs);
@@ -295,7 +295,7 @@ export class ProxyRunner {
     } finally {
       this.metrics.attemptEnded(account, ended, performance.now() - startedAt);
       clearTimeout(timer);
-      cancel.removeEventListener('abort', onCancel);
+      stopListening();
       this.state.release(account.id);
     }
   }
@@ -313,7 +313,7 @@ export class ProxyRunner {
       upstreamMs,
     }: { res: UpstreamResponse; contentType: string; upstreamMs: number },
     sink: ReplySink,
-    cancel: AbortSignal,
+    cancel: Cancellation,
     stripUsage: boolean,
     trail: Trail,
   ): Promise<AttemptResult> {
@@ -440,16 +440,18 @@ async function readCapped(res: UpstreamResponse, maxBytes: number): Promise<stri
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or less if cancelled meanwhile. */
+function sleep(ms: number, cancel: Cancellation): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    let stopListening = (): void => undefined;
+    const timer = setTimeout(() => {
+      stopListening();
+      resolve();
+    }, ms);
+    // Set after the timer: a cancellation already made calls this at once.
+    stopListening = cancel.onAbort(() => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
 }

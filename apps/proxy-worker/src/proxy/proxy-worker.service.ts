@@ -29,6 +29,7 @@ import {
 import { ReplyStreams } from '../replies/reply-streams.js';
 import type { ReplySink } from '../replies/reply-sink.js';
 import { ProxyRunner } from './proxy-runner.js';
+import { Cancellation } from './cancellation.js';
 import { RecentCancellations } from './recent-cancellations.js';
 
 /**
@@ -39,7 +40,7 @@ import { RecentCancellations } from './recent-cancellations.js';
 export class ProxyWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ProxyWorkerService.name);
   private worker: Worker<ProxyJobData> | undefined;
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, Cancellation>();
   private readonly cancelledElsewhere = new RecentCancellations();
 
   constructor(
@@ -94,13 +95,13 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     // Registered before the remembered cancellations are checked, so one arriving in between
     // is not lost. A cancelled request still runs through the runner, which sends nothing
     // upstream and records how it ended.
-    const controller = new AbortController();
-    this.running.set(data.requestId, controller);
-    if (this.cancelledElsewhere.take(data.requestId)) controller.abort();
+    const cancel = new Cancellation();
+    this.running.set(data.requestId, cancel);
+    if (this.cancelledElsewhere.take(data.requestId)) cancel.abort();
     try {
       const sink = await this.sinkFor(job);
       if (!sink) return;
-      await this.runner.run(data, sink, controller.signal);
+      await this.runner.run(data, sink, cancel);
     } finally {
       this.running.delete(data.requestId);
       // Completed only once its record is on the audit queue: a worker killed in between

@@ -1,13 +1,15 @@
 import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, type Dispatcher, request } from 'undici';
+import type { Cancellation } from '../proxy/cancellation.js';
 import { guardedConnector, upstreamAddressPolicy } from './upstream-address-guard.js';
 
 export type UpstreamRequest = {
   url: string;
   headers: Record<string, string>;
   body: string;
-  signal: AbortSignal;
+  /** Cancels the call (the total timeout, or the client gone). */
+  signal: Cancellation;
 };
 
 export type UpstreamResponse = {
@@ -18,7 +20,7 @@ export type UpstreamResponse = {
 
 /**
  * One keep-alive connection pool for every upstream call. Connect and first-byte timeouts live
- * here; the total timeout and client cancellation arrive through the caller's AbortSignal.
+ * here; the total timeout and client cancellation arrive through the caller's Cancellation.
  */
 @Injectable()
 export class UpstreamHttp implements OnApplicationShutdown {
