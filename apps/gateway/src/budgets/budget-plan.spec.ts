@@ -1,4 +1,4 @@
-import { type BudgetLimits, decodeLease } from '@gatehouse/budgets';
+import { BUDGET_NAMES, type BudgetLimits, decodeLease } from '@gatehouse/budgets';
 import type { AppConfig } from '@gatehouse/config';
 import { randomUUID } from 'node:crypto';
 import type { ClientKey } from '../auth/principal.js';
@@ -13,11 +13,7 @@ function keyWith(budgets: Partial<BudgetLimits>): ClientKey {
   return {
     id: randomUUID(),
     budgets: {
-      tokens_per_minute: null,
-      tokens_per_day: null,
-      requests_per_day: null,
-      cost_per_day: null,
-      cost_per_month: null,
+      ...(Object.fromEntries(BUDGET_NAMES.map((n) => [n, null])) as BudgetLimits),
       ...budgets,
     },
   } as ClientKey;
