@@ -24,7 +24,14 @@ type Stack = {
   secrets: string[];
   /** Every response body a client saw, to prove no secret ever leaks into one. */
   bodies: string[];
+  /** Adds an account for `models` (and for its own probe model, see untilUsed). */
   addAccount(name: string, models: string[], extra?: Record<string, unknown>): Promise<string>;
+  /**
+   * Waits until the worker uses `account`. Accounts reach the worker by broadcast, so a request
+   * made right after an account was added may find the pool without it; this asks for a model
+   * only that account serves until the account answers it.
+   */
+  untilUsed(account: string): Promise<void>;
   post(model: string, extra?: Record<string, unknown>, init?: RequestInit): Promise<Response>;
   text(res: Response): Promise<string>;
   stop(): Promise<void>;
@@ -62,12 +69,21 @@ async function startStack(
           provider: 'openai',
           base_url: upstream.openaiBase(name),
           credential,
-          models,
+          models: [...models, probeModel(name)],
           ...extra,
         })
         .expect(201);
       bodies.push(res.text);
       return (res.body as { id: string }).id;
+    },
+    untilUsed: async (account) => {
+      for (let tries = 0; ; tries++) {
+        const res = await stack.post(probeModel(account));
+        const answer = await stack.text(res);
+        if (res.status === 200 && answer.includes(`Hello from ${account}`)) return;
+        if (tries === 100) throw new Error(`the worker never used account ${account}: ${answer}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     post: (model, extra = {}, init = {}) =>
       fetch(`${gw.url}/v1/chat/completions`, {
@@ -89,8 +105,16 @@ async function startStack(
   return stack;
 }
 
+/** A model only `account` serves, which untilUsed asks for. */
+function probeModel(account: string): string {
+  return `probe-${account}`;
+}
+
+/** What `account` was asked, untilUsed's probes left out. */
 function seenBy(upstream: MockUpstream, account: string): RecordedRequest[] {
-  return upstream.requests.filter((r) => r.account === account);
+  return upstream.requests.filter(
+    (r) => r.account === account && r.body.model !== probeModel(account),
+  );
 }
 
 /**
@@ -105,10 +129,9 @@ async function addRateLimitedPair(
 ): Promise<string> {
   const id = await stack.addAccount(limited, [model], { priority: 10 });
   await stack.addAccount(serving, [model], { priority: 0 });
+  await stack.untilUsed(limited);
+  await stack.untilUsed(serving);
   upstream.setBehaviour(limited, { kind: 'status', status: 429, headers: { 'retry-after': '30' } });
-  // Each creation makes the workers reload their pool; a request in between the two reloads
-  // would see only the first account (and answer 429). A reload takes milliseconds.
-  await new Promise((r) => setTimeout(r, 300));
   return id;
 }
 
@@ -159,6 +182,8 @@ describe('proxy failure behaviour', () => {
   it('answers 429 with Retry-After of the earliest reset when every account cools down', async () => {
     await main.addAccount('cool-a', ['m-cooling']);
     await main.addAccount('cool-b', ['m-cooling']);
+    await main.untilUsed('cool-a');
+    await main.untilUsed('cool-b');
     upstream.setBehaviour('cool-a', {
       kind: 'status',
       status: 429,
@@ -193,6 +218,8 @@ describe('proxy failure behaviour', () => {
   it('retries a 5xx on the next account', async () => {
     await main.addAccount('err-a', ['m-5xx'], { priority: 10 });
     await main.addAccount('err-b', ['m-5xx'], { priority: 0 });
+    await main.untilUsed('err-a');
+    await main.untilUsed('err-b');
     upstream.setBehaviour('err-a', { kind: 'status', status: 503 });
 
     const res = await main.post('m-5xx');
@@ -403,6 +430,7 @@ describe('proxy failure behaviour', () => {
 
     const paused = await main.addAccount('paused', ['m-paused'], { priority: 10 });
     const spare = await main.addAccount('spare', ['m-paused'], { priority: 0 });
+    await main.untilUsed('spare');
     const pause = (id: string) =>
       request(main.gw.url)
         .post(`/api/v1/admin/accounts/${id}/pause`)
