@@ -28,14 +28,13 @@ export type LeaseWriter = (requestId: string, amounts: readonly number[]) => str
  * period rather than once per request.
  */
 export function leaseWriter(counters: readonly Omit<LeaseCounter, 'amount'>[]): LeaseWriter {
-  // What comes before amount i (the list's opening or a comma, the counter's key and unit), after.
+  // What comes before amount i (a comma after the first, the counter's key and unit), and after.
   const before = counters.map(
-    (c, i) => `${i === 0 ? ',"c":[' : ','}[${JSON.stringify(c.key)},${JSON.stringify(c.unit)},`,
+    (c, i) => `${i === 0 ? '' : ','}[${JSON.stringify(c.key)},${JSON.stringify(c.unit)},`,
   );
   const after = counters.map((c) => `,${JSON.stringify(c.keepMs)}]`);
-  const empty = counters.length === 0 ? ',"c":[' : '';
   return (requestId, amounts) => {
-    let out = `{"r":${JSON.stringify(requestId)}${empty}`;
+    let out = `{"r":${JSON.stringify(requestId)},"c":[`;
     for (let i = 0; i < before.length; i++) {
       out += `${before[i]}${JSON.stringify(amounts[i] ?? 0)}${after[i]}`;
     }
