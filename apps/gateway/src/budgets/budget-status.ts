@@ -1,8 +1,7 @@
-import { BUDGET_NAMES, budgetCounterKey, budgetPeriod } from '@gatehouse/budgets';
-import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { InjectRedis, type RedisClient } from '@gatehouse/queue';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { ClientKey } from '../auth/principal.js';
+import { BudgetPlanner } from './budget-plan.js';
 import { type BudgetState, budgetState } from './budget-state.js';
 
 /** Where a key's budgets stand now (used includes what is reserved by requests in flight). */
@@ -10,20 +9,16 @@ import { type BudgetState, budgetState } from './budget-state.js';
 export class BudgetStatus {
   constructor(
     @InjectRedis() private readonly redis: RedisClient,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly planner: BudgetPlanner,
   ) {}
 
-  async of(key: ClientKey, now = new Date()): Promise<BudgetState[]> {
-    const budgets = BUDGET_NAMES.flatMap((name) => {
-      const limit = key.budgets[name];
-      return limit === null ? [] : [{ name, limit, period: budgetPeriod(name, now) }];
-    });
-    if (budgets.length === 0) return [];
-    const counters = await this.redis.mget(
-      budgets.map((b) => budgetCounterKey(this.config.REDIS_KEY_PREFIX, key.id, b.period)),
-    );
-    return budgets.map((b, i) =>
-      budgetState(b.name, b.limit, Number(counters[i] ?? 0), b.period.endsAt, now.getTime()),
+  /** The counters read are the ones admission checks: the planner's, for the same periods. */
+  async of(key: ClientKey, now = Date.now()): Promise<BudgetState[]> {
+    const plan = this.planner.plan(key, undefined, now);
+    if (!plan) return [];
+    const counters = await this.redis.mget(plan.check.counters.map((c) => c.key));
+    return plan.budgets.map((b, i) =>
+      budgetState(b.name, b.limit, Number(counters[i] ?? 0), b.period.endsAt, now),
     );
   }
 }
