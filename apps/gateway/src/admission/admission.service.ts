@@ -126,15 +126,7 @@ export class Admission {
     // Budgets are checked on metered routes, and reserved for a proxied request.
     const budgetsOf = (p: Principal | null): BudgetPlan | undefined =>
       p?.kind === 'client' && policy.access === 'client' && policy.metered
-        ? this.budgets.plan(
-            p.key,
-            claim && {
-              endpoint: claim.endpoint,
-              body: claim.body,
-              requestId: claim.requestId,
-              leaseEndsAt: claim.leaseEndsAt,
-            },
-          )
+        ? this.budgets.plan(p.key, claim) // a claim is what a proxied request spends
         : undefined;
     let slots: SlotsToTake | undefined;
     let budgets: BudgetPlan | undefined;
