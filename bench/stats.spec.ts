@@ -1,4 +1,4 @@
-import { median, percentile } from './stats.js';
+import { median, percentile, signedPercent } from './stats.js';
 
 describe('bench statistics', () => {
   it('takes the middle sample of an odd count, whatever the order', () => {
@@ -20,5 +20,12 @@ describe('bench statistics', () => {
     expect(percentile(samples, 50)).toBe(50);
     expect(percentile(samples, 99)).toBe(99);
     expect(percentile(samples, 100)).toBe(100);
+  });
+
+  it('signs a change in percent either way, and says n/a for none', () => {
+    expect(signedPercent(0.224)).toBe('+22%');
+    expect(signedPercent(-0.09)).toBe('-9%');
+    expect(signedPercent(0)).toBe('+0%');
+    expect(signedPercent(Number.NaN)).toBe('n/a');
   });
 });

@@ -34,6 +34,11 @@ export function percent(value: number): string {
   return Number.isFinite(value) ? `${(value * 100).toFixed(0)}%` : 'n/a';
 }
 
+/** A change as a signed percentage: +22%, -9%. */
+export function signedPercent(value: number): string {
+  return `${value >= 0 ? '+' : ''}${percent(value)}`; // NaN: 'n/a', unsigned
+}
+
 /** A ratio as a factor: 1.53×. */
 export function times(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a';

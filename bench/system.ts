@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { freePort } from '../test/support/spawn-app.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database.js';
 import { createRedisNamespace } from '../test/support/test-redis.js';
+import { inspectableArgs } from './live-heap.js';
 import { sleep } from './stats.js';
 
 export { freePort };
@@ -35,6 +36,8 @@ export type Child = {
   output(): string;
   exited: Promise<number | null>;
   stop(): Promise<void>;
+  /** The loopback port its inspector opens on when asked (see live-heap.ts), if it can. */
+  inspectPort?: number;
 };
 
 /**
@@ -46,9 +49,10 @@ export function spawnNode(
   script: string,
   env: Record<string, string>,
   nodeArgs: string[] = [],
-  opts: { args?: string[]; cwd?: string } = {},
+  opts: { args?: string[]; cwd?: string; inspectPort?: number } = {},
 ): Child {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...(opts.args ?? [])], {
+  const inspect = opts.inspectPort === undefined ? [] : inspectableArgs(opts.inspectPort);
+  const child = spawn(process.execPath, [...nodeArgs, ...inspect, script, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,6 +73,7 @@ export function spawnNode(
   return {
     name,
     child,
+    inspectPort: opts.inspectPort,
     output: out,
     exited,
     stop: async () => {
@@ -244,6 +249,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       resolve(DIST, 'apps/gateway/src/main.js'),
       env,
       opts.nodeArgs,
+      { inspectPort: await freePort() },
     );
     children.push(gateway);
     await waitFor('gateway', async () => (await fetch(`${gatewayUrl}/health`)).ok, 60_000, gateway);
@@ -255,6 +261,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
         PORT: '0',
       },
       opts.nodeArgs,
+      { inspectPort: await freePort() },
     );
     children.push(worker);
 
