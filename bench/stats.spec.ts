@@ -25,7 +25,8 @@ describe('bench statistics', () => {
   it('signs a change in percent either way, and says n/a for none', () => {
     expect(signedPercent(0.224)).toBe('+22%');
     expect(signedPercent(-0.09)).toBe('-9%');
-    expect(signedPercent(0)).toBe('+0%');
+    expect(signedPercent(0)).toBe('0%');
+    expect(signedPercent(-0.004)).toBe('0%');
     expect(signedPercent(Number.NaN)).toBe('n/a');
   });
 });

@@ -36,7 +36,10 @@ export function percent(value: number): string {
 
 /** A change as a signed percentage: +22%, -9%. */
 export function signedPercent(value: number): string {
-  return `${value >= 0 ? '+' : ''}${percent(value)}`; // NaN: 'n/a', unsigned
+  const shown = percent(value); // NaN: 'n/a'
+  // What rounds to nothing has no sign (not "-0%").
+  if (!Number.isFinite(value) || shown === '0%' || shown === '-0%') return shown.replace('-', '');
+  return value > 0 ? `+${shown}` : shown;
 }
 
 /** A ratio as a factor: 1.53×. */
