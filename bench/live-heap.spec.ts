@@ -21,6 +21,19 @@ async function startApp(keep: boolean): Promise<{ child: ChildProcess; port: num
   return { child, port };
 }
 
+/** True once nothing answers on the port (within 2 s). */
+async function untilClosed(port: number): Promise<boolean> {
+  for (let i = 0; i < 40; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/json/list`);
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 describe('liveHeapBytes', () => {
   const started: ChildProcess[] = [];
   afterEach(() => {
@@ -39,9 +52,11 @@ describe('liveHeapBytes', () => {
     // once collected, holds what a bare Node process does.
     expect(keptBytes - droppedBytes).toBeGreaterThan(20 * MiB);
     expect(droppedBytes).toBeLessThan(15 * MiB);
-    // Read again, the same process answers the same within a little (the inspector stays open).
+    // The inspector is closed again after each reading, and opened again for the next one.
+    await expect(untilClosed(kept.port)).resolves.toBe(true);
     const again = await liveHeapBytes(kept.child.pid!, kept.port);
     expect(Math.abs(again - keptBytes)).toBeLessThan(2 * MiB);
+    await expect(untilClosed(kept.port)).resolves.toBe(true);
   });
 
   it('says so when no inspector answers on the port', async () => {

@@ -7,8 +7,9 @@
  *
  * The app is started with `--inspect-port` (no inspector runs); SIGUSR1 opens Node's inspector on
  * that loopback port, and over its protocol the bench forces a full collection and reads
- * `process.memoryUsage().heapUsed`. Nothing of this is in the product: only the bench's children
- * get the flag.
+ * `process.memoryUsage().heapUsed`, then has the process close its inspector again (whoever can
+ * reach an open one can run code in the process). Nothing of this is in the product: only the
+ * bench's children get the flag.
  */
 import { WebSocket } from 'undici';
 import { sleep } from './stats.js';
@@ -20,7 +21,7 @@ export function inspectableArgs(port: number): string[] {
 
 /** Forces a full collection in the process and returns the bytes its heap still holds. */
 export async function liveHeapBytes(pid: number, port: number): Promise<number> {
-  process.kill(pid, 'SIGUSR1'); // opens the inspector; a second signal leaves it open
+  process.kill(pid, 'SIGUSR1'); // opens the inspector
   const url = await debuggerUrl(port);
   const ws = new WebSocket(url);
   try {
@@ -40,6 +41,10 @@ export async function liveHeapBytes(pid: number, port: number): Promise<number> 
     })) as { result?: { value?: unknown } };
     const bytes = reply.result?.value;
     if (typeof bytes !== 'number') throw new Error('inspector: no heapUsed in the reply');
+    // inspector.close() waits for its sessions to end: deferred, it runs once this one has.
+    await call('Runtime.evaluate', {
+      expression: "setImmediate(() => process.getBuiltinModule('node:inspector').close())",
+    });
     return bytes;
   } finally {
     ws.close();
