@@ -42,8 +42,10 @@ export async function liveHeapBytes(pid: number, port: number): Promise<number> 
     const bytes = reply.result?.value;
     if (typeof bytes !== 'number') throw new Error('inspector: no heapUsed in the reply');
     // inspector.close() waits for its sessions to end: deferred, it runs once this one has.
+    // Guarded: an exception thrown there would be the app's, uncaught.
     await call('Runtime.evaluate', {
-      expression: "setImmediate(() => process.getBuiltinModule('node:inspector').close())",
+      expression:
+        "setImmediate(() => { try { process.getBuiltinModule('node:inspector').close(); } catch {} })",
     });
     return bytes;
   } finally {

@@ -37,8 +37,7 @@ export function percent(value: number): string {
 /** A change as a signed percentage: +22%, -9%. */
 export function signedPercent(value: number): string {
   const shown = percent(value); // NaN: 'n/a'
-  // What rounds to nothing has no sign (not "-0%").
-  if (!Number.isFinite(value) || shown === '0%' || shown === '-0%') return shown.replace('-', '');
+  if (shown === '0%' || shown === '-0%') return '0%'; // what rounds to nothing has no sign
   return value > 0 ? `+${shown}` : shown;
 }
 
