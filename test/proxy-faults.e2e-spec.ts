@@ -77,13 +77,16 @@ async function startStack(
       return (res.body as { id: string }).id;
     },
     untilUsed: async (account) => {
-      for (let tries = 0; ; tries++) {
-        const res = await stack.post(probeModel(account));
-        const answer = await stack.text(res);
-        if (res.status === 200 && answer.includes(`Hello from ${account}`)) return;
-        if (tries === 100) throw new Error(`the worker never used account ${account}: ${answer}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      let answer = '';
+      await waitFor(
+        async () => {
+          const res = await stack.post(probeModel(account));
+          answer = await stack.text(res);
+          return res.status === 200 && answer.includes(`Hello from ${account}`);
+        },
+        10_000,
+        () => `the worker never used account ${account}: ${answer}`,
+      );
     },
     post: (model, extra = {}, init = {}) =>
       fetch(`${gw.url}/v1/chat/completions`, {
