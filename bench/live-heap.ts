@@ -5,19 +5,14 @@
  * each collection holds at 73–75 MiB), so a window of RSS samples is at the mercy of where the
  * collections fall in it.
  *
- * The app is started with `--inspect-port` (no inspector runs); SIGUSR1 opens Node's inspector on
- * that loopback port, and over its protocol the bench forces a full collection and reads
- * `process.memoryUsage().heapUsed`, then has the process close its inspector again (whoever can
- * reach an open one can run code in the process). Nothing of this is in the product: only the
- * bench's children get the flag.
+ * The app is started with `--inspect-port` (spawnNode's `inspectPort`; no inspector runs then);
+ * SIGUSR1 opens Node's inspector on that loopback port, and over its protocol the bench forces a
+ * full collection and reads `process.memoryUsage().heapUsed`, then has the process close its
+ * inspector again (whoever can reach an open one can run code in the process). Nothing of this is
+ * in the product: only the bench's children get the flag.
  */
 import { WebSocket } from 'undici';
-import { sleep } from './stats.js';
-
-/** Node flags that let `liveHeapBytes` open the inspector of a process on this port later. */
-export function inspectableArgs(port: number): string[] {
-  return [`--inspect-port=127.0.0.1:${port}`];
-}
+import { waitFor } from './system.js';
 
 /** Forces a full collection in the process and returns the bytes its heap still holds. */
 export async function liveHeapBytes(pid: number, port: number): Promise<number> {
@@ -55,19 +50,17 @@ export async function liveHeapBytes(pid: number, port: number): Promise<number> 
 
 /** The target's WebSocket address, once the inspector SIGUSR1 opened answers (≤ 5 s). */
 async function debuggerUrl(port: number): Promise<string> {
-  const deadline = performance.now() + 5_000;
-  for (;;) {
-    try {
+  let url: string | undefined;
+  await waitFor(
+    `inspector on port ${port}: no answer`,
+    async () => {
       const res = await fetch(`http://127.0.0.1:${port}/json/list`);
-      const targets = (await res.json()) as { webSocketDebuggerUrl?: string }[];
-      const url = targets[0]?.webSocketDebuggerUrl;
-      if (url) return url;
-    } catch {
-      // not listening yet
-    }
-    if (performance.now() > deadline) throw new Error(`inspector on port ${port}: no answer`);
-    await sleep(50);
-  }
+      url = ((await res.json()) as { webSocketDebuggerUrl?: string }[])[0]?.webSocketDebuggerUrl;
+      return url !== undefined;
+    },
+    5_000,
+  );
+  return url as string;
 }
 
 type ProtocolCall = (method: string, params?: Record<string, unknown>) => Promise<unknown>;

@@ -14,7 +14,6 @@ import { resolve } from 'node:path';
 import { freePort } from '../test/support/spawn-app.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database.js';
 import { createRedisNamespace } from '../test/support/test-redis.js';
-import { inspectableArgs } from './live-heap.js';
 import { sleep } from './stats.js';
 
 export { freePort };
@@ -51,7 +50,9 @@ export function spawnNode(
   nodeArgs: string[] = [],
   opts: { args?: string[]; cwd?: string; inspectPort?: number } = {},
 ): Child {
-  const inspect = opts.inspectPort === undefined ? [] : inspectableArgs(opts.inspectPort);
+  // Where live-heap.ts can open the child's inspector later (none runs until it does).
+  const inspect =
+    opts.inspectPort === undefined ? [] : [`--inspect-port=127.0.0.1:${opts.inspectPort}`];
   const child = spawn(process.execPath, [...nodeArgs, ...inspect, script, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
