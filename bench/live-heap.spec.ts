@@ -1,74 +1,93 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { ShutdownSignal } from '@nestjs/common';
 import { once } from 'node:events';
-import { freePort } from '../test/support/spawn-app.js';
 import { liveHeapBytes } from './live-heap.js';
-import { type Child, spawnNode, waitFor } from './system.js';
+import { type Child, spawnNode } from './system.js';
 
 const MiB = 1024 * 1024;
 
-/** A Node process, spawned as the bench spawns its apps, that keeps or drops 400,000 objects. */
-async function startApp(keep: boolean): Promise<{ app: Child; port: number }> {
-  const port = await freePort();
-  const script = `
-    let made = Array.from({ length: 400000 }, (_, i) => ({ i, label: 'item ' + i }));
-    ${keep ? 'globalThis.kept = made;' : 'made = null;'}
-    process.stdout.write('ready\\n');
-    setInterval(() => {}, 1000);
-  `;
-  const app = spawnNode(keep ? 'keeps' : 'drops', '-e', {}, [], {
-    args: [script],
-    inspectPort: port,
+/** A Node process, spawned as the bench spawns its apps, running `script` after saying ready. */
+async function start(name: string, script: string, heapProbe = true): Promise<Child> {
+  const app = spawnNode(name, '-e', {}, [], {
+    args: [`${script}; process.stdout.write('ready\\n');`],
+    heapProbe,
   });
   await once(app.child.stdout!, 'data');
-  return { app, port };
+  return app;
 }
 
-/** Resolves once nothing answers on the port (within 2 s), else fails. */
-function untilClosed(port: number): Promise<void> {
-  return waitFor(
-    `inspector on port ${port} still open`,
-    () =>
-      fetch(`http://127.0.0.1:${port}/json/list`).then(
-        () => false,
-        () => true,
-      ),
-    2_000,
-  );
-}
+/** One that keeps (or drops) 400,000 objects and then idles. */
+const objects = (keep: boolean) => `
+  let made = Array.from({ length: 400000 }, (_, i) => ({ i, label: 'item ' + i }));
+  ${keep ? 'globalThis.kept = made;' : 'made = null;'}
+  setInterval(() => {}, 1000)`;
 
 describe('liveHeapBytes', () => {
   const apps: Child[] = [];
-  const others: ChildProcess[] = [];
   afterEach(async () => {
-    for (const c of others.splice(0)) c.kill('SIGKILL');
     await Promise.all(apps.splice(0).map((a) => a.stop()));
   });
 
   it('reads what a process keeps after a full collection, not the garbage it made', async () => {
-    const kept = await startApp(true);
-    const dropped = await startApp(false);
-    apps.push(kept.app, dropped.app);
+    const kept = await start('keeps', objects(true));
+    const dropped = await start('drops', objects(false));
+    apps.push(kept, dropped);
 
-    const keptBytes = await liveHeapBytes(kept.app.child.pid!, kept.port);
-    const droppedBytes = await liveHeapBytes(dropped.app.child.pid!, dropped.port);
+    const keptBytes = await liveHeapBytes(kept);
+    const droppedBytes = await liveHeapBytes(dropped);
 
     // 400,000 objects with their strings hold well over 20 MiB; the process that dropped them,
     // once collected, holds what a bare Node process does.
     expect(keptBytes - droppedBytes).toBeGreaterThan(20 * MiB);
     expect(droppedBytes).toBeLessThan(15 * MiB);
-    // The inspector is closed again after each reading, and opened again for the next one.
-    await untilClosed(kept.port);
-    const again = await liveHeapBytes(kept.app.child.pid!, kept.port);
-    expect(Math.abs(again - keptBytes)).toBeLessThan(2 * MiB);
-    await untilClosed(kept.port);
+    // Read again and again, the process keeps running and answers alike.
+    for (let i = 0; i < 5; i++) {
+      expect(Math.abs((await liveHeapBytes(kept)) - keptBytes)).toBeLessThan(2 * MiB);
+    }
+    expect(kept.child.exitCode).toBeNull();
   });
 
-  it('says so when no inspector answers on the port', async () => {
-    const port = await freePort();
-    // Not a Node process: nothing opens an inspector on `port`.
-    const child = spawn('sleep', ['30']);
-    others.push(child);
-    await once(child, 'spawn');
-    await expect(liveHeapBytes(child.pid!, port)).rejects.toThrow(/no answer/);
-  }, 15_000);
+  it('finds its answer among the lines the app writes to stderr at the same time', async () => {
+    const chatty = await start(
+      'chatty',
+      `setInterval(() => process.stderr.write('{"msg":"a log line"}\\n'.repeat(200)), 1)`,
+    );
+    apps.push(chatty);
+    const bytes = await liveHeapBytes(chatty);
+    expect(bytes).toBeGreaterThan(1 * MiB);
+    expect(bytes).toBeLessThan(30 * MiB);
+  });
+
+  it('leaves a process that has finished its work free to exit', async () => {
+    const brief = await start('brief', 'setTimeout(() => {}, 300)');
+    apps.push(brief);
+    // The probe's signal listener holds nothing open: the process ends when its timer does.
+    await expect(brief.exited).resolves.toBe(0);
+  });
+
+  it('reads an app with Nest shutdown hooks without ending it', async () => {
+    // enableShutdownHooks() ends the app on each of these (SIGUSR2 among them).
+    const signals = JSON.stringify(Object.values(ShutdownSignal));
+    const nestLike = await start(
+      'nest-like',
+      `for (const s of ${signals}) process.on(s, () => process.exit(9));
+       setInterval(() => {}, 1000)`,
+    );
+    apps.push(nestLike);
+    await liveHeapBytes(nestLike);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(nestLike.child.exitCode).toBeNull();
+  });
+
+  it('refuses a process started without the probe, which would never answer', async () => {
+    const plain = await start('plain', objects(false), false);
+    apps.push(plain);
+    await expect(liveHeapBytes(plain)).rejects.toThrow(/without heap probe/);
+  });
+
+  it('says so when the app exits before it answers', async () => {
+    // The app ends on the signal itself, before the probe's deferred reading.
+    const quitter = await start('quitter', `process.on('SIGURG', () => process.exit(3))`);
+    apps.push(quitter);
+    await expect(liveHeapBytes(quitter)).rejects.toThrow(/exited before its heap was read/);
+  });
 });

@@ -5,90 +5,72 @@
  * each collection holds at 73–75 MiB), so a window of RSS samples is at the mercy of where the
  * collections fall in it.
  *
- * The app is started with `--inspect-port` (spawnNode's `inspectPort`; no inspector runs then);
- * SIGUSR1 opens Node's inspector on that loopback port, and over its protocol the bench forces a
- * full collection and reads `process.memoryUsage().heapUsed`, then has the process close its
- * inspector again (whoever can reach an open one can run code in the process). Nothing of this is
- * in the product: only the bench's children get the flag.
+ * The app is started with the heap probe (spawnNode's `heapProbe`: `--expose-gc` and a module
+ * given inline to `--import`). On SIGURG the probe forces two full collections and writes the
+ * heap still in use to stderr. SIGURG because nothing else listens to it and its default is to
+ * ignore it: SIGUSR1 opens Node's inspector and SIGUSR2 is one of the signals Nest's shutdown
+ * hooks end the app on. Nothing of this is in the product: only the bench's children get it, and
+ * it opens no port. (Node's inspector did the same over its protocol, but closing it again from a
+ * session crashes Node 20 now and then with SIGSEGV.)
  */
-import { WebSocket } from 'undici';
-import { waitFor } from './system.js';
+import type { Child } from './system.js';
 
-/** Forces a full collection in the process and returns the bytes its heap still holds. */
-export async function liveHeapBytes(pid: number, port: number): Promise<number> {
-  process.kill(pid, 'SIGUSR1'); // opens the inspector
-  const url = await debuggerUrl(port);
-  const ws = new WebSocket(url);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener('open', () => resolve(), { once: true });
-      ws.addEventListener('error', () => reject(new Error(`inspector ${url}: no connection`)), {
-        once: true,
-      });
-    });
-    const call = protocolCaller(ws);
-    // Twice: objects freed by the first collection's finalizers go in the second.
-    await call('HeapProfiler.collectGarbage');
-    await call('HeapProfiler.collectGarbage');
-    const reply = (await call('Runtime.evaluate', {
-      expression: 'process.memoryUsage().heapUsed',
-      returnByValue: true,
-    })) as { result?: { value?: unknown } };
-    const bytes = reply.result?.value;
-    if (typeof bytes !== 'number') throw new Error('inspector: no heapUsed in the reply');
-    // inspector.close() waits for its sessions to end: deferred, it runs once this one has.
-    // Guarded: an exception thrown there would be the app's, uncaught.
-    await call('Runtime.evaluate', {
-      expression:
-        "setImmediate(() => { try { process.getBuiltinModule('node:inspector').close(); } catch {} })",
-    });
-    return bytes;
-  } finally {
-    ws.close();
+const MARK = 'gatehouse-bench-live-heap';
+
+// Twice: objects freed by the first collection's finalizers go in the second. One write with its
+// own line, so it stays whole between the app's log lines.
+const PROBE = `process.on('SIGURG', () => {
+  gc();
+  setImmediate(() => {
+    gc();
+    process.stderr.write('\\n${MARK} ' + process.memoryUsage().heapUsed + '\\n');
+  });
+});`;
+
+/** The node flags that load the probe into a process (see above). */
+export const HEAP_PROBE_ARGS = [
+  '--expose-gc',
+  `--import=data:text/javascript;base64,${Buffer.from(PROBE).toString('base64')}`,
+];
+
+/**
+ * Forces a full collection in the app and returns the bytes its heap still holds (≤ 5 s). A child
+ * started without the probe would never answer: refused at once.
+ */
+export function liveHeapBytes(app: Child, timeoutMs = 5_000): Promise<number> {
+  const { child } = app;
+  if (!app.heapProbe) return Promise.reject(new Error(`${app.name}: started without heap probe`));
+  if (child.exitCode !== null || child.signalCode !== null || child.stderr === null) {
+    return Promise.reject(new Error(`${app.name}: not running`));
   }
-}
-
-/** The target's WebSocket address, once the inspector SIGUSR1 opened answers (≤ 5 s). */
-async function debuggerUrl(port: number): Promise<string> {
-  let url: string | undefined;
-  await waitFor(
-    `inspector on port ${port}: no answer`,
-    async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/json/list`);
-      url = ((await res.json()) as { webSocketDebuggerUrl?: string }[])[0]?.webSocketDebuggerUrl;
-      return url !== undefined;
-    },
-    5_000,
-  );
-  return url as string;
-}
-
-type ProtocolCall = (method: string, params?: Record<string, unknown>) => Promise<unknown>;
-
-/** Calls of the inspector protocol over `ws`, each answered by the reply with its id. */
-function protocolCaller(ws: WebSocket): ProtocolCall {
-  let lastId = 0;
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  ws.addEventListener('message', (event) => {
-    const msg = JSON.parse(String(event.data)) as {
-      id?: number;
-      result?: unknown;
-      error?: { message: string };
+  const stderr = child.stderr;
+  return new Promise<number>((resolve, reject) => {
+    // The mark can arrive split over two chunks: keep a short tail of the previous one.
+    let tail = '';
+    const pattern = new RegExp(`${MARK} (\\d+)\\n`);
+    const onData = (chunk: Buffer) => {
+      const text = tail + chunk.toString();
+      const found = pattern.exec(text);
+      if (found) {
+        done();
+        resolve(Number(found[1]));
+      } else tail = text.slice(-64);
     };
-    const waiter = msg.id === undefined ? undefined : pending.get(msg.id);
-    if (!waiter || msg.id === undefined) return; // an event, not a reply
-    pending.delete(msg.id);
-    if (msg.error) waiter.reject(new Error(`inspector: ${msg.error.message}`));
-    else waiter.resolve(msg.result);
+    const onExit = () => {
+      done();
+      reject(new Error(`${app.name}: exited before its heap was read`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${app.name}: heap probe gave no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      stderr.off('data', onData);
+      child.off('exit', onExit);
+    };
+    stderr.on('data', onData);
+    child.once('exit', onExit);
+    child.kill('SIGURG');
   });
-  ws.addEventListener('close', () => {
-    for (const w of pending.values()) w.reject(new Error('inspector: connection closed'));
-    pending.clear();
-  });
-  return (method, params = {}) =>
-    new Promise((resolve, reject) => {
-      const id = ++lastId;
-      pending.set(id, { resolve, reject });
-      ws.send(JSON.stringify({ id, method, params }));
-    });
 }

@@ -708,7 +708,7 @@ async function caseMemory(sys: BenchSystem): Promise<void> {
         `RSS end vs after warm-up ${signedPercent(drift)}`,
       // A leak grows the heap a full collection leaves; the resident set also climbs for a minute
       // or more under load and falls by up to half at a collection, which is not one. Without
-      // the inspector the bench falls back to the resident set's medians.
+      // an answer from the heap probe the bench falls back to the resident set's medians.
       target:
         heapDrift === undefined
           ? 'end ≤ 20% above after warm-up (RSS, 5 s medians)'
@@ -720,15 +720,14 @@ async function caseMemory(sys: BenchSystem): Promise<void> {
 
 /**
  * Each app's live heap in bytes (after a forced full collection), one app at a time; an app
- * whose inspector cannot be reached is left out and said so.
+ * whose heap probe does not answer is left out and said so.
  */
 async function liveHeaps(apps: Record<string, Child>): Promise<Record<string, number>> {
   const heaps: Record<string, number> = {};
   for (const [app, c] of Object.entries(apps)) {
-    const pid = c.child.pid;
-    if (pid === undefined || c.inspectPort === undefined) continue;
+    if (!c.heapProbe) continue;
     try {
-      heaps[app] = await liveHeapBytes(pid, c.inspectPort);
+      heaps[app] = await liveHeapBytes(c);
     } catch (err) {
       log(`  ${app}: live heap not read (${(err as Error).message}); judged on RSS`);
     }

@@ -15,6 +15,7 @@ import { freePort } from '../test/support/spawn-app.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database.js';
 import { createRedisNamespace } from '../test/support/test-redis.js';
 import { sleep } from './stats.js';
+import { HEAP_PROBE_ARGS } from './live-heap.js';
 
 export { freePort };
 
@@ -35,8 +36,8 @@ export type Child = {
   output(): string;
   exited: Promise<number | null>;
   stop(): Promise<void>;
-  /** The loopback port its inspector opens on when asked (see live-heap.ts), if it can. */
-  inspectPort?: number;
+  /** Started with the heap probe, so live-heap.ts can read its live heap. */
+  heapProbe: boolean;
 };
 
 /**
@@ -48,12 +49,11 @@ export function spawnNode(
   script: string,
   env: Record<string, string>,
   nodeArgs: string[] = [],
-  opts: { args?: string[]; cwd?: string; inspectPort?: number } = {},
+  opts: { args?: string[]; cwd?: string; heapProbe?: boolean } = {},
 ): Child {
-  // Where live-heap.ts can open the child's inspector later (none runs until it does).
-  const inspect =
-    opts.inspectPort === undefined ? [] : [`--inspect-port=127.0.0.1:${opts.inspectPort}`];
-  const child = spawn(process.execPath, [...nodeArgs, ...inspect, script, ...(opts.args ?? [])], {
+  const heapProbe = opts.heapProbe === true;
+  const probe = heapProbe ? HEAP_PROBE_ARGS : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...probe, script, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,7 +74,7 @@ export function spawnNode(
   return {
     name,
     child,
-    inspectPort: opts.inspectPort,
+    heapProbe,
     output: out,
     exited,
     stop: async () => {
@@ -250,7 +250,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
       resolve(DIST, 'apps/gateway/src/main.js'),
       env,
       opts.nodeArgs,
-      { inspectPort: await freePort() },
+      { heapProbe: true },
     );
     children.push(gateway);
     await waitFor('gateway', async () => (await fetch(`${gatewayUrl}/health`)).ok, 60_000, gateway);
@@ -262,7 +262,7 @@ export async function startSystem(opts: SystemOptions): Promise<BenchSystem> {
         PORT: '0',
       },
       opts.nodeArgs,
-      { inspectPort: await freePort() },
+      { heapProbe: true },
     );
     children.push(worker);
 
