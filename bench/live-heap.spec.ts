@@ -1,6 +1,7 @@
 import { ShutdownSignal } from '@nestjs/common';
 import { once } from 'node:events';
 import { liveHeapBytes } from './live-heap.js';
+import { sleep } from './stats.js';
 import { type Child, spawnNode } from './system.js';
 
 const MiB = 1024 * 1024;
@@ -74,7 +75,7 @@ describe('liveHeapBytes', () => {
     );
     apps.push(nestLike);
     await liveHeapBytes(nestLike);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200); // time for a shutdown hook to end it
     expect(nestLike.child.exitCode).toBeNull();
   });
 
