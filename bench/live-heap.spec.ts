@@ -6,12 +6,16 @@ import { type Child, spawnNode } from './system.js';
 
 const MiB = 1024 * 1024;
 
+/** Every process a test started, stopped after it (also when a later start fails). */
+const apps: Child[] = [];
+
 /** A Node process, spawned as the bench spawns its apps, running `script` after saying ready. */
 async function start(name: string, script: string, heapProbe = true): Promise<Child> {
   const app = spawnNode(name, '-e', {}, [], {
     args: [`${script}; process.stdout.write('ready\\n');`],
     heapProbe,
   });
+  apps.push(app);
   await once(app.child.stdout!, 'data');
   return app;
 }
@@ -23,7 +27,6 @@ const objects = (keep: boolean) => `
   setInterval(() => {}, 1000)`;
 
 describe('liveHeapBytes', () => {
-  const apps: Child[] = [];
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((a) => a.stop()));
   });
@@ -31,7 +34,6 @@ describe('liveHeapBytes', () => {
   it('reads what a process keeps after a full collection, not the garbage it made', async () => {
     const kept = await start('keeps', objects(true));
     const dropped = await start('drops', objects(false));
-    apps.push(kept, dropped);
 
     const keptBytes = await liveHeapBytes(kept);
     const droppedBytes = await liveHeapBytes(dropped);
@@ -52,7 +54,6 @@ describe('liveHeapBytes', () => {
       'chatty',
       `setInterval(() => process.stderr.write('{"msg":"a log line"}\\n'.repeat(200)), 1)`,
     );
-    apps.push(chatty);
     const bytes = await liveHeapBytes(chatty);
     expect(bytes).toBeGreaterThan(1 * MiB);
     expect(bytes).toBeLessThan(30 * MiB);
@@ -60,7 +61,6 @@ describe('liveHeapBytes', () => {
 
   it('leaves a process that has finished its work free to exit', async () => {
     const brief = await start('brief', 'setTimeout(() => {}, 300)');
-    apps.push(brief);
     // The probe's signal listener holds nothing open: the process ends when its timer does.
     await expect(brief.exited).resolves.toBe(0);
   });
@@ -73,7 +73,6 @@ describe('liveHeapBytes', () => {
       `for (const s of ${signals}) process.on(s, () => process.exit(9));
        setInterval(() => {}, 1000)`,
     );
-    apps.push(nestLike);
     await liveHeapBytes(nestLike);
     await sleep(200); // time for a shutdown hook to end it
     expect(nestLike.child.exitCode).toBeNull();
@@ -81,14 +80,12 @@ describe('liveHeapBytes', () => {
 
   it('refuses a process started without the probe, which would never answer', async () => {
     const plain = await start('plain', objects(false), false);
-    apps.push(plain);
     await expect(liveHeapBytes(plain)).rejects.toThrow(/without heap probe/);
   });
 
   it('says so when the app exits before it answers', async () => {
     // The app ends on the signal itself, before the probe's deferred reading.
     const quitter = await start('quitter', `process.on('SIGURG', () => process.exit(3))`);
-    apps.push(quitter);
     await expect(liveHeapBytes(quitter)).rejects.toThrow(/exited before its heap was read/);
   });
 });
