@@ -2,7 +2,8 @@
  * The front half of the bare relay: the design's own floor with HTTP at both ends and nothing
  * else (no auth, limits, validation, headers, audit or logging). A plain `node:http` server takes
  * a JSON POST, puts it on a BullMQ queue (`Queue.add`, writes coalesced per turn as the
- * gateway's producer's are) and answers when the relay worker publishes the upstream's reply.
+ * gateway's producer's are) and answers when the relay worker publishes the upstream's reply,
+ * a stream's pieces as each arrives.
  * Whatever Gatehouse costs beyond this pair is its own work; this pair's cost is Node's,
  * BullMQ's and Redis's.
  *
@@ -16,7 +17,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeOnSignal } from './close-on-signal.js';
-import { type RelayJob, relayReplyChannel } from './relay-contract.js';
+import {
+  RELAY_STREAM_END,
+  RELAY_STREAM_PIECE,
+  type RelayJob,
+  relayReplyChannel,
+} from './relay-contract.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = process.env.BENCH_PREFIX ?? 'ghbench';
@@ -28,13 +34,24 @@ const queue = new Queue<RelayJob>(queueName, { connection: producer, prefix: `{$
 const waiting = new Map<string, ServerResponse>();
 const replies = new Redis(url);
 await replies.subscribe(relayReplyChannel(prefix));
-// `<id> <status> <body>`: one message per reply, parsed without JSON.
+// See relay-contract.ts: a whole answer, or a stream's pieces and its end.
 replies.on('message', (_channel: string, message: string) => {
   const idEnd = message.indexOf(' ');
-  const statusEnd = message.indexOf(' ', idEnd + 1);
-  const res = waiting.get(message.slice(0, idEnd));
+  const id = message.slice(0, idEnd);
+  const res = waiting.get(id);
   if (!res) return;
-  waiting.delete(message.slice(0, idEnd));
+  const kind = message.slice(idEnd + 1, idEnd + 2);
+  if (kind === RELAY_STREAM_PIECE) {
+    if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(message.slice(idEnd + 3));
+    return;
+  }
+  waiting.delete(id);
+  if (kind === RELAY_STREAM_END) {
+    res.end();
+    return;
+  }
+  const statusEnd = message.indexOf(' ', idEnd + 1);
   res.writeHead(Number(message.slice(idEnd + 1, statusEnd)), {
     'content-type': 'application/json',
   });

@@ -108,7 +108,7 @@ type Row = {
   name: string;
   direct: string;
   floor: string;
-  /** The bare relay's figures: HTTP → BullMQ → HTTP with nothing else (c1, c32, slow). */
+  /** The bare relay's figures: HTTP → BullMQ → HTTP with nothing else (c1, c32, slow, stream). */
   relay?: string;
   gatehouse: string;
   /** The peer's figures and Gatehouse against them; only cases the peer runs in. */
@@ -341,17 +341,17 @@ async function measureFloor(sys: BenchSystem, concurrency: number): Promise<Meas
 }
 
 /**
- * The bare relay at `connections` clients: a plain node:http front → BullMQ → a worker calling
- * the same mock with undici → reply by PUBLISH. What Node, BullMQ and Redis cost for the design's
- * hop with HTTP at both ends; the rest of Gatehouse's figure is its own work.
+ * Starts the bare relay (a plain node:http front → BullMQ → a worker calling the same mock with
+ * undici → reply by PUBLISH), hands `use` the relay's target for `base` and `body` and the pids
+ * to watch, and stops it after. What Node, BullMQ and Redis cost for the design's hop with HTTP
+ * at both ends; the rest of Gatehouse's figure is its own work.
  */
-async function measureRelay(
+async function onRelay<T>(
   sys: BenchSystem,
-  label: string,
   base: string,
   body: string,
-  connections: number,
-): Promise<Measured<LoadResult>> {
+  use: (target: HttpTarget, pids: Record<string, number | undefined>) => Promise<T>,
+): Promise<T> {
   const relay = await sys.startRelay('bench-relay', RELAY_CONCURRENCY);
   try {
     const target: HttpTarget = {
@@ -359,24 +359,52 @@ async function measureRelay(
       headers: {},
       body,
     };
+    return await use(target, {
+      'relay front': relay.front.child.pid,
+      'relay worker': relay.worker.child.pid,
+      ...redisPid(sys),
+    });
+  } finally {
+    await relay.stop();
+  }
+}
+
+/** The bare relay at `connections` clients, warmed up at 32 first. */
+function measureRelay(
+  sys: BenchSystem,
+  label: string,
+  base: string,
+  body: string,
+  connections: number,
+): Promise<Measured<LoadResult>> {
+  return onRelay(sys, base, body, async (target, pids) => {
     if (START_WARMUP > 0) {
       log(`warming up the bare relay: ${START_WARMUP} s at 32 clients`);
       await cannon(target, 32, START_WARMUP, false);
     }
-    return await measure(
-      `${label}, bare relay`,
-      target,
-      connections,
-      {
-        'relay front': relay.front.child.pid,
-        'relay worker': relay.worker.child.pid,
-        ...redisPid(sys),
-      },
-      false,
-    );
-  } finally {
-    await relay.stop();
-  }
+    return measure(`${label}, bare relay`, target, connections, pids, false);
+  });
+}
+
+/**
+ * The bare relay at `concurrency` streams, warmed up as Gatehouse is (JSON at 32 clients, then
+ * streams at 16), with `bodies.json` for the JSON part.
+ */
+function measureRelayStreams(
+  sys: BenchSystem,
+  label: string,
+  base: string,
+  bodies: { json: string; stream: string },
+  concurrency: number,
+): Promise<Measured<StreamResult>> {
+  return onRelay(sys, base, bodies.stream, async (target, pids) => {
+    if (START_WARMUP > 0) {
+      log(`warming up the bare relay: ${START_WARMUP} s (JSON at 32 clients, then streams at 16)`);
+      await cannon({ ...target, body: bodies.json }, 32, START_WARMUP * 0.75, false);
+      await streamLoad(target, 16, Math.max(1, START_WARMUP * 0.25));
+    }
+    return measureStreams(`${label}, bare relay`, target, concurrency, pids, false);
+  });
 }
 
 /**
@@ -624,8 +652,16 @@ function streamCell(r: Measured<StreamResult>): string {
 }
 
 async function caseStreams(sys: BenchSystem): Promise<void> {
-  const t = targets(sys, MODEL.stream, sys.mockBase(0, STREAM_CHUNKS, STREAM_INTERVAL_MS), true);
+  const base = sys.mockBase(0, STREAM_CHUNKS, STREAM_INTERVAL_MS);
+  const t = targets(sys, MODEL.stream, base, true);
   const direct = await measureStreams('streams c=64, direct', t.direct, 64);
+  const relay = await measureRelayStreams(
+    sys,
+    'streams c=64',
+    base,
+    { json: chatBody(MODEL.stream), stream: t.direct.body },
+    64,
+  );
   const gw = await measureStreams('streams c=64, Gatehouse', t.gatehouse, 64, gatehousePids(sys));
   const pk =
     peer &&
@@ -638,6 +674,7 @@ async function caseStreams(sys: BenchSystem): Promise<void> {
     name: `streams (${STREAM_CHUNKS} chunks ${STREAM_INTERVAL_MS} ms apart), 64 clients`,
     direct: streamCell(direct),
     floor: '',
+    relay: streamCell(relay),
     gatehouse: streamCell(gw),
     ...(pk && {
       peer: `${streamCell(pk)}${pk.errors > 0 ? ` · ${pk.errors} errors` : ''}`,
@@ -647,7 +684,8 @@ async function caseStreams(sys: BenchSystem): Promise<void> {
     }),
     compared:
       `first chunk added p50 ${signedMs(added)}; first→last p50 ${ms(gw.spreadP50)} ` +
-      `(direct ${ms(direct.spreadP50)})`,
+      `(direct ${ms(direct.spreadP50)}; the bare relay: first chunk ` +
+      `${signedMs(relay.firstChunkP50 - direct.firstChunkP50)}, first→last ${ms(relay.spreadP50)})`,
     target: 'first-chunk added p50 ≤ 3 ms; first long before last (first→last ≥ 50% of direct)',
     pass: added <= 3 && unbatched,
   });
