@@ -398,11 +398,7 @@ function measureRelayStreams(
   concurrency: number,
 ): Promise<Measured<StreamResult>> {
   return onRelay(sys, base, bodies.stream, async (target, pids) => {
-    if (START_WARMUP > 0) {
-      log(`warming up the bare relay: ${START_WARMUP} s (JSON at 32 clients, then streams at 16)`);
-      await cannon({ ...target, body: bodies.json }, 32, START_WARMUP * 0.75, false);
-      await streamLoad(target, 16, Math.max(1, START_WARMUP * 0.25));
-    }
+    if (START_WARMUP > 0) await warmUp('the bare relay', { ...target, body: bodies.json }, target);
     return measureStreams(`${label}, bare relay`, target, concurrency, pids, false);
   });
 }
@@ -447,13 +443,19 @@ async function warmUpSystems(sys: BenchSystem): Promise<void> {
   const json = targets(sys, MODEL.fast, sys.mockBase(0));
   const streamBase = sys.mockBase(0, STREAM_CHUNKS, STREAM_INTERVAL_MS);
   const streams = targets(sys, MODEL.stream, streamBase, true);
-  const warm = async (name: string, jsonTarget: HttpTarget, streamTarget: HttpTarget) => {
-    log(`warming up ${name}: ${START_WARMUP} s (JSON at 32 clients, then streams at 16)`);
-    await cannon(jsonTarget, 32, Math.max(1, START_WARMUP * 0.75), false);
-    await streamLoad(streamTarget, 16, Math.max(1, START_WARMUP * 0.25));
-  };
-  await warm('Gatehouse', json.gatehouse, streams.gatehouse);
-  if (peer && json.peer && streams.peer) await warm(peer.name, json.peer, streams.peer);
+  await warmUp('Gatehouse', json.gatehouse, streams.gatehouse);
+  if (peer && json.peer && streams.peer) await warmUp(peer.name, json.peer, streams.peer);
+}
+
+/** START_WARMUP of load: JSON at 32 clients for three quarters of it, then streams at 16. */
+async function warmUp(
+  name: string,
+  jsonTarget: HttpTarget,
+  streamTarget: HttpTarget,
+): Promise<void> {
+  log(`warming up ${name}: ${START_WARMUP} s (JSON at 32 clients, then streams at 16)`);
+  await cannon(jsonTarget, 32, Math.max(1, START_WARMUP * 0.75), false);
+  await streamLoad(streamTarget, 16, Math.max(1, START_WARMUP * 0.25));
 }
 
 async function caseLatency(sys: BenchSystem): Promise<void> {
