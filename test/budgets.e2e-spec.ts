@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createAccount, createKey } from './support/admin-client.js';
+import { awayFromPeriodEnd } from './support/budget-periods.js';
 import { auditQueue, queuedAuditEvents } from './support/audit-kit.js';
 import {
   LOOPBACK_UPSTREAM,
@@ -78,6 +79,9 @@ describe('budgets: reserve, settle, reconcile', () => {
     upstream.setBehaviour('hang', { kind: 'hang' });
   });
 
+  // Each test reads the day's counters within seconds of spending (the minute's: see below).
+  beforeEach(() => awayFromPeriodEnd('tokens_per_day', 15_000));
+
   afterAll(async () => {
     redis?.disconnect();
     await gw?.stop();
@@ -113,6 +117,7 @@ describe('budgets: reserve, settle, reconcile', () => {
   });
 
   it('reports each budget in X-Budget-* headers and in /api/v1/me', async () => {
+    await awayFromPeriodEnd('tokens_per_minute', 15_000); // the request and /me in one minute
     const { key, id } = await createKey(gw.url, env.adminKey, {
       tokens_per_minute: 1_000,
       tokens_per_day: 10_000,

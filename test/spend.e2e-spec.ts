@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import request from 'supertest';
 import { createKey } from './support/admin-client.js';
+import { awayFromPeriodEnd } from './support/budget-periods.js';
 import {
   auditQueue,
   dbClient,
@@ -178,7 +179,8 @@ describe('spend: usage cost and budget reset', () => {
 
     /** Sets every budget counter of the key's current periods: 100, 200, … in BUDGET_NAMES order. */
     async function fillCounters(keyId: string): Promise<void> {
-      await awayFromMinuteEnd();
+      // Counters set now and reset a moment later are of the same periods.
+      await awayFromPeriodEnd('tokens_per_minute', 3_000);
       for (const [i, name] of BUDGET_NAMES.entries()) {
         await redis.set(counter(keyId, name), String(100 * (i + 1)), 'EX', 600);
       }
@@ -305,12 +307,3 @@ describe('spend: usage cost and budget reset', () => {
     });
   });
 });
-
-/**
- * Waits out the last seconds of a UTC minute, so counters set now and reset a moment later are
- * of the same period (the minute budget's, and at midnight every day's and month's).
- */
-async function awayFromMinuteEnd(): Promise<void> {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < 3_000) await new Promise((r) => setTimeout(r, left + 50));
-}
