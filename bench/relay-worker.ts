@@ -41,11 +41,15 @@ const worker = new Worker<RelayJob>(
     const { id, body } = job.data;
     if (res.statusCode === 200 && (body as { stream?: unknown }).stream === true) {
       const decoder = new TextDecoder();
-      for await (const piece of res.body as AsyncIterable<Buffer>) {
-        const text = decoder.decode(piece, { stream: true });
-        if (text) await publisher.publish(channel, `${id} ${RELAY_STREAM_PIECE} ${text}`);
+      try {
+        for await (const piece of res.body as AsyncIterable<Buffer>) {
+          const text = decoder.decode(piece, { stream: true });
+          if (text) await publisher.publish(channel, `${id} ${RELAY_STREAM_PIECE} ${text}`);
+        }
+      } finally {
+        // Also when the upstream breaks off: the client's response ends rather than hangs.
+        await publisher.publish(channel, `${id} ${RELAY_STREAM_END}`);
       }
-      await publisher.publish(channel, `${id} ${RELAY_STREAM_END}`);
       return;
     }
     const text = await res.body.text();
