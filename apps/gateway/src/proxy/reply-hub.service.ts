@@ -28,9 +28,9 @@ export class ReplyReadError extends Error {}
 /** The request's channel was closed (its client went away) while a reply was awaited. */
 export class ReplyClosedError extends Error {}
 
-/** Replies of one request, in order, each delivered once. */
+/** Replies of one request, in order, each delivered once, until the request's deadline. */
 export type ReplyChannel = {
-  next(deadline: number): Promise<ProxyReply>;
+  next(): Promise<ProxyReply>;
   close(): void;
 };
 
@@ -45,6 +45,10 @@ export class Waiter {
   private pending: { resolve: (r: ProxyReply) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
   private closed = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+
+  /** `deadline` (epoch ms): past it, whatever has not arrived is a ReplyTimeoutError. */
+  constructor(private readonly deadline: number) {}
 
   /** Delivers reply `seq` if it is the next one; anything else is a duplicate or early. */
   deliver(seq: number, reply: ProxyReply): boolean {
@@ -66,6 +70,7 @@ export class Waiter {
   }
 
   fail(err: Error): void {
+    clearTimeout(this.deadlineTimer);
     this.failure = err;
     this.pending?.reject(err);
     this.pending = undefined;
@@ -77,32 +82,23 @@ export class Waiter {
    */
   close(): void {
     this.closed = true;
+    clearTimeout(this.deadlineTimer);
     if (this.pending) this.fail(new ReplyClosedError('reply channel closed'));
   }
 
-  next(deadline: number): Promise<ProxyReply> {
+  next(): Promise<ProxyReply> {
     const ready = this.buffered.shift();
     if (ready) return Promise.resolve(ready);
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new ReplyClosedError('reply channel closed'));
+    // One timer for the request, armed at its first wait, not one per awaited reply: a stream
+    // awaits one per chunk.
+    this.deadlineTimer ??= setTimeout(
+      () => this.fail(new ReplyTimeoutError('no reply before the deadline')),
+      Math.max(0, this.deadline - Date.now()),
+    );
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          this.pending = undefined;
-          reject(new ReplyTimeoutError('no reply before the deadline'));
-        },
-        Math.max(0, deadline - Date.now()),
-      );
-      this.pending = {
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
+      this.pending = { resolve, reject };
     });
   }
 }
@@ -146,11 +142,12 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
     this.poller.unref();
   }
 
-  open(requestId: string): ReplyChannel {
-    const waiter = new Waiter();
+  /** The replies to `requestId`, awaited until `deadline` (epoch ms). */
+  open(requestId: string, deadline: number): ReplyChannel {
+    const waiter = new Waiter(deadline);
     this.waiters.set(requestId, waiter);
     return {
-      next: (deadline) => waiter.next(deadline),
+      next: () => waiter.next(),
       close: () => {
         this.waiters.delete(requestId);
         // Wake a pending next(): nothing would resolve it before the deadline otherwise.

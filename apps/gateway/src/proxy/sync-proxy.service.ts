@@ -90,7 +90,7 @@ export class SyncProxy {
       slots: slots?.sets,
       price: this.prices.priceOf(model),
     });
-    const replies = freeingSlots(this.hub.open(requestId), slots);
+    const replies = freeingSlots(this.hub.open(requestId, deadline), slots);
     let settled = false;
     const res = reply.raw;
     // Revoking the key ends this request too (see InFlightRequests): its close cancels the job.
@@ -102,7 +102,7 @@ export class SyncProxy {
     try {
       await this.queue.enqueue(data);
       reservation?.handOff();
-      await this.relay(endpoint, stream, replies, deadline, reply, masked.mapping, () => {
+      await this.relay(endpoint, stream, replies, reply, masked.mapping, () => {
         settled = true;
         void this.queue.cancel(requestId);
       });
@@ -120,13 +120,12 @@ export class SyncProxy {
     endpoint: ProxyEndpoint,
     stream: boolean,
     replies: ReplyChannel,
-    deadline: number,
     reply: FastifyReply,
     mapping: PiiMapping,
     cancelUpstream: () => void,
   ): Promise<void> {
     const res = reply.raw;
-    const first = await this.nextReply(replies, deadline, res);
+    const first = await this.nextReply(replies, res);
     const masked = Object.keys(mapping).length > 0;
     switch (first.type) {
       case 'result':
@@ -155,7 +154,7 @@ export class SyncProxy {
     try {
       // Originals go back into the stream; a placeholder split across chunks waits for its end.
       const restorer = masked ? new SseRestorer(mapping, ENDPOINTS[endpoint].provider) : undefined;
-      await this.relayChunks(endpoint, replies, deadline, out, res, cancelUpstream, restorer);
+      await this.relayChunks(endpoint, replies, out, res, cancelUpstream, restorer);
     } finally {
       this.metrics.openStreams.dec();
       out.end();
@@ -165,7 +164,6 @@ export class SyncProxy {
   private async relayChunks(
     endpoint: ProxyEndpoint,
     replies: ReplyChannel,
-    deadline: number,
     out: PassThrough,
     res: FastifyReply['raw'],
     cancelUpstream: () => void,
@@ -180,7 +178,7 @@ export class SyncProxy {
       if (res.destroyed) return;
       let reply: ProxyReply;
       try {
-        reply = await replies.next(deadline);
+        reply = await replies.next();
       } catch {
         if (res.destroyed) return;
         flush();
@@ -205,13 +203,9 @@ export class SyncProxy {
     }
   }
 
-  private async nextReply(
-    replies: ReplyChannel,
-    deadline: number,
-    res: FastifyReply['raw'],
-  ): Promise<ProxyReply> {
+  private async nextReply(replies: ReplyChannel, res: FastifyReply['raw']): Promise<ProxyReply> {
     try {
-      return await replies.next(deadline);
+      return await replies.next();
     } catch (err) {
       if (res.destroyed) throw err;
       if (err instanceof ReplyTimeoutError) {
@@ -233,8 +227,8 @@ function errorFrom(reply: Extract<ProxyReply, { type: 'error' }>): HttpException
 function freeingSlots(channel: ReplyChannel, slots?: HeldSlots): ReplyChannel {
   if (!slots) return channel;
   return {
-    next: async (deadline) => {
-      const reply = await channel.next(deadline);
+    next: async () => {
+      const reply = await channel.next();
       if (isLastReply(reply) && reply.slotsFreed) slots.freedByWorker();
       return reply;
     },
