@@ -1,14 +1,9 @@
-import {
-  budgetCounterKey,
-  budgetPeriod,
-  countOutputTokens,
-  estimatePromptTokens,
-} from '@gatehouse/budgets';
+import { countOutputTokens, estimatePromptTokens } from '@gatehouse/budgets';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createAccount, createKey } from './support/admin-client.js';
-import { awayFromPeriodEnd } from './support/budget-periods.js';
+import { awayFromPeriodEnd, budgetCounter } from './support/budget-periods.js';
 import { auditQueue, queuedAuditEvents } from './support/audit-kit.js';
 import {
   LOOPBACK_UPSTREAM,
@@ -43,8 +38,6 @@ describe('budgets: reserve, settle, reconcile', () => {
   const RESERVED = estimatePromptTokens('openai', chat()) + 7;
   const USED = 12;
 
-  const counter = (keyId: string, name: Parameters<typeof budgetPeriod>[0]) =>
-    budgetCounterKey(env.redisPrefix, keyId, budgetPeriod(name));
   const leasesOf = async (keyId: string) =>
     (await redis.zrange(`${env.redisPrefix}:{limits}:budget:leases`, 0, -1)).filter((m) =>
       m.includes(keyId),
@@ -111,7 +104,7 @@ describe('budgets: reserve, settle, reconcile', () => {
     }
     // Settled to the provider's usage: never more than one reservation over the budget.
     await waitFor(async () => (await leasesOf(id)).length === 0, 5_000);
-    const settled = Number(await redis.get(counter(id, 'tokens_per_day')));
+    const settled = Number(await redis.get(budgetCounter(env.redisPrefix, id, 'tokens_per_day')));
     expect(settled).toBe(served.length * USED);
     expect(settled).toBeLessThanOrEqual(3 * RESERVED + RESERVED);
   });
@@ -182,7 +175,9 @@ describe('budgets: reserve, settle, reconcile', () => {
     // Invalid after admission (messages must be an array): refused by validation.
     await post(key, { model: 'gpt-test', messages: 'hi', max_tokens: 7 }).expect(400);
     await waitFor(async () => (await leasesOf(id)).length === 0, 5_000);
-    expect(Number((await redis.get(counter(id, 'tokens_per_day'))) ?? 0)).toBe(0);
+    expect(
+      Number((await redis.get(budgetCounter(env.redisPrefix, id, 'tokens_per_day'))) ?? 0),
+    ).toBe(0);
   });
 
   it('charges a stream cut short with the tokens that streamed', async () => {
@@ -210,7 +205,7 @@ describe('budgets: reserve, settle, reconcile', () => {
       upstream.setBehaviour('oa', { kind: 'ok' });
     }
     await waitFor(async () => (await leasesOf(id)).length === 0, 5_000);
-    const charged = Number(await redis.get(counter(id, 'tokens_per_day')));
+    const charged = Number(await redis.get(budgetCounter(env.redisPrefix, id, 'tokens_per_day')));
     // The prompt and at least the six chunks the client read; less than the whole answer.
     const prompt = estimatePromptTokens('openai', chat());
     const read = countOutputTokens('openai', 'tok0 tok1 tok2 tok3 tok4 tok5 ');
@@ -238,7 +233,9 @@ describe('budgets: reserve, settle, reconcile', () => {
       return job.body.status === 'completed';
     }, 10_000);
     await waitFor(async () => (await leasesOf(id)).length === 0, 5_000);
-    expect(Number(await redis.get(counter(id, 'tokens_per_day')))).toBe(USED);
+    expect(Number(await redis.get(budgetCounter(env.redisPrefix, id, 'tokens_per_day')))).toBe(
+      USED,
+    );
     // 12 used + 14 reserved fits in 28; a third would not.
     await submit().expect(202);
     const refused = await submit().expect(429);
@@ -268,7 +265,7 @@ describe('budgets: reserve, settle, reconcile', () => {
       const cheap = await post(key, chat(7)).expect(200);
       expect(cheap.headers['x-budget-cost-day-remaining']).toBe('0'); // 0.14 cents, rounded up
       await waitFor(async () => (await leasesOf(id)).length === 0, 5_000);
-      expect(await redis.get(counter(id, 'cost_per_day'))).toBe('1200');
+      expect(await redis.get(budgetCounter(env.redisPrefix, id, 'cost_per_day'))).toBe('1200');
       // The request's audit record carries its cost, for the usage views.
       const audit = auditQueue(env.redisPrefix);
       try {
@@ -296,13 +293,15 @@ describe('budgets: reserve, settle, reconcile', () => {
     const answered = pending.then((r) => r.status);
     await waitFor(() => Promise.resolve(upstream.requests.length > before), 5_000);
     expect(await leasesOf(id)).toHaveLength(1);
-    expect(Number(await redis.get(counter(id, 'tokens_per_day')))).toBe(RESERVED);
+    expect(Number(await redis.get(budgetCounter(env.redisPrefix, id, 'tokens_per_day')))).toBe(
+      RESERVED,
+    );
     worker.child.kill('SIGKILL');
     await worker.exited;
     expect(await answered).toBe(504);
     // The lease ends a little after the client's deadline; the reconciler then gives it back.
     await waitFor(async () => (await leasesOf(id)).length === 0, 20_000);
-    expect(Number(await redis.get(counter(id, 'tokens_per_day')))).toBe(0);
+    expect(Number(await redis.get(budgetCounter(env.redisPrefix, id, 'tokens_per_day')))).toBe(0);
     worker = await spawnWorker(env.env);
   }, 40_000);
 });

@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import request from 'supertest';
 import { createAccount, createKey } from './support/admin-client.js';
-import { awayFromPeriodEnd } from './support/budget-periods.js';
-import { budgetCounterKey, budgetPeriod } from '@gatehouse/budgets';
+import { awayFromPeriodEnd, budgetCounter } from './support/budget-periods.js';
 import { Redis } from 'ioredis';
 import {
   type MockUpstream,
@@ -114,7 +113,7 @@ describe('proxy path with the official SDKs', () => {
     expect(text).toBe(openaiStream('gpt-test', 4, 0, false).join(''));
     // The reservation settled to 5 prompt + 4 completion tokens on the key's total for today.
     const redis = new Redis(TEST_REDIS_URL);
-    const today = budgetCounterKey(env.redisPrefix, id, budgetPeriod('tokens_per_day'));
+    const today = budgetCounter(env.redisPrefix, id, 'tokens_per_day');
     try {
       await waitFor(async () => (await redis.get(today)) === '9', 5_000);
     } finally {

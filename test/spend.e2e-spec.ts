@@ -1,4 +1,4 @@
-import { BUDGET_NAMES, type BudgetName, budgetCounterKey, budgetPeriod } from '@gatehouse/budgets';
+import { BUDGET_NAMES, type BudgetName } from '@gatehouse/budgets';
 import type { AuditEvent } from '@gatehouse/queue';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import request from 'supertest';
 import { createKey } from './support/admin-client.js';
-import { awayFromPeriodEnd } from './support/budget-periods.js';
+import { awayFromPeriodEnd, budgetCounter } from './support/budget-periods.js';
 import {
   auditQueue,
   dbClient,
@@ -168,8 +168,6 @@ describe('spend: usage cost and budget reset', () => {
 
   describe('POST /api/v1/admin/keys/:id/budgets/reset', () => {
     const prefix = () => env.redisPrefix;
-    const counter = (keyId: string, name: BudgetName, at = new Date()) =>
-      budgetCounterKey(prefix(), keyId, budgetPeriod(name, at));
     const reset = (keyId: string, body?: unknown) => {
       const req = request(gw.url)
         .post(`/api/v1/admin/keys/${keyId}/budgets/reset`)
@@ -182,7 +180,7 @@ describe('spend: usage cost and budget reset', () => {
       // Counters set now and reset a moment later are of the same periods.
       await awayFromPeriodEnd('tokens_per_minute', 3_000);
       for (const [i, name] of BUDGET_NAMES.entries()) {
-        await redis.set(counter(keyId, name), String(100 * (i + 1)), 'EX', 600);
+        await redis.set(budgetCounter(prefix(), keyId, name), String(100 * (i + 1)), 'EX', 600);
       }
     }
 
@@ -190,7 +188,7 @@ describe('spend: usage cost and budget reset', () => {
     async function remaining(keyId: string): Promise<Partial<Record<BudgetName, string>>> {
       const left: Partial<Record<BudgetName, string>> = {};
       for (const name of BUDGET_NAMES) {
-        const value = await redis.get(counter(keyId, name));
+        const value = await redis.get(budgetCounter(prefix(), keyId, name));
         if (value !== null) left[name] = value;
       }
       return left;
@@ -213,7 +211,12 @@ describe('spend: usage cost and budget reset', () => {
       await fillCounters(id);
       await fillCounters(other.id);
       // Yesterday's day counter is a closed period: a reset of today leaves it.
-      const yesterday = counter(id, 'tokens_per_day', new Date(Date.now() - 86_400_000));
+      const yesterday = budgetCounter(
+        prefix(),
+        id,
+        'tokens_per_day',
+        new Date(Date.now() - 86_400_000),
+      );
       await redis.set(yesterday, '999', 'EX', 600);
 
       const res = await reset(id, { budgets: ['cost_per_day', 'tokens_per_minute'] }).expect(200);
