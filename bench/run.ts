@@ -44,6 +44,7 @@ import { type Peer, PortkeyPeer } from './peer.js';
 import { measurePiiMasking } from './pii-masking.js';
 import { summarizeProfile } from './profile-summary.js';
 import { median, mib, ms, percent, rate, signedMs, signedPercent, sleep, times } from './stats.js';
+import { CPU_SPEED_LABEL, cpuSpeedText, cpuSpeeds } from './cpu-speed.js';
 import { liveHeapBytes } from './live-heap.js';
 import { type BenchSystem, type Child, REDIS_URL, startSystem } from './system.js';
 import { configSchema } from '@gatehouse/config';
@@ -1065,12 +1066,15 @@ async function main(): Promise<void> {
   const importHook = resolve(import.meta.dirname, 'exit-on-signal.js');
   if (CPU_PROF) mkdirSync(profDir, { recursive: true });
   const loadAtStart = load();
+  // Before anything starts and after everything stopped: what each of the host's CPUs gives.
+  const speedAtStart = cpuSpeedText(cpuSpeeds());
   log(
     `node ${process.version}, ${cpus().length} CPUs, load average ${loadAtStart}; ` +
       `${SECONDS} s per run (+${WARMUP} s warm-up; ${START_WARMUP} s once per process started), ` +
       `memory run ${MEMORY_SECONDS} s, ` +
       `apps with their default settings${CPU_PROF ? `, CPU profiles in ${profDir}` : ''}`,
   );
+  log(`${CPU_SPEED_LABEL}: ${speedAtStart}`);
   if (PEERS.has('portkey')) portkey = PortkeyPeer.create(log);
   // Installed while Gatehouse starts (nothing is measured yet); a failure only drops the column.
   const peerInstall = portkey?.install().then(
@@ -1106,7 +1110,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nGatehouse benchmark, ${new Date().toISOString()}: node ${process.version}, ${cpus().length} CPUs ` +
       `(load generator, mock upstream, Redis, Postgres and every app share them); ` +
-      `load average at start ${loadAtStart}, at end ${load()}. ` +
+      `load average at start ${loadAtStart}, at end ${load()}; ${CPU_SPEED_LABEL} at start ` +
+      `${speedAtStart}, at end ${cpuSpeedText(cpuSpeeds())}. ` +
       `BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP} ` +
       `BENCH_START_WARMUP_SECONDS=${START_WARMUP} BENCH_MEMORY_SECONDS=${MEMORY_SECONDS}; ` +
       `gateway and proxy-worker with the product's defaults. Compare ratios, not absolute figures.\n`,
