@@ -1,10 +1,14 @@
 import type { AppConfig } from '@gatehouse/config';
 import {
   coalesceWrites,
+  decodeReplyNotice,
   limitsKey,
+  parseReplyText,
   REPLY_STREAM_TTL_SECONDS,
+  replyNotifyChannel,
   replyStreamKey,
   slotSetKey,
+  type SyncReplyTo,
 } from '@gatehouse/queue';
 import { Redis } from 'ioredis';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +17,8 @@ import { join } from 'node:path';
 import { ReplyStreams } from '../apps/proxy-worker/src/replies/reply-streams.js';
 import { startOwnRedisServer } from './support/redis-server.js';
 import { createRedisNamespace, TEST_REDIS_URL } from './support/test-redis.js';
+
+const TO_GATEWAY: SyncReplyTo = { kind: 'sync', gatewayId: 'gateway-1' };
 
 /** A sync request's reply stream in a real Redis: it must always expire. */
 describe('reply streams', () => {
@@ -36,7 +42,7 @@ describe('reply streams', () => {
   it('keeps a TTL on the stream even when it expired between two replies', async () => {
     const requestId = 'ttl-every-write';
     const key = replyStreamKey(namespace.prefix, requestId);
-    const sink = streams.forRequest(requestId, 'gateway-1');
+    const sink = streams.forRequest(requestId, TO_GATEWAY);
     await sink.send({ type: 'head', status: 200, contentType: 'text/event-stream' });
     const first = await redis.ttl(key);
     expect(first).toBeGreaterThan(0);
@@ -58,11 +64,7 @@ describe('reply streams', () => {
     for (const set of [inFlight, streamsOfIp, notASlotSet]) {
       await redis.zadd(set, leaseEnd, requestId, leaseEnd, 'another-request');
     }
-    const sink = streams.forRequest(requestId, 'gateway-1', 0, [
-      inFlight,
-      streamsOfIp,
-      notASlotSet,
-    ]);
+    const sink = streams.forRequest(requestId, TO_GATEWAY, 0, [inFlight, streamsOfIp, notASlotSet]);
     const members = (set: string) => redis.zrange(set, 0, -1);
 
     await sink.send({ type: 'head', status: 200, contentType: 'text/event-stream' });
@@ -79,7 +81,7 @@ describe('reply streams', () => {
     expect(written[2]).toEqual({ type: 'end', slotsFreed: true });
 
     // Without slot sets (an async job, a job from an older gateway) a last reply is as it was.
-    const plain = streams.forRequest('no-slots', 'gateway-1');
+    const plain = streams.forRequest('no-slots', TO_GATEWAY);
     await plain.send({ type: 'end' });
     const [[, fields] = ['', []]] = await redis.xrange(
       replyStreamKey(namespace.prefix, 'no-slots'),
@@ -87,6 +89,38 @@ describe('reply streams', () => {
       '+',
     );
     expect(JSON.parse(fields[1] ?? '{}')).toEqual({ type: 'end' });
+  });
+
+  it('writes chunks raw to a gateway that reads them so, in the stream and the notice alike', async () => {
+    const subscriber = new Redis(TEST_REDIS_URL);
+    try {
+      const notices: string[] = [];
+      const to: SyncReplyTo = { kind: 'sync', gatewayId: 'gateway-raw', rawChunks: true };
+      await subscriber.subscribe(replyNotifyChannel(namespace.prefix, to.gatewayId));
+      subscriber.on('message', (_channel: string, message: string) => notices.push(message));
+      const sink = streams.forRequest('raw-chunks', to);
+      const chunk = 'data: {"choices":[{"delta":{"content":"a \\"quoted\\" word"}}]}\n\n';
+      await sink.send({ type: 'head', status: 200, contentType: 'text/event-stream' });
+      await sink.send({ type: 'chunk', data: chunk });
+      await sink.send({ type: 'end' });
+
+      const entries = await redis.xrange(replyStreamKey(namespace.prefix, 'raw-chunks'), '-', '+');
+      const texts = entries.map(([, fields]) => fields[1] ?? '');
+      expect(texts[1]).toBe(`c${chunk}`); // not escaped into JSON
+      expect(texts.map(parseReplyText)).toEqual([
+        { type: 'head', status: 200, contentType: 'text/event-stream' },
+        { type: 'chunk', data: chunk },
+        { type: 'end' },
+      ]);
+      for (let i = 0; i < 50 && notices.length < 3; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(notices.map((notice) => decodeReplyNotice(notice)?.reply)).toEqual(
+        texts.map(parseReplyText),
+      );
+      expect(notices[1]).toBe(`raw-chunks 2 c${chunk}`);
+    } finally {
+      subscriber.disconnect();
+    }
   });
 
   it('retries a send under the same entry id, and takes an entry its lost try wrote as sent', async () => {
@@ -104,7 +138,7 @@ describe('reply streams', () => {
       await waitUntilReady(client);
       const ownStreams = new ReplyStreams(client, config);
       const key = replyStreamKey(namespace.prefix, 'retried');
-      const sink = ownStreams.forRequest('retried', 'gateway-1');
+      const sink = ownStreams.forRequest('retried', TO_GATEWAY);
       const head = { type: 'head', status: 200, contentType: 'text/event-stream' } as const;
 
       await own.kill();

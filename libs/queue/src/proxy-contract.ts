@@ -21,7 +21,7 @@ export type ProxyJobData = {
   /** Allowlisted client headers the provider needs (e.g. anthropic-version), never credentials. */
   headers: Record<string, string>;
   /** Sync requests: the gateway instance waiting for replies. Async jobs: the job row's id. */
-  reply: { kind: 'sync'; gatewayId: string } | { kind: 'async'; jobId: string };
+  reply: SyncReplyTo | { kind: 'async'; jobId: string };
   /** Epoch ms after which nobody is waiting any more. */
   deadline: number;
   /** Client metadata for audit records (requestId: the gateway's X-Request-Id). */
@@ -36,6 +36,17 @@ export type ProxyJobData = {
    * the gateway need not make a round trip of its own. Absent from older gateways' jobs.
    */
   slots?: string[];
+};
+
+/** Where a sync request's replies go. */
+export type SyncReplyTo = {
+  kind: 'sync';
+  gatewayId: string;
+  /**
+   * The gateway reads a chunk written raw (see replyText). Absent from older gateways' jobs:
+   * their workers write every reply as JSON.
+   */
+  rawChunks?: true;
 };
 
 /**
@@ -110,14 +121,32 @@ export function replyEntryId(seq: number): string {
   return `0-${seq}`;
 }
 
-/** Pub/sub message carrying one reply: `<requestId> <seq> <json>`. */
-export function encodeReplyNotice(requestId: string, seq: number, reply: ProxyReply): string {
-  return encodeReplyNoticeJson(requestId, seq, JSON.stringify(reply));
+/** What starts a chunk written raw; a reply written as JSON starts with `{`. */
+const RAW_CHUNK = 'c';
+
+/**
+ * A reply as the worker writes it, to the reply stream and in its notice alike: JSON, or, for a
+ * chunk to a gateway that reads them raw, `c` and the chunk's text. A stream is mostly chunks:
+ * raw, each crosses without being escaped and parsed again.
+ */
+export function replyText(reply: ProxyReply, rawChunks: boolean): string {
+  return rawChunks && reply.type === 'chunk' ? RAW_CHUNK + reply.data : JSON.stringify(reply);
 }
 
-/** The same notice from a reply already serialised (the worker writes that JSON twice). */
-export function encodeReplyNoticeJson(requestId: string, seq: number, replyJson: string): string {
-  return `${requestId} ${seq} ${replyJson}`;
+/** The reply a replyText is; throws on text that is neither (as JSON.parse does). */
+export function parseReplyText(text: string): ProxyReply {
+  if (text.startsWith(RAW_CHUNK)) return { type: 'chunk', data: text.slice(RAW_CHUNK.length) };
+  return JSON.parse(text) as ProxyReply;
+}
+
+/** Pub/sub message carrying one reply: `<requestId> <seq> <replyText>`. */
+export function encodeReplyNotice(
+  requestId: string,
+  seq: number,
+  reply: ProxyReply,
+  rawChunks = false,
+): string {
+  return `${requestId} ${seq} ${replyText(reply, rawChunks)}`;
 }
 
 export function decodeReplyNotice(
@@ -129,7 +158,7 @@ export function decodeReplyNotice(
   const seq = Number(message.slice(first + 1, second));
   if (!Number.isInteger(seq) || seq < 1) return undefined;
   try {
-    const reply = JSON.parse(message.slice(second + 1)) as ProxyReply;
+    const reply = parseReplyText(message.slice(second + 1));
     return { requestId: message.slice(0, first), seq, reply };
   } catch {
     return undefined;

@@ -1,9 +1,20 @@
 import { jest } from '@jest/globals';
 import type { ProxyReply } from '@gatehouse/queue';
-import { ReplyClosedError, ReplyTimeoutError, Waiter } from './reply-hub.service.js';
+import {
+  ReplyClosedError,
+  type ReplyListener,
+  ReplyTimeoutError,
+  Waiter,
+} from './reply-hub.service.js';
 
 const chunk = (data: string): ProxyReply => ({ type: 'chunk', data });
 const far = () => Date.now() + 60_000;
+
+/** A listener that notes what it was handed, in order. */
+function recorder(): ReplyListener & { seen: (ProxyReply | Error)[] } {
+  const seen: (ProxyReply | Error)[] = [];
+  return { seen, reply: (r) => seen.push(r), fail: (err) => seen.push(err) };
+}
 
 describe('reply hub waiter', () => {
   it('delivers replies in sequence and refuses duplicates and early ones', async () => {
@@ -88,5 +99,57 @@ describe('reply hub waiter', () => {
     } finally {
       Date.now = realNow;
     }
+  });
+
+  it('hands a listener what was buffered at once, then each reply as it is delivered', () => {
+    const waiter = new Waiter(far());
+    waiter.deliver(1, chunk('a'));
+    waiter.deliver(2, chunk('b'));
+    const listener = recorder();
+    waiter.listen(listener);
+    expect(listener.seen).toEqual([chunk('a'), chunk('b')]);
+    waiter.deliver(3, chunk('c')); // synchronously, in the turn it arrives
+    expect(listener.seen).toEqual([chunk('a'), chunk('b'), chunk('c')]);
+    expect(waiter.deliver(3, chunk('c again'))).toBe(false);
+    expect(listener.seen).toHaveLength(3);
+    waiter.close();
+  });
+
+  it('tells a listener once when its channel closes, fails or times out', async () => {
+    const closed = new Waiter(far());
+    const onClose = recorder();
+    closed.listen(onClose);
+    closed.close();
+    closed.close();
+    expect(onClose.seen).toEqual([expect.any(ReplyClosedError)]);
+
+    const failed = new Waiter(far());
+    const onFailure = recorder();
+    failed.listen(onFailure);
+    failed.fail(new Error('replies were trimmed'));
+    failed.close();
+    expect(onFailure.seen).toEqual([new Error('replies were trimmed')]);
+
+    const late = new Waiter(Date.now() + 20);
+    const onDeadline = recorder();
+    late.listen(onDeadline);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(onDeadline.seen).toEqual([expect.any(ReplyTimeoutError)]);
+  });
+
+  it('hands a listener that comes after a failure what was buffered, then the failure', () => {
+    const waiter = new Waiter(far());
+    waiter.deliver(1, chunk('a'));
+    waiter.fail(new Error('replies were trimmed'));
+    const listener = recorder();
+    waiter.listen(listener);
+    expect(listener.seen).toEqual([chunk('a'), new Error('replies were trimmed')]);
+  });
+
+  it('refuses a listener while a next() is pending', () => {
+    const waiter = new Waiter(far());
+    void waiter.next().catch(() => undefined);
+    expect(() => waiter.listen(recorder())).toThrow('a reply is awaited');
+    waiter.close();
   });
 });

@@ -6,6 +6,7 @@ import {
   type RedisClient,
   RedisRole,
   decodeReplyNotice,
+  parseReplyText,
   replyEntryId,
   replyNotifyChannel,
   replyStreamKey,
@@ -28,9 +29,21 @@ export class ReplyReadError extends Error {}
 /** The request's channel was closed (its client went away) while a reply was awaited. */
 export class ReplyClosedError extends Error {}
 
+/** Takes a request's replies as they arrive (see ReplyChannel.listen). */
+export type ReplyListener = {
+  reply(reply: ProxyReply): void;
+  /** No more replies: the deadline passed, the stream could not be read, or the channel closed. */
+  fail(err: Error): void;
+};
+
 /** Replies of one request, in order, each delivered once, until the request's deadline. */
 export type ReplyChannel = {
   next(): Promise<ProxyReply>;
+  /**
+   * Hands every reply not yet taken to `listener`, synchronously as each arrives, from now on
+   * (what is buffered at once): a stream's chunks, without a promise and a turn each.
+   */
+  listen(listener: ReplyListener): void;
   close(): void;
 };
 
@@ -43,6 +56,7 @@ export class Waiter {
   again = false;
   private readonly buffered: ProxyReply[] = [];
   private pending: { resolve: (r: ProxyReply) => void; reject: (e: Error) => void } | undefined;
+  private listener: ReplyListener | undefined;
   private failure: Error | undefined;
   private closed = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -60,7 +74,9 @@ export class Waiter {
   }
 
   private push(reply: ProxyReply): void {
-    if (this.pending) {
+    if (this.listener) {
+      this.listener.reply(reply);
+    } else if (this.pending) {
       const { resolve } = this.pending;
       this.pending = undefined;
       resolve(reply);
@@ -74,6 +90,9 @@ export class Waiter {
     this.failure = err;
     this.pending?.reject(err);
     this.pending = undefined;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.fail(err);
   }
 
   /**
@@ -83,7 +102,7 @@ export class Waiter {
   close(): void {
     this.closed = true;
     clearTimeout(this.deadlineTimer);
-    if (this.pending) this.fail(new ReplyClosedError('reply channel closed'));
+    if (this.pending || this.listener) this.fail(new ReplyClosedError('reply channel closed'));
   }
 
   next(): Promise<ProxyReply> {
@@ -91,15 +110,29 @@ export class Waiter {
     if (ready) return Promise.resolve(ready);
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new ReplyClosedError('reply channel closed'));
-    // One timer for the request, armed at its first wait, not one per awaited reply: a stream
-    // awaits one per chunk.
+    this.armDeadline();
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+    });
+  }
+
+  listen(listener: ReplyListener): void {
+    if (this.pending) throw new Error('a reply is awaited: listen after it came');
+    for (let ready = this.buffered.shift(); ready; ready = this.buffered.shift()) {
+      listener.reply(ready);
+    }
+    if (this.failure) return listener.fail(this.failure);
+    if (this.closed) return listener.fail(new ReplyClosedError('reply channel closed'));
+    this.listener = listener;
+    this.armDeadline();
+  }
+
+  /** One timer for the request, armed at its first wait, not one per reply awaited. */
+  private armDeadline(): void {
     this.deadlineTimer ??= setTimeout(
       () => this.fail(new ReplyTimeoutError('no reply before the deadline')),
       Math.max(0, this.deadline - Date.now()),
     );
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-    });
   }
 }
 
@@ -148,6 +181,7 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
     this.waiters.set(requestId, waiter);
     return {
       next: () => waiter.next(),
+      listen: (listener) => waiter.listen(listener),
       close: () => {
         this.waiters.delete(requestId);
         // Wake a pending next(): nothing would resolve it before the deadline otherwise.
@@ -191,7 +225,7 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
             const seq = Number(id.slice(2));
             // The stream is bounded: a gap in it means replies were trimmed before we read them.
             if (seq > waiter.seq + 1) throw new Error('replies were trimmed before they were read');
-            waiter.deliver(seq, JSON.parse(fields[1] ?? 'null') as ProxyReply);
+            waiter.deliver(seq, parseReplyText(fields[1] ?? ''));
           }
         }
       } while (waiter.again && this.waiters.has(requestId));

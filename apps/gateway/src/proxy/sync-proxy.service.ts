@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { PassThrough } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Admitted } from '../admission/admission.service.js';
 import type { HeldSlots } from '../admission/concurrency-slots.js';
 import { RetryLater } from '../admission/limit-state.js';
@@ -23,7 +23,12 @@ import { InFlightRequests } from './in-flight-requests.js';
 import { proxyJobData } from './proxy-job-data.js';
 import { ProxyQueue } from './proxy-queue.service.js';
 import { ProxyRequestPolicy } from './proxy-request-policy.js';
-import { type ReplyChannel, ReplyHub, ReplyTimeoutError } from './reply-hub.service.js';
+import {
+  type ReplyChannel,
+  ReplyHub,
+  type ReplyListener,
+  ReplyTimeoutError,
+} from './reply-hub.service.js';
 import { sseErrorEvent } from './sse-error-event.js';
 
 /** How long past the upstream budget a client waits for the queue hop and the reply. */
@@ -84,7 +89,7 @@ export class SyncProxy {
       model,
       stream,
       body: masked.body,
-      reply: { kind: 'sync', gatewayId: this.hub.gatewayId },
+      reply: { kind: 'sync', gatewayId: this.hub.gatewayId, rawChunks: true },
       deadline,
       reservation,
       slots: slots?.sets,
@@ -144,7 +149,7 @@ export class SyncProxy {
     }
     // The stream goes out through Fastify (its hooks write the edge's headers), chunks as they come.
     this.metrics.firstByte(endpoint, stream, reply.elapsedTime, first.upstreamMs);
-    const out = new PassThrough();
+    const out = new Readable({ read: () => undefined }); // fed by push, as chunks arrive
     void reply
       .code(first.status)
       .header('Content-Type', first.contentType)
@@ -157,50 +162,71 @@ export class SyncProxy {
       await this.relayChunks(endpoint, replies, out, res, cancelUpstream, restorer);
     } finally {
       this.metrics.openStreams.dec();
-      out.end();
+      out.push(null);
     }
   }
 
-  private async relayChunks(
+  /**
+   * Relays a stream's chunks, each pushed to the client's stream in the turn its notice came
+   * in; settles once the stream ended, failed, or its client went away.
+   */
+  private relayChunks(
     endpoint: ProxyEndpoint,
     replies: ReplyChannel,
-    out: PassThrough,
+    out: Readable,
     res: FastifyReply['raw'],
     cancelUpstream: () => void,
     restorer?: SseRestorer,
   ): Promise<void> {
-    // What the restorer still holds goes out before the stream ends (or its error event).
-    const flush = () => {
-      const held = restorer?.end();
-      if (held) out.write(held);
-    };
-    for (;;) {
-      if (res.destroyed) return;
-      let reply: ProxyReply;
-      try {
-        reply = await replies.next();
-      } catch {
-        if (res.destroyed) return;
-        flush();
-        out.write(sseErrorEvent(endpoint, 'The gateway stopped receiving the upstream stream'));
-        return;
-      }
-      if (reply.type === 'chunk') {
-        const data = restorer ? restorer.feed(reply.data) : reply.data;
-        if (data) out.write(data);
-        if (out.writableLength + res.writableLength > this.config.STREAM_CLIENT_BUFFER_BYTES) {
-          // A client reading slower than the upstream sends: what it has not taken is held
-          // here, so past the cap the stream ends and the upstream call is cancelled.
-          cancelUpstream();
-          res.destroy();
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const finish = (err?: Error) => {
+        done = true;
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      // What the restorer still holds goes out before the stream ends (or its error event).
+      const flush = () => {
+        const held = restorer?.end();
+        if (held) out.push(held);
+      };
+      const onReply = (reply: ProxyReply) => {
+        if (res.destroyed) return finish();
+        if (reply.type === 'chunk') {
+          const data = restorer ? restorer.feed(reply.data) : reply.data;
+          if (data) out.push(data);
+          if (out.readableLength + res.writableLength > this.config.STREAM_CLIENT_BUFFER_BYTES) {
+            // A client reading slower than the upstream sends: what it has not taken is held
+            // here, so past the cap the stream ends and the upstream call is cancelled.
+            cancelUpstream();
+            res.destroy();
+            finish();
+          }
           return;
         }
-      } else {
         flush();
-        if (reply.type === 'error') out.write(sseErrorEvent(endpoint, reply.message));
-        return;
-      }
-    }
+        if (reply.type === 'error') out.push(sseErrorEvent(endpoint, reply.message));
+        finish();
+      };
+      replies.listen({
+        reply: (reply) => {
+          if (done) return;
+          try {
+            onReply(reply);
+          } catch (err) {
+            finish(err as Error);
+          }
+        },
+        fail: () => {
+          if (done) return;
+          if (!res.destroyed) {
+            flush();
+            out.push(sseErrorEvent(endpoint, 'The gateway stopped receiving the upstream stream'));
+          }
+          finish();
+        },
+      });
+    });
   }
 
   private async nextReply(replies: ReplyChannel, res: FastifyReply['raw']): Promise<ProxyReply> {
@@ -226,12 +252,23 @@ function errorFrom(reply: Extract<ProxyReply, { type: 'error' }>): HttpException
 /** The channel, taking the worker's word that it freed the request's slots with its last reply. */
 function freeingSlots(channel: ReplyChannel, slots?: HeldSlots): ReplyChannel {
   if (!slots) return channel;
+  const noteFreed = (reply: ProxyReply) => {
+    if (isLastReply(reply) && reply.slotsFreed) slots.freedByWorker();
+  };
   return {
     next: async () => {
       const reply = await channel.next();
-      if (isLastReply(reply) && reply.slotsFreed) slots.freedByWorker();
+      noteFreed(reply);
       return reply;
     },
+    listen: (listener: ReplyListener) =>
+      channel.listen({
+        reply: (reply) => {
+          noteFreed(reply);
+          listener.reply(reply);
+        },
+        fail: (err) => listener.fail(err),
+      }),
     close: () => channel.close(),
   };
 }

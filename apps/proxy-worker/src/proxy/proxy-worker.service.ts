@@ -128,7 +128,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
         this.audit.record('job.failed', data, { job_id: jobId, status: failure.status });
       } else {
         const sent = await this.replies.sentCount(data.requestId);
-        await this.replies.forRequest(data.requestId, data.reply.gatewayId, sent).send(failure);
+        await this.replies.forRequest(data.requestId, data.reply, sent).send(failure);
       }
     } catch (err) {
       this.logger.warn(`could not report failed job ${data.requestId}: ${(err as Error).message}`);
@@ -168,7 +168,7 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     // Picked up again after a worker died: whatever already reached the client is not redone.
     // A JSON answer was delivered whole; a stream partly sent cannot be replayed.
     const sent = (job.attemptsStarted ?? 1) > 1 ? await this.replies.sentCount(data.requestId) : 0;
-    const sink = this.replies.forRequest(data.requestId, data.reply.gatewayId, sent, data.slots);
+    const sink = this.replies.forRequest(data.requestId, data.reply, sent, data.slots);
     if (sent > 0) {
       // Its first run answered (all of it, or the start of a stream): its record, once.
       this.audit.recordRecovered(data, { status: null });

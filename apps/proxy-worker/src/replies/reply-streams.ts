@@ -11,25 +11,21 @@ import {
   replyEntryId,
   replyNotifyChannel,
   replyStreamKey,
+  replyText,
   slotSetKeyTest,
+  type SyncReplyTo,
 } from '@gatehouse/queue';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ReplySink } from './reply-sink.js';
 
 /**
- * Writes a sync request's replies to its Redis Stream (ordered, expiring; entry n is `0-n`) and
- * publishes each one to the waiting gateway instance, in one round trip per reply, so chunks
- * leave as they arrive. The gateway normally
- * takes the published copy; the stream is what it reads when a message was missed.
- */
-/**
  * Appends a reply to its request's stream and publishes it to the waiting gateway (a notice:
- * `<requestId> <seq> <json>`, as encodeReplyNotice writes it). The TTL is set on every write,
+ * `<requestId> <seq> <replyText>`, as encodeReplyNotice writes it). The TTL is set on every write,
  * not the first only: a stream that expired mid-request (a long one, or a retaken job) would
  * otherwise be recreated with no TTL and never leave Redis. The reply is published even when
  * the append fails (an entry a previous run of a retaken job already wrote); the error is
  * returned after.
- * KEYS: the stream. ARGV: entry id, reply JSON, TTL seconds, channel, notice prefix, max length.
+ * KEYS: the stream. ARGV: entry id, reply text, TTL seconds, channel, notice prefix, max length.
  */
 const SEND_REPLY = new RedisScript(`
 local appended = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], ARGV[1], 'r', ARGV[2])
@@ -42,6 +38,12 @@ return 1
 /** XADD's refusal of an entry id at or below the stream's last: that entry is already there. */
 const ALREADY_WRITTEN = /equal or smaller than the target stream top item/;
 
+/**
+ * Writes a sync request's replies to its Redis Stream (ordered, expiring; entry n is `0-n`) and
+ * publishes each one to the waiting gateway instance, in one round trip per reply, so chunks
+ * leave as they arrive. The gateway normally takes the published copy; the stream is what it
+ * reads when a message was missed.
+ */
 @Injectable()
 export class ReplyStreams {
   private readonly logger = new Logger(ReplyStreams.name);
@@ -57,17 +59,19 @@ export class ReplyStreams {
   }
 
   /**
-   * `alreadySent`: entries a previous run of this request wrote (see `sentCount`). `slotSets`:
-   * the concurrency-slot sets holding the request (the job's `slots`), freed with the last reply.
+   * `to`: the job's `reply`. `alreadySent`: entries a previous run of this request wrote (see
+   * `sentCount`). `slotSets`: the concurrency-slot sets holding the request (the job's `slots`),
+   * freed with the last reply.
    */
   forRequest(
     requestId: string,
-    gatewayId: string,
+    to: SyncReplyTo,
     alreadySent = 0,
     slotSets: readonly string[] = [],
   ): ReplySink {
     const key = replyStreamKey(this.prefix, requestId);
-    const channel = replyNotifyChannel(this.prefix, gatewayId);
+    const channel = replyNotifyChannel(this.prefix, to.gatewayId);
+    const rawChunks = to.rawChunks === true;
     // Only slot sets: the job's data came through Redis.
     const sets = Array.isArray(slotSets)
       ? slotSets.filter((set) => typeof set === 'string' && this.isSlotSet(set))
@@ -88,7 +92,7 @@ export class ReplyStreams {
           );
           reply = { ...given, slotsFreed: true };
         }
-        // One command per reply, the reply's JSON on the wire once: the script appends it to
+        // One command per reply, the reply's text on the wire once: the script appends it to
         // the stream and publishes it. On the command connection, whose writes are coalesced per
         // turn, so the replies of every request sent in one turn (chunks of concurrent streams)
         // leave in one socket write.
@@ -98,7 +102,7 @@ export class ReplyStreams {
             [key],
             [
               replyEntryId(next),
-              JSON.stringify(reply),
+              replyText(reply, rawChunks),
               REPLY_STREAM_TTL_SECONDS,
               channel,
               `${requestId} ${next} `,
