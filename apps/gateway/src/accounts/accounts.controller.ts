@@ -11,6 +11,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { AdminOnly } from '../auth/access.decorator.js';
+import { AuditContext, type RequestContext } from '../audit-trail/request-context.js';
 import type { AccountView } from './account-view.js';
 import { type AccountPage, AccountsService } from './accounts.service.js';
 import { CreateAccountDto } from './dto/create-account.dto.js';
@@ -30,8 +31,8 @@ export class AccountsController {
   @Post()
   @ApiCreatedResponse({ type: AccountResponse })
   @ApiErrors([503, 'The gateway has no CREDENTIALS_PUBLIC_KEY to seal the credential with'])
-  create(@Body() dto: CreateAccountDto): Promise<AccountView> {
-    return this.accounts.create(dto);
+  create(@Body() dto: CreateAccountDto, @AuditContext() ctx: RequestContext): Promise<AccountView> {
+    return this.accounts.create(dto, ctx);
   }
 
   @Get()
@@ -53,31 +54,41 @@ export class AccountsController {
   update(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() dto: UpdateAccountDto,
+    @AuditContext() ctx: RequestContext,
   ): Promise<AccountView> {
-    return this.accounts.update(id, dto);
+    return this.accounts.update(id, dto, ctx);
   }
 
   @Post(':id/pause')
   @HttpCode(200)
   @ApiOkResponse({ type: AccountResponse })
   @ApiErrors(404)
-  pause(@Param('id', new ParseUUIDPipe()) id: string): Promise<AccountView> {
-    return this.accounts.setStatus(id, 'paused');
+  pause(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @AuditContext() ctx: RequestContext,
+  ): Promise<AccountView> {
+    return this.accounts.setStatus(id, 'paused', ctx);
   }
 
   @Post(':id/resume')
   @HttpCode(200)
   @ApiOkResponse({ type: AccountResponse })
   @ApiErrors(404)
-  resume(@Param('id', new ParseUUIDPipe()) id: string): Promise<AccountView> {
-    return this.accounts.setStatus(id, 'active');
+  resume(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @AuditContext() ctx: RequestContext,
+  ): Promise<AccountView> {
+    return this.accounts.setStatus(id, 'active', ctx);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404)
-  remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    return this.accounts.remove(id);
+  remove(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @AuditContext() ctx: RequestContext,
+  ): Promise<void> {
+    return this.accounts.remove(id, ctx);
   }
 }

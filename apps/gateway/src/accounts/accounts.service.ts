@@ -20,6 +20,7 @@ import {
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
+import type { RequestContext } from '../audit-trail/request-context.js';
 import { type AccountView, toAccountView } from './account-view.js';
 import type { AccountTuning } from './dto/account-fields.js';
 import type { CreateAccountDto } from './dto/create-account.dto.js';
@@ -60,7 +61,7 @@ export class AccountsService {
     }
   }
 
-  async create(dto: CreateAccountDto): Promise<AccountView> {
+  async create(dto: CreateAccountDto, ctx: RequestContext): Promise<AccountView> {
     const key = this.requireSealingKey();
     const id = randomUUID();
     const baseUrl = normaliseBaseUrl(dto.base_url);
@@ -81,7 +82,7 @@ export class AccountsService {
     this.logger.log(`upstream account ${id} created (credential sealed under ${key.kid})`);
     await this.changed(id);
     const view = await this.get(id);
-    this.audit.record('account.created', { account_id: id, after: view });
+    this.audit.record(ctx, 'account.created', { account_id: id, after: view });
     return view;
   }
 
@@ -129,7 +130,7 @@ export class AccountsService {
     return toAccountView(await this.findOrFail(id));
   }
 
-  async update(id: string, dto: UpdateAccountDto): Promise<AccountView> {
+  async update(id: string, dto: UpdateAccountDto, ctx: RequestContext): Promise<AccountView> {
     // Check the key before anything else: a patch is applied whole or not at all.
     const key = dto.credential !== undefined ? this.requireSealingKey() : undefined;
     const row = await this.findOrFail(id);
@@ -161,7 +162,7 @@ export class AccountsService {
       await this.changed(id);
     }
     const after = await this.get(id);
-    this.audit.record('account.updated', {
+    this.audit.record(ctx, 'account.updated', {
       account_id: id,
       before,
       after,
@@ -170,24 +171,28 @@ export class AccountsService {
     return after;
   }
 
-  async setStatus(id: string, status: 'active' | 'paused'): Promise<AccountView> {
+  async setStatus(
+    id: string,
+    status: 'active' | 'paused',
+    ctx: RequestContext,
+  ): Promise<AccountView> {
     const account = await this.findOrFail(id);
     if (account.status !== status) {
       await this.accounts.update({ id }, { status });
       await this.changed(id);
-      this.audit.record(status === 'paused' ? 'account.paused' : 'account.resumed', {
+      this.audit.record(ctx, status === 'paused' ? 'account.paused' : 'account.resumed', {
         account_id: id,
       });
     }
     return this.get(id);
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, ctx: RequestContext): Promise<void> {
     const result = await this.accounts.delete({ id });
     if (!result.affected) throw notFound();
     this.logger.log(`upstream account ${id} deleted`);
     await this.changed(id);
-    this.audit.record('account.deleted', { account_id: id });
+    this.audit.record(ctx, 'account.deleted', { account_id: id });
   }
 
   private requireSealingKey(): SealingKey {

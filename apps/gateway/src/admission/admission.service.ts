@@ -13,6 +13,7 @@ import {
 } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
+import { identify } from '../audit-trail/request-context.js';
 import type { Access } from '../auth/access.decorator.js';
 import { AuthService } from '../auth/auth.service.js';
 import type { ClientKey, Principal } from '../auth/principal.js';
@@ -163,11 +164,11 @@ export class Admission {
 
     if (!principal) {
       if (presented) {
-        this.audit.record('auth.failed', {
+        this.audit.record(req.auditContext, 'auth.failed', {
           reason: 'invalid or unknown key',
           ...credentialPrefix(presented),
         });
-        await this.lockout.recordFailure(subject);
+        await this.lockout.recordFailure(subject, req.auditContext);
       }
       // An ended console session is no guess at a key: not counted as a failed authentication.
       if (vouched === null) {
@@ -176,18 +177,19 @@ export class Admission {
       this.metrics.authFailed('invalid_key');
       throw new UnauthorizedException('Missing or invalid API key');
     }
-    this.audit.identify(principal.kind, principal.kind === 'client' ? principal.key.id : undefined);
+    const ctx = req.auditContext;
+    identify(ctx, principal.kind, principal.kind === 'client' ? principal.key.id : undefined);
     if (policy.access === 'admin' && principal.kind !== 'admin') {
-      this.audit.record('auth.failed', { reason: 'client key on an admin route' });
+      this.audit.record(ctx, 'auth.failed', { reason: 'client key on an admin route' });
       this.metrics.authFailed('wrong_key_kind');
       throw new ForbiddenException('This route needs the admin key');
     }
     if (policy.access === 'client' && principal.kind !== 'client') {
-      this.audit.record('auth.failed', { reason: 'admin key on a client route' });
+      this.audit.record(ctx, 'auth.failed', { reason: 'admin key on a client route' });
       this.metrics.authFailed('wrong_key_kind');
       throw new UnauthorizedException('The admin key is not a client key; use a gateway key here');
     }
-    if (Math.random() < this.config.AUDIT_AUTH_OK_SAMPLE_RATE) this.audit.record('auth.ok');
+    if (Math.random() < this.config.AUDIT_AUTH_OK_SAMPLE_RATE) this.audit.record(ctx, 'auth.ok');
     req.principal = principal;
     return {
       slots: slots && this.slots.held(slots),
@@ -223,8 +225,10 @@ export class Admission {
   /** A client key used from an address its allowlist does not hold (audited). */
   private outsideKeyNetwork(principal: Principal | null, req: FastifyRequest): boolean {
     if (principal?.kind !== 'client' || principal.key.allowsAddress(req.clientIp)) return false;
-    this.audit.identify('client', principal.key.id);
-    this.audit.record('key.ip_denied', { allowed_ips: principal.key.allowedIps });
+    identify(req.auditContext, 'client', principal.key.id);
+    this.audit.record(req.auditContext, 'key.ip_denied', {
+      allowed_ips: principal.key.allowedIps,
+    });
     this.metrics.authFailed('address_not_allowed');
     return true;
   }
@@ -276,14 +280,20 @@ export class Admission {
         }
         return;
       case 'locked':
-        this.audit.record('ratelimit.hit', { throttler: 'auth-failure', locked: true });
+        this.audit.record(req.auditContext, 'ratelimit.hit', {
+          throttler: 'auth-failure',
+          locked: true,
+        });
         this.metrics.rejected('lockout');
         throw this.lockout.locked(count.lockoutMsLeft);
       case 'ip':
       case 'key': {
         const state = count.verdict === 'ip' ? ip : key;
         if (!state) throw new Error('a refused count carries its state');
-        this.audit.record('ratelimit.hit', { throttler: count.verdict, limit: state.limit });
+        this.audit.record(req.auditContext, 'ratelimit.hit', {
+          throttler: count.verdict,
+          limit: state.limit,
+        });
         this.metrics.rejected(count.verdict === 'ip' ? 'ip_limit' : 'key_limit');
         throw new RateLimited(
           `Rate limit exceeded (${count.verdict}); retry after the Retry-After delay`,
@@ -297,7 +307,10 @@ export class Admission {
         }
         req.limits = tighter(tighter(req.limits, ip), key);
         const budget = budgets.budgets[count.refusedBudget];
-        this.audit.record('ratelimit.hit', { throttler: 'budget', budget: budget?.name ?? null });
+        this.audit.record(req.auditContext, 'ratelimit.hit', {
+          throttler: 'budget',
+          budget: budget?.name ?? null,
+        });
         this.metrics.rejected('budget');
         throw budgetRefusal(budgets, count.refusedBudget, count.budgetsUsed);
       }
@@ -305,7 +318,7 @@ export class Admission {
       case 'ip-streams': {
         if (!slots) throw new Error('a full slot set was asked for');
         req.limits = tighter(tighter(req.limits, ip), key);
-        this.audit.record('ratelimit.hit', {
+        this.audit.record(req.auditContext, 'ratelimit.hit', {
           throttler: count.verdict,
           limit: count.verdict === 'key-concurrency' ? slots.keyCap : slots.streamCap,
         });

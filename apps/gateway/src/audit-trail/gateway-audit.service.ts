@@ -3,9 +3,9 @@ import { AuditProducer, type AuditEventType } from '@gatehouse/queue';
 import { createRedactor, type Redactor } from '@gatehouse/redact';
 import { Inject, Injectable } from '@nestjs/common';
 import { attempt } from '../system/bounded.js';
-import { currentRequestContext } from './request-context.js';
+import type { RequestContext } from './request-context.js';
 
-/** The gateway's audit events, stamped with the current request's context and actor. */
+/** The gateway's audit events, stamped with the context and actor of the request behind each. */
 @Injectable()
 export class GatewayAudit {
   /**
@@ -21,8 +21,13 @@ export class GatewayAudit {
     this.ownSecrets = createRedactor([config.ADMIN_API_KEY, config.KEY_PEPPER]);
   }
 
-  record(type: AuditEventType, data: Record<string, unknown> = {}, keyId?: string): void {
-    const ctx = currentRequestContext();
+  /** `ctx`: the request behind the event (undefined for the system's own doing). */
+  record(
+    ctx: RequestContext | undefined,
+    type: AuditEventType,
+    data: Record<string, unknown> = {},
+    keyId?: string,
+  ): void {
     this.producer.emit({
       type,
       actor: ctx?.actor ?? 'system',
@@ -45,13 +50,5 @@ export class GatewayAudit {
    */
   async queued(atMostMs: number): Promise<void> {
     await attempt(() => this.producer.queued(), atMostMs);
-  }
-
-  /** Marks who the request turned out to be, once authentication knows. */
-  identify(actor: 'admin' | 'client', keyId?: string): void {
-    const ctx = currentRequestContext();
-    if (!ctx) return;
-    ctx.actor = actor;
-    ctx.key_id = keyId;
   }
 }

@@ -1,15 +1,19 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { AuditActor, AuditRequestContext } from '@gatehouse/queue';
+import type { FastifyRequest } from 'fastify';
 
-/** Who did what, for the audit trail: filled in as the request passes the edge and admission. */
+/**
+ * Who did what, for the audit trail: made as the request reaches the edge, filled in as
+ * admission learns who the caller is, and handed explicitly to whatever records an event.
+ * Explicitly, not through an AsyncLocalStorage: once one is in use, Node runs its hooks on
+ * every promise the process makes, proxied requests' included.
+ */
 export type RequestContext = AuditRequestContext & {
   actor: AuditActor;
   key_id?: string;
   /** The console session acting (its audit reference, see sessionRef), if one is. */
   session?: string;
 };
-
-const storage = new AsyncLocalStorage<RequestContext>();
 
 export function newRequestContext(req: {
   id: string;
@@ -26,11 +30,14 @@ export function newRequestContext(req: {
   };
 }
 
-/** Runs the rest of the request inside its context, so services can audit without a `req`. */
-export function runInRequestContext(context: RequestContext, next: () => void): void {
-  storage.run(context, next);
+/** Marks who the request turned out to be, once authentication knows. */
+export function identify(context: RequestContext, actor: 'admin' | 'client', keyId?: string): void {
+  context.actor = actor;
+  context.key_id = keyId;
 }
 
-export function currentRequestContext(): RequestContext | undefined {
-  return storage.getStore();
-}
+/** A handler's parameter: the request's audit context, for the services it calls to record with. */
+export const AuditContext = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): RequestContext =>
+    ctx.switchToHttp().getRequest<FastifyRequest>().auditContext,
+);

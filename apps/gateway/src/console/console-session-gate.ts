@@ -59,11 +59,15 @@ export class ConsoleSessionGate {
   checkWrite(req: FastifyRequest, session: ConsoleSession): void {
     if (isSafeMethod(req.method)) return;
     if (!isSameOriginRequest(req.headers)) {
-      this.audit.record('auth.failed', { reason: 'cross-site request on a console session' });
+      this.audit.record(req.auditContext, 'auth.failed', {
+        reason: 'cross-site request on a console session',
+      });
       throw new ForbiddenException('Cross-site requests are refused');
     }
     if (!carriesCsrfToken(req.headers, session.csrf)) {
-      this.audit.record('auth.failed', { reason: 'missing or wrong CSRF token' });
+      this.audit.record(req.auditContext, 'auth.failed', {
+        reason: 'missing or wrong CSRF token',
+      });
       throw new ForbiddenException('This request needs the console session’s CSRF token');
     }
   }

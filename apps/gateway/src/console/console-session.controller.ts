@@ -51,7 +51,9 @@ export class ConsoleSessionController {
   @HttpCode(201)
   async signIn(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     if (!isSameOriginRequest(req.headers)) {
-      this.audit.record('auth.failed', { reason: 'cross-site console sign-in' });
+      this.audit.record(req.auditContext, 'auth.failed', {
+        reason: 'cross-site console sign-in',
+      });
       throw new ForbiddenException('Sign in from the console page itself');
     }
     // A new id at every sign-in: a session id planted before sign-in is worth nothing after it.
@@ -60,7 +62,7 @@ export class ConsoleSessionController {
     if (old) await this.sessions.destroy(old);
     const { id, session } = await this.sessions.create();
     req.auditContext.session = session.ref;
-    this.audit.record('console.login', {});
+    this.audit.record(req.auditContext, 'console.login');
     void reply.code(201).header('Set-Cookie', this.cookie(id)).send(this.view(session));
   }
 
@@ -73,7 +75,7 @@ export class ConsoleSessionController {
   async signOut(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const session = this.sessionOf(req);
     await this.sessions.destroy(session);
-    this.audit.record('console.logout', {});
+    this.audit.record(req.auditContext, 'console.logout');
     void reply.code(204).header('Set-Cookie', this.cookie(null)).send();
   }
 

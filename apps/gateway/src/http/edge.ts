@@ -2,7 +2,7 @@ import type { AppConfig } from '@gatehouse/config';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { writeLimitHeaders } from '../admission/limit-headers.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
-import { newRequestContext, runInRequestContext } from '../audit-trail/request-context.js';
+import { newRequestContext } from '../audit-trail/request-context.js';
 import { accessLogger } from './access-log.js';
 import { clientIpResolver } from './client-ip.js';
 import { API_HELMET, helmetHeaders } from './security-headers.js';
@@ -54,11 +54,9 @@ export function installEdgeHooks(
     done();
   });
 
-  // After the body was read (its events run outside any context): guards, pipes and the
-  // handler run inside the request's audit context.
   instance.addHook('preHandler', (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     req.body ??= {};
-    runInRequestContext(req.auditContext, done);
+    done();
   });
 
   instance.addHook(

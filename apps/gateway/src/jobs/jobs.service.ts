@@ -110,7 +110,7 @@ export class JobsService {
     }
 
     // Masked (or refused) before anything is reserved or stored.
-    const masked = this.pii.apply(key, dto.endpoint, body);
+    const masked = this.pii.apply(key, dto.endpoint, body, req.auditContext);
     const jobId = randomUUID();
     // Someone may poll for the outcome until its result would expire.
     const deadline = Date.now() + this.config.JOB_RESULT_TTL_HOURS * 3_600_000;
@@ -191,7 +191,11 @@ export class JobsService {
       });
       throw err;
     }
-    this.audit.record('job.created', { job_id: job.id, endpoint: dto.endpoint, model });
+    this.audit.record(req.auditContext, 'job.created', {
+      job_id: job.id,
+      endpoint: dto.endpoint,
+      model,
+    });
     // The job is accepted once its record is queued too: a gateway that died right after
     // answering would otherwise take the record with it.
     await this.audit.queued(JOB_RECORD_WAIT_MS);

@@ -10,6 +10,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { AdminOnly } from '../auth/access.decorator.js';
+import { AuditContext, type RequestContext } from '../audit-trail/request-context.js';
 import { CreateKeyDto } from './dto/create-key.dto.js';
 import { ListKeysQuery } from './dto/list-keys.query.js';
 import { RotateKeyDto } from './dto/rotate-key.dto.js';
@@ -29,8 +30,8 @@ export class KeysController {
 
   @Post()
   @ApiCreatedResponse({ type: KeyWithSecretResponse, description: 'The key; its secret only here' })
-  create(@Body() dto: CreateKeyDto): Promise<KeyWithSecret> {
-    return this.keys.create(dto);
+  create(@Body() dto: CreateKeyDto, @AuditContext() ctx: RequestContext): Promise<KeyWithSecret> {
+    return this.keys.create(dto, ctx);
   }
 
   @Get()
@@ -52,8 +53,9 @@ export class KeysController {
   update(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() dto: UpdateKeyDto,
+    @AuditContext() ctx: RequestContext,
   ): Promise<KeyView> {
-    return this.keys.update(id, dto);
+    return this.keys.update(id, dto, ctx);
   }
 
   @Post(':id/rotate')
@@ -63,15 +65,19 @@ export class KeysController {
   rotate(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() dto: RotateKeyDto,
+    @AuditContext() ctx: RequestContext,
   ): Promise<KeyWithSecret> {
-    return this.keys.rotate(id, dto);
+    return this.keys.rotate(id, dto, ctx);
   }
 
   @Post(':id/revoke')
   @HttpCode(200)
   @ApiOkResponse({ type: KeyResponse })
   @ApiErrors(404)
-  revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<KeyView> {
-    return this.keys.revoke(id);
+  revoke(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @AuditContext() ctx: RequestContext,
+  ): Promise<KeyView> {
+    return this.keys.revoke(id, ctx);
   }
 }

@@ -6,6 +6,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { type ClientKey, isKeyUsable } from '../auth/principal.js';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
+import type { RequestContext } from '../audit-trail/request-context.js';
 import type { CreateKeyDto } from './dto/create-key.dto.js';
 import type { KeyFields } from './dto/key-fields.js';
 import type { RotateKeyDto } from './dto/rotate-key.dto.js';
@@ -35,7 +36,7 @@ export class KeysService {
     private readonly revokedJobs: RevokedKeyJobs,
   ) {}
 
-  async create(dto: CreateKeyDto): Promise<KeyWithSecret> {
+  async create(dto: CreateKeyDto, ctx: RequestContext): Promise<KeyWithSecret> {
     const { key, prefix } = generateApiKey();
     const entity = this.keys.create({
       prefix,
@@ -44,7 +45,7 @@ export class KeysService {
     });
     const saved = await this.keys.save(entity);
     const view = toKeyView(await this.findOrFail(saved.id));
-    this.audit.record('key.created', { after: view }, view.id);
+    this.audit.record(ctx, 'key.created', { after: view }, view.id);
     return { ...view, key };
   }
 
@@ -80,17 +81,17 @@ export class KeysService {
     return toKeyView(await this.findOrFail(id));
   }
 
-  async update(id: string, dto: UpdateKeyDto): Promise<KeyView> {
+  async update(id: string, dto: UpdateKeyDto, ctx: RequestContext): Promise<KeyView> {
     const before = toKeyView(await this.findOrFail(id));
     const fields = this.fieldsFrom(dto);
     if (Object.keys(fields).length > 0) await this.keys.update({ id }, fields);
     await this.changed(id);
     const after = await this.get(id);
-    this.audit.record('key.updated', { before, after }, id);
+    this.audit.record(ctx, 'key.updated', { before, after }, id);
     return after;
   }
 
-  async rotate(id: string, dto: RotateKeyDto): Promise<KeyWithSecret> {
+  async rotate(id: string, dto: RotateKeyDto, ctx: RequestContext): Promise<KeyWithSecret> {
     const current = await this.keys.findOne({
       where: { id },
       select: { id: true, keyHash: true, revokedAt: true },
@@ -110,14 +111,14 @@ export class KeysService {
     );
     await this.changed(id);
     const view = await this.get(id);
-    this.audit.record('key.rotated', { grace_seconds: grace, prefix: view.prefix }, id);
+    this.audit.record(ctx, 'key.rotated', { grace_seconds: grace, prefix: view.prefix }, id);
     return { ...view, key };
   }
 
-  async revoke(id: string): Promise<KeyView> {
+  async revoke(id: string, ctx: RequestContext): Promise<KeyView> {
     const key = await this.findOrFail(id);
     if (!key.revokedAt) {
-      this.audit.record('key.revoked', { before: toKeyView(key) }, id);
+      this.audit.record(ctx, 'key.revoked', { before: toKeyView(key) }, id);
       await this.keys.update(
         { id },
         { revokedAt: new Date(), previousKeyHash: null, previousKeyExpiresAt: null },

@@ -4,6 +4,7 @@ import { ENDPOINTS } from '@gatehouse/providers';
 import type { ProxyEndpoint } from '@gatehouse/queue';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
+import type { RequestContext } from '../audit-trail/request-context.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { ClientKey } from '../auth/principal.js';
 import { TypedHttpException } from '../http/typed-http-exception.js';
@@ -41,15 +42,23 @@ export class PiiMasking {
     return key.piiPolicy ?? this.config.PII_DEFAULT_POLICY;
   }
 
-  /** The body to queue. Throws 400 `pii_detected` (naming the types found) for `block`. */
-  apply(key: ClientKey, endpoint: ProxyEndpoint, body: Record<string, unknown>): MaskedRequest {
+  /**
+   * The body to queue. Throws 400 `pii_detected` (naming the types found) for `block`. What was
+   * found is recorded as `ctx`'s.
+   */
+  apply(
+    key: ClientKey,
+    endpoint: ProxyEndpoint,
+    body: Record<string, unknown>,
+    ctx: RequestContext,
+  ): MaskedRequest {
     const policy = this.policyOf(key);
     if (policy === 'off') return { body, mapping: {} };
     const masked = maskRequestBody(this.detector, ENDPOINTS[endpoint].provider, body);
     const types = Object.keys(masked.counts).sort();
     if (types.length === 0) return { body, mapping: {} };
     if (policy === 'block') {
-      this.audit.record('pii.blocked', { types });
+      this.audit.record(ctx, 'pii.blocked', { types });
       this.metrics.rejected('pii_block');
       throw new TypedHttpException(
         `The request holds personal data (${types.join(', ')}) and this key's policy refuses it`,
@@ -57,7 +66,7 @@ export class PiiMasking {
         'pii_detected',
       );
     }
-    this.audit.record('pii.masked', { ...masked.counts });
+    this.audit.record(ctx, 'pii.masked', { ...masked.counts });
     return { body: masked.body, mapping: masked.mapping };
   }
 }

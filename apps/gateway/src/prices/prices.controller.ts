@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { AdminOnly } from '../auth/access.decorator.js';
+import { AuditContext, type RequestContext } from '../audit-trail/request-context.js';
 import { ReplacePricesDto } from './dto/replace-prices.dto.js';
 import type { PriceTableView } from './price-view.js';
 import { PricesService } from './prices.service.js';
@@ -22,7 +23,10 @@ export class PricesController {
   /** Replaces the whole set of overrides; `{"prices": []}` goes back to the defaults. */
   @Put()
   @ApiOkResponse({ type: PriceTableResponse })
-  replace(@Body() dto: ReplacePricesDto): Promise<PriceTableView> {
-    return this.prices.replace(dto.prices);
+  replace(
+    @Body() dto: ReplacePricesDto,
+    @AuditContext() ctx: RequestContext,
+  ): Promise<PriceTableView> {
+    return this.prices.replace(dto.prices, ctx);
   }
 }

@@ -2,6 +2,7 @@ import { BroadcastEvent, BroadcastPublisher } from '@gatehouse/queue';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
+import type { RequestContext } from '../audit-trail/request-context.js';
 import type { PriceEntryDto } from './dto/replace-prices.dto.js';
 import { PriceBook } from './price-book.service.js';
 import { type PriceTableView, toPriceTableView } from './price-view.js';
@@ -27,9 +28,9 @@ export class PricesService {
    * Makes `entries` the complete set of overrides. This replica reloads before it answers, so
    * its next request is priced by the new table; the others reload on the broadcast.
    */
-  async replace(entries: readonly PriceEntryDto[]): Promise<PriceTableView> {
+  async replace(entries: readonly PriceEntryDto[], ctx: RequestContext): Promise<PriceTableView> {
     const change = await this.dataSource.transaction((manager) => writeOverrides(manager, entries));
-    this.audit.record('prices.updated', change);
+    this.audit.record(ctx, 'prices.updated', change);
     // Told even if this replica's reload fails: the rows have changed either way.
     await Promise.all([
       this.book.reload(),

@@ -81,7 +81,7 @@ export class SyncProxy {
     { reservation, slots }: Admitted,
   ): Promise<void> {
     const { model, stream, body } = this.policy.admit(endpoint, key, req.body);
-    const masked = this.pii.apply(key, endpoint, body);
+    const masked = this.pii.apply(key, endpoint, body, req.auditContext);
     const data = proxyJobData(req, {
       requestId,
       key,

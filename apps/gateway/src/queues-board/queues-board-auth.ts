@@ -9,7 +9,6 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Admission, type AdmissionPolicy } from '../admission/admission.service.js';
 import { presentedCredential } from '../admission/presented-credential.js';
-import { runInRequestContext } from '../audit-trail/request-context.js';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
 import { AllExceptionsFilter } from '../http/all-exceptions.filter.js';
 import { bodyRefusalFromHeaders } from '../http/json-body.js';
@@ -46,11 +45,7 @@ export class QueuesBoardAuth {
   /** An async onRequest hook: returns the reply when it answered the request itself. */
   async check(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     try {
-      await new Promise<void>((resolve, reject) => {
-        runInRequestContext(req.auditContext, () => {
-          this.admit(req, reply).then(resolve, reject);
-        });
-      });
+      await this.admit(req, reply);
       return undefined;
     } catch (err) {
       this.errors.replyTo(err, req, reply);
@@ -62,7 +57,9 @@ export class QueuesBoardAuth {
     if (isCrossSiteWrite(req)) {
       // A browser sends cached Basic credentials with any request, even one another site
       // triggers (a form post): the board's actions only run when the board itself asks.
-      this.audit.record('auth.failed', { reason: 'cross-site request to the queue board' });
+      this.audit.record(req.auditContext, 'auth.failed', {
+        reason: 'cross-site request to the queue board',
+      });
       throw new ForbiddenException('Cross-site requests to the queue board are refused');
     }
     const badBody = bodyRefusalFromHeaders(req, this.config.MAX_BODY_BYTES);

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { AdminOnly } from '../auth/access.decorator.js';
+import { AuditContext, type RequestContext } from '../audit-trail/request-context.js';
 import { BudgetReset, type BudgetResetResult } from './budget-reset.service.js';
 import { ResetBudgetsDto } from './dto/reset-budgets.dto.js';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -21,7 +22,8 @@ export class BudgetResetController {
   reset(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() dto: ResetBudgetsDto,
+    @AuditContext() ctx: RequestContext,
   ): Promise<BudgetResetResult> {
-    return this.budgets.reset(id, dto.budgets);
+    return this.budgets.reset(id, ctx, dto.budgets);
   }
 }

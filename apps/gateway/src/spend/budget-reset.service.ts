@@ -9,6 +9,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
+import type { RequestContext } from '../audit-trail/request-context.js';
 import { KeysService } from '../keys/keys.service.js';
 
 export type BudgetResetResult = { key_id: string; reset: BudgetName[] };
@@ -30,6 +31,7 @@ export class BudgetReset {
 
   async reset(
     keyId: string,
+    ctx: RequestContext,
     budgets: readonly BudgetName[] = BUDGET_NAMES,
   ): Promise<BudgetResetResult> {
     const key = await this.keys.get(keyId); // 404 for an unknown id
@@ -48,7 +50,7 @@ export class BudgetReset {
       this.logger.warn(`could not reset budgets: ${(err as Error).message}`);
       throw new ServiceUnavailableException('Budget counters are unavailable; try again shortly');
     }
-    this.audit.record('key.budget_reset', { budgets: names }, key.id);
+    this.audit.record(ctx, 'key.budget_reset', { budgets: names }, key.id);
     return { key_id: key.id, reset: names };
   }
 }

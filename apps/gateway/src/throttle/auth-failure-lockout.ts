@@ -2,6 +2,7 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import { Inject, Injectable } from '@nestjs/common';
 import { RateLimited, waitSeconds } from '../admission/limit-state.js';
 import { GatewayAudit } from '../audit-trail/gateway-audit.service.js';
+import type { RequestContext } from '../audit-trail/request-context.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 /**
@@ -18,8 +19,8 @@ export class AuthFailureLockout {
     private readonly audit: GatewayAudit,
   ) {}
 
-  /** Counts a failed authentication; throws once the address is locked out by it. */
-  async recordFailure(subject: string): Promise<void> {
+  /** Counts a failed authentication (`ctx`'s); throws once the address is locked out by it. */
+  async recordFailure(subject: string, ctx: RequestContext): Promise<void> {
     const record = await this.storage.increment(
       `auth-failure:${subject}`,
       this.config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
@@ -28,7 +29,7 @@ export class AuthFailureLockout {
       'auth-failure',
     );
     if (record.isBlocked) {
-      this.audit.record('ratelimit.hit', {
+      this.audit.record(ctx, 'ratelimit.hit', {
         throttler: 'auth-failure',
         limit: this.config.AUTH_FAILURE_LIMIT,
       });
