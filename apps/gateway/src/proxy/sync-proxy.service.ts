@@ -119,6 +119,10 @@ export class SyncProxy {
       untrack();
       replies.close();
     }
+    // Resolved once the response has gone. A stream whose replies had all come by the time its
+    // head was read is relayed before Fastify wrote a byte of it: a handler resolving then would
+    // be taken for one that answered nothing, and answered for with an empty body.
+    await reply;
   }
 
   private async relay(
