@@ -137,6 +137,31 @@ describe('reply hub waiter', () => {
     expect(onDeadline.seen).toEqual([expect.any(ReplyTimeoutError)]);
   });
 
+  it('tells a listener nothing after the last reply: neither the close nor the deadline', async () => {
+    const live = new Waiter(Date.now() + 20);
+    const listener = recorder();
+    live.listen(listener);
+    const end: ProxyReply = { type: 'end' };
+    live.deliver(1, chunk('a'));
+    live.deliver(2, end);
+    await new Promise((r) => setTimeout(r, 40));
+    live.close();
+    expect(listener.seen).toEqual([chunk('a'), end]);
+
+    const buffered = new Waiter(far());
+    const result: ProxyReply = {
+      type: 'result',
+      status: 200,
+      contentType: 'application/json',
+      body: '{}',
+    };
+    buffered.deliver(1, result);
+    const late = recorder();
+    buffered.listen(late);
+    buffered.close();
+    expect(late.seen).toEqual([result]);
+  });
+
   it('hands a listener that comes after a failure what was buffered, then the failure', () => {
     const waiter = new Waiter(far());
     waiter.deliver(1, chunk('a'));

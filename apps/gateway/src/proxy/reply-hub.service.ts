@@ -2,6 +2,7 @@ import { APP_CONFIG, type AppConfig } from '@gatehouse/config';
 import {
   createRedisClient,
   InjectRedis,
+  isLastReply,
   type ProxyReply,
   type RedisClient,
   RedisRole,
@@ -32,7 +33,10 @@ export class ReplyClosedError extends Error {}
 /** Takes a request's replies as they arrive (see ReplyChannel.listen). */
 export type ReplyListener = {
   reply(reply: ProxyReply): void;
-  /** No more replies: the deadline passed, the stream could not be read, or the channel closed. */
+  /**
+   * No more replies: the deadline passed, the stream could not be read, or the channel closed
+   * before the last reply (a result, an error or a stream's end) was handed over.
+   */
   fail(err: Error): void;
 };
 
@@ -74,8 +78,10 @@ export class Waiter {
   }
 
   private push(reply: ProxyReply): void {
-    if (this.listener) {
-      this.listener.reply(reply);
+    const listener = this.listener;
+    if (listener) {
+      if (isLastReply(reply)) this.stopListening();
+      listener.reply(reply);
     } else if (this.pending) {
       const { resolve } = this.pending;
       this.pending = undefined;
@@ -120,11 +126,21 @@ export class Waiter {
     if (this.pending) throw new Error('a reply is awaited: listen after it came');
     for (let ready = this.buffered.shift(); ready; ready = this.buffered.shift()) {
       listener.reply(ready);
+      if (isLastReply(ready)) return;
     }
     if (this.failure) return listener.fail(this.failure);
     if (this.closed) return listener.fail(new ReplyClosedError('reply channel closed'));
     this.listener = listener;
     this.armDeadline();
+  }
+
+  /**
+   * The last reply was handed over: the listener hears nothing more, not even the channel's
+   * close (whose error, stack trace and all, was built for every stream that ended well).
+   */
+  private stopListening(): void {
+    this.listener = undefined;
+    clearTimeout(this.deadlineTimer);
   }
 
   /** One timer for the request, armed at its first wait, not one per reply awaited. */
