@@ -123,6 +123,40 @@ describe('reply streams', () => {
     }
   });
 
+  it('writes replies sent together as consecutive entries, and publishes them in order', async () => {
+    const subscriber = new Redis(TEST_REDIS_URL);
+    try {
+      const notices: string[] = [];
+      const to: SyncReplyTo = { kind: 'sync', gatewayId: 'gateway-together', rawChunks: true };
+      await subscriber.subscribe(replyNotifyChannel(namespace.prefix, to.gatewayId));
+      subscriber.on('message', (_channel: string, message: string) => notices.push(message));
+      const sink = streams.forRequest('together', to);
+      const head = { type: 'head', status: 200, contentType: 'text/event-stream' } as const;
+      const first = { type: 'chunk', data: 'data: first\n\n' } as const;
+      await sink.sendAll?.([head, first]);
+      await sink.send({ type: 'end' });
+
+      const key = replyStreamKey(namespace.prefix, 'together');
+      const entries = await redis.xrange(key, '-', '+');
+      expect(entries.map(([id]) => id)).toEqual(['0-1', '0-2', '0-3']);
+      expect(entries.map(([, fields]) => parseReplyText(fields[1] ?? ''))).toEqual([
+        head,
+        first,
+        { type: 'end' },
+      ]);
+      expect(await redis.ttl(key)).toBeGreaterThan(0);
+      for (let i = 0; i < 50 && notices.length < 3; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(notices.map((notice) => decodeReplyNotice(notice))).toEqual([
+        { requestId: 'together', seq: 1, reply: head },
+        { requestId: 'together', seq: 2, reply: first },
+        { requestId: 'together', seq: 3, reply: { type: 'end' } },
+      ]);
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
   it('retries a send under the same entry id, and takes an entry its lost try wrote as sent', async () => {
     // Persistent, so what was written survives the restarts.
     const dir = await mkdtemp(join(tmpdir(), 'gatehouse-reply-streams-'));
@@ -155,8 +189,27 @@ describe('reply streams', () => {
       await waitUntilReady(client);
       await client.xadd(key, '0-2', 'r', '{"type":"chunk","data":"data: {}\\n\\n"}');
       await sink.send({ type: 'chunk', data: 'data: {}\n\n' });
+
+      // Replies sent together are written together: a lost try that landed landed whole.
+      const pair = [
+        { type: 'chunk', data: 'data: 3\n\n' },
+        { type: 'chunk', data: 'data: 4\n\n' },
+      ] as const;
+      await own.kill();
+      await expect(sink.sendAll?.(pair)).rejects.toThrow();
+      await own.start();
+      await waitUntilReady(client);
+      await client.xadd(key, '0-3', 'r', 'cdata: 3\n\n');
+      await client.xadd(key, '0-4', 'r', 'cdata: 4\n\n');
+      await sink.sendAll?.(pair);
       await sink.send({ type: 'end' });
-      expect((await client.xrange(key, '-', '+')).map(([id]) => id)).toEqual(['0-1', '0-2', '0-3']);
+      expect((await client.xrange(key, '-', '+')).map(([id]) => id)).toEqual([
+        '0-1',
+        '0-2',
+        '0-3',
+        '0-4',
+        '0-5',
+      ]);
     } finally {
       client.disconnect();
       await own.kill();

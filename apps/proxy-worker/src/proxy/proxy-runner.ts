@@ -23,7 +23,7 @@ import { AccountState } from '../accounts/account-state.js';
 import type { PoolAccount } from '../accounts/pool-account.js';
 import { WorkerAudit } from '../audit-trail/worker-audit.service.js';
 import { OUTAGE_PATIENCE_MS, patientSink, SinkFailure } from '../replies/outage-patience.js';
-import type { ReplySink } from '../replies/reply-sink.js';
+import { type ReplySink, sendAll } from '../replies/reply-sink.js';
 import { UpstreamHttp, type UpstreamResponse } from '../upstream/upstream-http.js';
 import { BudgetSettler } from '../budgets/budget-settler.js';
 import { Cancellation } from './cancellation.js';
@@ -117,14 +117,21 @@ export class ProxyRunner {
       if (trail.response.length < limit)
         trail.response += text.slice(0, limit - trail.response.length);
     };
+    const note = (reply: ProxyReply) => {
+      if (reply.type === 'result' || reply.type === 'head') trail.status = reply.status;
+      if (reply.type === 'error') trail.status ??= reply.status;
+      if (reply.type === 'result' || reply.type === 'end') trail.usage = reply.usage;
+      if (reply.type === 'result') keep(reply.body);
+      if (reply.type === 'chunk') keep(reply.data);
+    };
     return {
       send: (reply) => {
-        if (reply.type === 'result' || reply.type === 'head') trail.status = reply.status;
-        if (reply.type === 'error') trail.status ??= reply.status;
-        if (reply.type === 'result' || reply.type === 'end') trail.usage = reply.usage;
-        if (reply.type === 'result') keep(reply.body);
-        if (reply.type === 'chunk') keep(reply.data);
+        note(reply);
         return sink.send(reply);
+      },
+      sendAll: (replies) => {
+        replies.forEach(note);
+        return sendAll(sink, replies);
       },
     };
   }
@@ -317,20 +324,29 @@ export class ProxyRunner {
     stripUsage: boolean,
     trail: Trail,
   ): Promise<AttemptResult> {
-    await sink.send({ type: 'head', status: res.status, contentType, upstreamMs });
     const tracker = new StreamUsageTracker(job.endpoint);
     trail.stream = { tracker, ended: false };
     const filter = stripUsage ? new UsageChunkFilter() : undefined;
     const decoder = new TextDecoder();
     let bytes = 0;
+    /** What of an upstream piece goes to the client (counted, and stripped of usage as asked). */
+    const take = (piece: Buffer): string => {
+      bytes += piece.length;
+      if (bytes > this.config.UPSTREAM_MAX_RESPONSE_BYTES) throw new ResponseTooLarge();
+      const text = decoder.decode(piece, { stream: true });
+      if (text.length === 0) return '';
+      tracker.feed(text);
+      return filter ? filter.feed(text) : text;
+    };
+    const head: ProxyReply = { type: 'head', status: res.status, contentType, upstreamMs };
     try {
+      // What came with the headers (a provider's first event usually does) leaves with the head
+      // in one send: one Redis round trip fewer before the client's first byte.
+      const early = res.body.read() as Buffer | null;
+      const first = early ? take(early) : '';
+      await sendAll(sink, first ? [head, { type: 'chunk', data: first }] : [head]);
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        bytes += chunk.length;
-        if (bytes > this.config.UPSTREAM_MAX_RESPONSE_BYTES) throw new ResponseTooLarge();
-        const text = decoder.decode(chunk, { stream: true });
-        if (text.length === 0) continue;
-        tracker.feed(text);
-        const out = filter ? filter.feed(text) : text;
+        const out = take(chunk);
         if (out) await sink.send({ type: 'chunk', data: out });
       }
       const decoded = decoder.decode();

@@ -1,6 +1,6 @@
 import { isDatabaseUnavailableError } from '@gatehouse/db';
 import { isRedisUnavailableError } from '@gatehouse/queue';
-import type { ReplySink } from './reply-sink.js';
+import { type ReplySink, sendAll } from './reply-sink.js';
 
 /**
  * How long a worker keeps trying to deliver an outcome (or to open an async job's row) through
@@ -39,15 +39,18 @@ export async function throughOutage<T>(op: () => Promise<T>, giveUpAt: number): 
  * (SinkFailure), so they are never taken for a failed upstream attempt.
  */
 export function patientSink(sink: ReplySink, giveUpAt: number): ReplySink {
-  return {
-    send: async (reply) => {
-      try {
-        await throughOutage(() => sink.send(reply), giveUpAt);
-      } catch (err) {
-        throw new SinkFailure(`the outcome could not be delivered: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
-    },
+  const patiently = async (send: () => Promise<void>): Promise<void> => {
+    try {
+      await throughOutage(send, giveUpAt);
+    } catch (err) {
+      throw new SinkFailure(`the outcome could not be delivered: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
   };
+  const patient: ReplySink = { send: (reply) => patiently(() => sink.send(reply)) };
+  // Only where the sink writes them together: retried one by one, replies that landed would
+  // be sent twice.
+  if (sink.sendAll) patient.sendAll = (replies) => patiently(() => sendAll(sink, replies));
+  return patient;
 }

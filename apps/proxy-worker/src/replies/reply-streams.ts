@@ -19,19 +19,26 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ReplySink } from './reply-sink.js';
 
 /**
- * Appends a reply to its request's stream and publishes it to the waiting gateway (a notice:
- * `<requestId> <seq> <replyText>`, as encodeReplyNotice writes it). The TTL is set on every write,
- * not the first only: a stream that expired mid-request (a long one, or a retaken job) would
- * otherwise be recreated with no TTL and never leave Redis. The reply is published even when
- * the append fails (an entry a previous run of a retaken job already wrote); the error is
- * returned after.
- * KEYS: the stream. ARGV: entry id, reply text, TTL seconds, channel, notice prefix, max length.
+ * Appends replies to their request's stream and publishes each to the waiting gateway (a notice:
+ * `<requestId> <seq> <replyText>`, as encodeReplyNotice writes it), in order. The TTL is set on
+ * every write, not the first only: a stream that expired mid-request (a long one, or a retaken
+ * job) would otherwise be recreated with no TTL and never leave Redis. The replies are published
+ * even when an append fails (an entry a previous run of a retaken job already wrote); the first
+ * error is returned after.
+ * KEYS: the stream. ARGV: TTL seconds, channel, max length, then per reply: entry id, reply
+ * text, notice prefix.
  */
-const SEND_REPLY = new RedisScript(`
-local appended = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], ARGV[1], 'r', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', ARGV[4], ARGV[5] .. ARGV[2])
-if type(appended) == 'table' and appended.err then return redis.error_reply(appended.err) end
+const SEND_REPLIES = new RedisScript(`
+local failure
+for i = 4, #ARGV, 3 do
+  local appended = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], ARGV[i], 'r', ARGV[i + 1])
+  if not failure and type(appended) == 'table' and appended.err then failure = appended.err end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+for i = 4, #ARGV, 3 do
+  redis.call('PUBLISH', ARGV[2], ARGV[i + 2] .. ARGV[i + 1])
+end
+if failure then return redis.error_reply(failure) end
 return 1
 `);
 
@@ -40,9 +47,9 @@ const ALREADY_WRITTEN = /equal or smaller than the target stream top item/;
 
 /**
  * Writes a sync request's replies to its Redis Stream (ordered, expiring; entry n is `0-n`) and
- * publishes each one to the waiting gateway instance, in one round trip per reply, so chunks
- * leave as they arrive. The gateway normally takes the published copy; the stream is what it
- * reads when a message was missed.
+ * publishes each one to the waiting gateway instance, in one round trip per send (a reply, or
+ * replies ready together), so chunks leave as they arrive. The gateway normally takes the
+ * published copy; the stream is what it reads when a message was missed.
  */
 @Injectable()
 export class ReplyStreams {
@@ -77,12 +84,14 @@ export class ReplyStreams {
       ? slotSets.filter((set) => typeof set === 'string' && this.isSlotSet(set))
       : [];
     let seq = alreadySent;
-    let failed: number | undefined; // the entry whose last send failed
-    return {
-      send: async (given: ProxyReply) => {
-        // Counted once written: a send retried after an outage reuses its entry id, and finds
-        // it written when the first try landed but its answer was lost.
-        const next = seq + 1;
+    let failed: number | undefined; // the first entry of the send that last failed
+    const sendAll = async (replies: readonly ProxyReply[]) => {
+      // Counted once written: a send retried after an outage reuses its entry ids, and finds
+      // them written when the first try landed but its answer was lost (the script writes a
+      // send's entries together or none).
+      const first = seq + 1;
+      const args: (string | number)[] = [REPLY_STREAM_TTL_SECONDS, channel, REPLY_STREAM_MAXLEN];
+      replies.forEach((given, i) => {
         let reply = given;
         if (sets.length > 0 && isLastReply(given)) {
           // In the tick the reply is sent, on the same connection (writes coalesced per turn):
@@ -92,34 +101,26 @@ export class ReplyStreams {
           );
           reply = { ...given, slotsFreed: true };
         }
-        // One command per reply, the reply's text on the wire once: the script appends it to
-        // the stream and publishes it. On the command connection, whose writes are coalesced per
-        // turn, so the replies of every request sent in one turn (chunks of concurrent streams)
-        // leave in one socket write.
-        try {
-          await SEND_REPLY.run(
-            this.redis,
-            [key],
-            [
-              replyEntryId(next),
-              replyText(reply, rawChunks),
-              REPLY_STREAM_TTL_SECONDS,
-              channel,
-              `${requestId} ${next} `,
-              REPLY_STREAM_MAXLEN,
-            ],
-          );
-        } catch (err) {
-          // The entry exists: written by the earlier try of this very send.
-          const landed = failed === next && ALREADY_WRITTEN.test((err as Error).message);
-          if (!landed) {
-            failed = next;
-            throw err;
-          }
+        const entry = first + i;
+        args.push(replyEntryId(entry), replyText(reply, rawChunks), `${requestId} ${entry} `);
+      });
+      // One command per send, each reply's text on the wire once: the script appends them to
+      // the stream and publishes them. On the command connection, whose writes are coalesced per
+      // turn, so the replies of every request sent in one turn (chunks of concurrent streams)
+      // leave in one socket write.
+      try {
+        await SEND_REPLIES.run(this.redis, [key], args);
+      } catch (err) {
+        // The entries exist: written by the earlier try of this very send.
+        const landed = failed === first && ALREADY_WRITTEN.test((err as Error).message);
+        if (!landed) {
+          failed = first;
+          throw err;
         }
-        seq = next;
-      },
+      }
+      seq = first + replies.length - 1;
     };
+    return { send: (reply) => sendAll([reply]), sendAll };
   }
 
   /** How many replies a previous run of this request already sent to the client. */

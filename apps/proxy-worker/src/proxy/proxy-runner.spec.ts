@@ -1,0 +1,184 @@
+import type { AppConfig } from '@gatehouse/config';
+import { PROXY_JOB_VERSION, type ProxyJobData, type ProxyReply } from '@gatehouse/queue';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import type { AccountPool } from '../accounts/account-pool.service.js';
+import type { AccountSelector } from '../accounts/account-selector.js';
+import type { AccountState } from '../accounts/account-state.js';
+import type { PoolAccount } from '../accounts/pool-account.js';
+import type { WorkerAudit } from '../audit-trail/worker-audit.service.js';
+import type { BudgetSettler } from '../budgets/budget-settler.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
+import type { ReplySink } from '../replies/reply-sink.js';
+import type { UpstreamHttp } from '../upstream/upstream-http.js';
+import { Cancellation } from './cancellation.js';
+import { ProxyRunner } from './proxy-runner.js';
+
+const event = (content: string) =>
+  `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+
+/** How the upstream starts its stream: the first event with the headers, or after them. */
+type Start = 'with-headers' | 'after-headers';
+
+/** An OpenAI-compatible upstream on loopback streaming two events and [DONE]. */
+function upstream(start: Start): Server {
+  return createServer((req, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const rest = () => setTimeout(() => res.end(`${event(' world')}data: [DONE]\n\n`), 20);
+      if (start === 'with-headers') {
+        res.write(event('Hello')); // headers and the first event in one write
+        rest();
+      } else {
+        res.flushHeaders();
+        setTimeout(() => {
+          res.write(event('Hello'));
+          rest();
+        }, 30);
+      }
+    });
+  });
+}
+
+/** A sink that notes each call: `send` with one reply, `sendAll` with the replies together. */
+function recordingSink(together = true): ReplySink & { calls: [string, ProxyReply[]][] } {
+  const calls: [string, ProxyReply[]][] = [];
+  const sink: ReplySink & { calls: [string, ProxyReply[]][] } = {
+    calls,
+    send: (reply) => {
+      calls.push(['send', [reply]]);
+      return Promise.resolve();
+    },
+  };
+  if (together) {
+    sink.sendAll = (replies) => {
+      calls.push(['sendAll', [...replies]]);
+      return Promise.resolve();
+    };
+  }
+  return sink;
+}
+
+describe('proxy runner, a stream', () => {
+  let server: Server;
+  let runner: ProxyRunner;
+
+  async function run(start: Start, together = true): Promise<[string, ProxyReply[]][]> {
+    server = upstream(start);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const account: PoolAccount = {
+      id: randomUUID(),
+      name: 'loopback',
+      provider: 'openai',
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+      models: [],
+      weight: 1,
+      priority: 0,
+      credential: Buffer.from(`sk-${randomBytes(12).toString('hex')}`),
+      retired: false,
+    };
+    const config = {
+      UPSTREAM_TOTAL_TIMEOUT_MS: 10_000,
+      UPSTREAM_MAX_ATTEMPTS: 1,
+      UPSTREAM_DEFAULT_COOLDOWN_SECONDS: 1,
+      UPSTREAM_MAX_RESPONSE_BYTES: 1_000_000,
+    } as AppConfig;
+    // The upstream call as UpstreamHttp makes it (undici), without its address guard.
+    const http = {
+      post: async (req: { url: string; headers: Record<string, string>; body: string }) => {
+        const res = await request(req.url, {
+          method: 'POST',
+          headers: req.headers,
+          body: req.body,
+        });
+        return { status: res.statusCode, headers: res.headers, body: res.body };
+      },
+    };
+    runner = new ProxyRunner(
+      config,
+      { candidates: () => Promise.resolve([account]) } as unknown as AccountPool,
+      {
+        select: (_: unknown, tried: ReadonlySet<string>) =>
+          tried.size === 0 ? { kind: 'account', account } : { kind: 'none' },
+      } as unknown as AccountSelector,
+      { acquire: () => undefined, release: () => undefined } as unknown as AccountState,
+      http as unknown as UpstreamHttp,
+      { settle: () => Promise.resolve() } as unknown as BudgetSettler,
+      { record: () => undefined, capturesBodies: false, bodyLimit: 0 } as unknown as WorkerAudit,
+      {
+        firstByteAfter: () => undefined,
+        attemptEnded: () => undefined,
+        failedOver: () => undefined,
+      } as unknown as WorkerMetrics,
+    );
+    const job: ProxyJobData = {
+      v: PROXY_JOB_VERSION,
+      requestId: randomUUID(),
+      keyId: randomUUID(),
+      endpoint: 'chat.completions',
+      model: 'gpt-test',
+      stream: true,
+      body: { model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+      headers: {},
+      reply: { kind: 'sync', gatewayId: 'gateway-1', rawChunks: true },
+      deadline: Date.now() + 10_000,
+      client: { requestId: randomUUID(), ip: '127.0.0.1', method: 'POST', path: '/v1/chat' },
+    };
+    const sink = recordingSink(together);
+    await runner.run(job, sink, new Cancellation());
+    return sink.calls;
+  }
+
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('sends the first event that came with the headers together with the head', async () => {
+    const calls = await run('with-headers');
+    expect(calls[0]).toEqual([
+      'sendAll',
+      [
+        {
+          type: 'head',
+          status: 200,
+          contentType: 'text/event-stream',
+          upstreamMs: expect.any(Number),
+        },
+        { type: 'chunk', data: event('Hello') },
+      ],
+    ]);
+    const rest = calls.slice(1).flatMap(([, replies]) => replies);
+    expect(rest.map((r) => r.type)).toEqual(['chunk', 'end']);
+    expect(rest[0]).toEqual({ type: 'chunk', data: `${event(' world')}data: [DONE]\n\n` });
+  });
+
+  it('sends the head and the first event one after the other to a sink that cannot take both', async () => {
+    const calls = await run('with-headers', false);
+    expect(calls.map(([how, replies]) => [how, replies.map((r) => r.type)])).toEqual([
+      ['send', ['head']],
+      ['send', ['chunk']],
+      ['send', ['chunk']],
+      ['send', ['end']],
+    ]);
+  });
+
+  it('sends the head alone when the stream starts after it, the first event as it comes', async () => {
+    const calls = await run('after-headers');
+    expect(calls[0]).toEqual([
+      'sendAll',
+      [
+        {
+          type: 'head',
+          status: 200,
+          contentType: 'text/event-stream',
+          upstreamMs: expect.any(Number),
+        },
+      ],
+    ]);
+    expect(calls[1]).toEqual(['send', [{ type: 'chunk', data: event('Hello') }]]);
+    expect(calls.at(-1)?.[1].map((r) => r.type)).toEqual(['end']);
+  });
+});
