@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { UsageChunkFilter, withStreamUsage } from './stream-usage.js';
 
 const chunk = (content: string) =>
@@ -53,6 +54,19 @@ describe('UsageChunkFilter', () => {
     const crlf = usageChunk.replace(/\n/g, '\r\n');
     expect(filter.feed(`${crlf}data: {"x":1}`)).toBe('');
     expect(filter.end()).toBe('data: {"x":1}');
+  });
+
+  it('parses only the chunk whose choices are empty, however spaced', () => {
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      const filter = new UsageChunkFilter();
+      const spaced = usageChunk.replace('"choices":[]', '"choices" : [ ]');
+      const out = [chunk('a'), chunk('b'), spaced, done].map((e) => filter.feed(e)).join('');
+      expect(out).toBe(chunk('a') + chunk('b') + done);
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('keeps a chunk that carries usage and choices both', () => {

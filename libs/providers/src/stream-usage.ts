@@ -64,9 +64,13 @@ export class UsageChunkFilter {
   }
 }
 
+/** An empty `choices` array, however spaced: only the usage-only chunk has one. */
+const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
+
 function isUsageOnly(event: string): boolean {
-  // Cheap first: with include_usage every chunk carries `"usage":null`; only one has an object.
-  if (!event.includes('"usage"') || !event.includes('"choices"')) return false;
+  // Cheap first: with include_usage every chunk carries `"usage":null` and its choices; parsed
+  // is only the one whose choices are empty, not every chunk of the stream.
+  if (!event.includes('"usage"') || !EMPTY_CHOICES.test(event)) return false;
   const data = event
     .split(/\r\n|\n|\r/)
     .filter((line) => line.startsWith('data:'))
