@@ -62,6 +62,14 @@ function recordingSink(together = true): ReplySink & { calls: [string, ProxyRepl
   return sink;
 }
 
+/** The head of the upstream's 200 event stream, as the worker relays it. */
+const HEAD = {
+  type: 'head',
+  status: 200,
+  contentType: 'text/event-stream',
+  upstreamMs: expect.any(Number),
+};
+
 describe('proxy runner, a stream', () => {
   let server: Server;
   let runner: ProxyRunner;
@@ -138,18 +146,7 @@ describe('proxy runner, a stream', () => {
 
   it('sends the first event that came with the headers together with the head', async () => {
     const calls = await run('with-headers');
-    expect(calls[0]).toEqual([
-      'sendAll',
-      [
-        {
-          type: 'head',
-          status: 200,
-          contentType: 'text/event-stream',
-          upstreamMs: expect.any(Number),
-        },
-        { type: 'chunk', data: event('Hello') },
-      ],
-    ]);
+    expect(calls[0]).toEqual(['sendAll', [HEAD, { type: 'chunk', data: event('Hello') }]]);
     const rest = calls.slice(1).flatMap(([, replies]) => replies);
     expect(rest.map((r) => r.type)).toEqual(['chunk', 'end']);
     expect(rest[0]).toEqual({ type: 'chunk', data: `${event(' world')}data: [DONE]\n\n` });
@@ -167,17 +164,7 @@ describe('proxy runner, a stream', () => {
 
   it('sends the head alone when the stream starts after it, the first event as it comes', async () => {
     const calls = await run('after-headers');
-    expect(calls[0]).toEqual([
-      'sendAll',
-      [
-        {
-          type: 'head',
-          status: 200,
-          contentType: 'text/event-stream',
-          upstreamMs: expect.any(Number),
-        },
-      ],
-    ]);
+    expect(calls[0]).toEqual(['sendAll', [HEAD]]);
     expect(calls[1]).toEqual(['send', [{ type: 'chunk', data: event('Hello') }]]);
     expect(calls.at(-1)?.[1].map((r) => r.type)).toEqual(['end']);
   });
