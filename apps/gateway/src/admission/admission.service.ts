@@ -162,13 +162,14 @@ export class Admission {
       }
     }
 
+    const ctx = req.auditContext;
     if (!principal) {
       if (presented) {
-        this.audit.record(req.auditContext, 'auth.failed', {
+        this.audit.record(ctx, 'auth.failed', {
           reason: 'invalid or unknown key',
           ...credentialPrefix(presented),
         });
-        await this.lockout.recordFailure(subject, req.auditContext);
+        await this.lockout.recordFailure(subject, ctx);
       }
       // An ended console session is no guess at a key: not counted as a failed authentication.
       if (vouched === null) {
@@ -177,7 +178,6 @@ export class Admission {
       this.metrics.authFailed('invalid_key');
       throw new UnauthorizedException('Missing or invalid API key');
     }
-    const ctx = req.auditContext;
     identify(ctx, principal.kind, principal.kind === 'client' ? principal.key.id : undefined);
     if (policy.access === 'admin' && principal.kind !== 'admin') {
       this.audit.record(ctx, 'auth.failed', { reason: 'client key on an admin route' });
