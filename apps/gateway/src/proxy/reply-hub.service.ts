@@ -30,6 +30,9 @@ export class ReplyReadError extends Error {}
 /** The request's channel was closed (its client went away) while a reply was awaited. */
 export class ReplyClosedError extends Error {}
 
+/** What a next() or a listener is told once the request's channel has closed. */
+const channelClosed = () => new ReplyClosedError('reply channel closed');
+
 /** Takes a request's replies as they arrive (see ReplyChannel.listen). */
 export type ReplyListener = {
   reply(reply: ProxyReply): void;
@@ -108,14 +111,14 @@ export class Waiter {
   close(): void {
     this.closed = true;
     clearTimeout(this.deadlineTimer);
-    if (this.pending || this.listener) this.fail(new ReplyClosedError('reply channel closed'));
+    if (this.pending || this.listener) this.fail(channelClosed());
   }
 
   next(): Promise<ProxyReply> {
     const ready = this.buffered.shift();
     if (ready) return Promise.resolve(ready);
     if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new ReplyClosedError('reply channel closed'));
+    if (this.closed) return Promise.reject(channelClosed());
     this.armDeadline();
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
@@ -129,7 +132,7 @@ export class Waiter {
       if (isLastReply(ready)) return;
     }
     if (this.failure) return listener.fail(this.failure);
-    if (this.closed) return listener.fail(new ReplyClosedError('reply channel closed'));
+    if (this.closed) return listener.fail(channelClosed());
     this.listener = listener;
     this.armDeadline();
   }
