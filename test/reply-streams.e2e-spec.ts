@@ -39,6 +39,23 @@ describe('reply streams', () => {
     await namespace.cleanup();
   });
 
+  /** The notices published to a gateway, as its subscriber receives them. */
+  async function noticesTo(gatewayId: string) {
+    const subscriber = new Redis(TEST_REDIS_URL);
+    const received: string[] = [];
+    await subscriber.subscribe(replyNotifyChannel(namespace.prefix, gatewayId));
+    subscriber.on('message', (_channel: string, message: string) => received.push(message));
+    return {
+      /** The notices received so far, after waiting up to half a second for `count`. */
+      async first(count: number): Promise<string[]> {
+        for (let i = 0; i < 50 && received.length < count; i++)
+          await new Promise((r) => setTimeout(r, 10));
+        return received;
+      },
+      stop: () => subscriber.disconnect(),
+    };
+  }
+
   it('keeps a TTL on the stream even when it expired between two replies', async () => {
     const requestId = 'ttl-every-write';
     const key = replyStreamKey(namespace.prefix, requestId);
@@ -92,12 +109,9 @@ describe('reply streams', () => {
   });
 
   it('writes chunks raw to a gateway that reads them so, in the stream and the notice alike', async () => {
-    const subscriber = new Redis(TEST_REDIS_URL);
+    const to: SyncReplyTo = { kind: 'sync', gatewayId: 'gateway-raw', rawChunks: true };
+    const notices = await noticesTo(to.gatewayId);
     try {
-      const notices: string[] = [];
-      const to: SyncReplyTo = { kind: 'sync', gatewayId: 'gateway-raw', rawChunks: true };
-      await subscriber.subscribe(replyNotifyChannel(namespace.prefix, to.gatewayId));
-      subscriber.on('message', (_channel: string, message: string) => notices.push(message));
       const sink = streams.forRequest('raw-chunks', to);
       const chunk = 'data: {"choices":[{"delta":{"content":"a \\"quoted\\" word"}}]}\n\n';
       await sink.send({ type: 'head', status: 200, contentType: 'text/event-stream' });
@@ -112,24 +126,20 @@ describe('reply streams', () => {
         { type: 'chunk', data: chunk },
         { type: 'end' },
       ]);
-      for (let i = 0; i < 50 && notices.length < 3; i++)
-        await new Promise((r) => setTimeout(r, 10));
-      expect(notices.map((notice) => decodeReplyNotice(notice)?.reply)).toEqual(
+      const received = await notices.first(3);
+      expect(received.map((notice) => decodeReplyNotice(notice)?.reply)).toEqual(
         texts.map(parseReplyText),
       );
-      expect(notices[1]).toBe(`raw-chunks 2 c${chunk}`);
+      expect(received[1]).toBe(`raw-chunks 2 c${chunk}`);
     } finally {
-      subscriber.disconnect();
+      notices.stop();
     }
   });
 
   it('writes replies sent together as consecutive entries, and publishes them in order', async () => {
-    const subscriber = new Redis(TEST_REDIS_URL);
+    const to: SyncReplyTo = { kind: 'sync', gatewayId: 'gateway-together', rawChunks: true };
+    const notices = await noticesTo(to.gatewayId);
     try {
-      const notices: string[] = [];
-      const to: SyncReplyTo = { kind: 'sync', gatewayId: 'gateway-together', rawChunks: true };
-      await subscriber.subscribe(replyNotifyChannel(namespace.prefix, to.gatewayId));
-      subscriber.on('message', (_channel: string, message: string) => notices.push(message));
       const sink = streams.forRequest('together', to);
       const head = { type: 'head', status: 200, contentType: 'text/event-stream' } as const;
       const first = { type: 'chunk', data: 'data: first\n\n' } as const;
@@ -145,15 +155,13 @@ describe('reply streams', () => {
         { type: 'end' },
       ]);
       expect(await redis.ttl(key)).toBeGreaterThan(0);
-      for (let i = 0; i < 50 && notices.length < 3; i++)
-        await new Promise((r) => setTimeout(r, 10));
-      expect(notices.map((notice) => decodeReplyNotice(notice))).toEqual([
+      expect((await notices.first(3)).map((notice) => decodeReplyNotice(notice))).toEqual([
         { requestId: 'together', seq: 1, reply: head },
         { requestId: 'together', seq: 2, reply: first },
         { requestId: 'together', seq: 3, reply: { type: 'end' } },
       ]);
     } finally {
-      subscriber.disconnect();
+      notices.stop();
     }
   });
 
