@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { SliceCounter } from './prompt-token-cache.js';
 
 type Tokenizer = { countTokens(text: string): number };
 let tokenizer: Tokenizer | undefined;
@@ -20,7 +21,8 @@ export function preloadTokenizer(): void {
   o200k();
 }
 
-function countTokens(text: string): number {
+/** The o200k count of a text, uncached (what a PromptTokenCache counts its misses with). */
+export function o200kTokens(text: string): number {
   return o200k().countTokens(text);
 }
 
@@ -36,8 +38,13 @@ const isObject = (value: unknown): value is Json =>
  * counted as one token per 3 characters, which is above what Claude's tokenizer yields for
  * English and code, so the reservation errs high. Either way the settled amount is the
  * provider's own count; this only has to keep concurrent requests from overshooting.
+ * `countSlice` counts the o200k slices (a key's PromptTokenCache counter, or the tokenizer).
  */
-export function estimatePromptTokens(provider: 'openai' | 'anthropic', body: Json): number {
+export function estimatePromptTokens(
+  provider: 'openai' | 'anthropic',
+  body: Json,
+  countSlice: SliceCounter = o200kTokens,
+): number {
   const texts: string[] = [];
   let images = 0;
   let messages = 0;
@@ -58,24 +65,34 @@ export function estimatePromptTokens(provider: 'openai' | 'anthropic', body: Jso
       }
     }
   };
-  for (const field of ['system', 'messages', 'tools', 'functions', 'tool_choice', 'prompt']) {
+  // What stays the same from one call to the next first (system prompt, tools), then the
+  // conversation, which grows at its end: the slices counted before are the same slices again.
+  for (const field of ['system', 'tools', 'functions', 'tool_choice', 'messages', 'prompt']) {
     const value = body[field];
     if (field === 'messages' && Array.isArray(value)) messages = value.length;
     visit(value, 0);
   }
   const text = texts.join('\n');
-  return textTokens(provider, text) + messages * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE;
+  return (
+    textTokens(provider, text, countSlice) +
+    messages * TOKENS_PER_MESSAGE +
+    images * TOKENS_PER_IMAGE
+  );
 }
 
 /** Tokens of text a model produced (a stream cut short, before the provider reported usage). */
 export function countOutputTokens(provider: 'openai' | 'anthropic', text: string): number {
-  return textTokens(provider, text);
+  return textTokens(provider, text, o200kTokens);
 }
 
-function textTokens(provider: 'openai' | 'anthropic', text: string): number {
+function textTokens(
+  provider: 'openai' | 'anthropic',
+  text: string,
+  countSlice: SliceCounter,
+): number {
   if (text.length === 0) return 0;
   return provider === 'openai'
-    ? boundedOpenAiCount(text)
+    ? boundedOpenAiCount(text, countSlice)
     : Math.ceil(text.length / CHARS_PER_TOKEN_ANTHROPIC);
 }
 
@@ -86,11 +103,11 @@ function textTokens(provider: 'openai' | 'anthropic', text: string): number {
  * are counted at all, the rest extrapolated at their rate: on the request path this is at most a
  * few milliseconds, and the provider's own count settles the difference.
  */
-function boundedOpenAiCount(text: string): number {
+function boundedOpenAiCount(text: string, countSlice: SliceCounter): number {
   const sample = text.length <= EXACT_CHARS ? text : text.slice(0, EXACT_CHARS);
   let tokens = 0;
   for (let i = 0; i < sample.length; i += SLICE_CHARS) {
-    tokens += countTokens(sample.slice(i, i + SLICE_CHARS));
+    tokens += countSlice(sample.slice(i, i + SLICE_CHARS));
   }
   return sample.length === text.length ? tokens : Math.ceil((tokens * text.length) / sample.length);
 }

@@ -1,4 +1,9 @@
-import { BUDGET_NAMES, type BudgetLimits, decodeLease } from '@gatehouse/budgets';
+import {
+  BUDGET_NAMES,
+  type BudgetLimits,
+  decodeLease,
+  estimatePromptTokens,
+} from '@gatehouse/budgets';
 import type { AppConfig } from '@gatehouse/config';
 import { randomUUID } from 'node:crypto';
 import type { ClientKey } from '../auth/principal.js';
@@ -78,6 +83,19 @@ describe('BudgetPlanner', () => {
     expect(long?.amounts[0]).toBeGreaterThan(short?.amounts[0] ?? Infinity);
     expect(long?.hold?.lease).not.toBe(short?.hold?.lease);
     expect(decodeLease(long?.hold?.lease ?? '')?.counters[0]?.amount).toBe(long?.amounts[0]);
+  });
+
+  it('estimates a prompt the key sent before as the tokenizer does (its slices cached)', () => {
+    const key = keyWith({ tokens_per_day: 100_000 });
+    const prompt = 'Summarize the quarterly figures by region, then list the risks. '.repeat(40);
+    const uncached = estimatePromptTokens(
+      'openai',
+      spending(prompt).body as Record<string, unknown>,
+    );
+    const first = planner.plan(key, spending(prompt), NOW);
+    const again = planner.plan(key, spending(prompt), NOW + 1_000);
+    expect(first?.hold?.promptTokens).toBe(uncached);
+    expect(again?.hold?.promptTokens).toBe(uncached);
   });
 
   it('moves to the next period once the shortest one has ended', () => {

@@ -6,12 +6,14 @@ import {
   type LeaseWriter,
   MICROS_PER_CENT,
   type ModelPrice,
+  PromptTokenCache,
   budgetCounterKey,
   budgetPeriod,
   budgetUnit,
   costMicros,
   estimatePromptTokens,
   leaseWriter,
+  o200kTokens,
   preloadTokenizer,
   requestedOutputCap,
 } from '@gatehouse/budgets';
@@ -78,6 +80,7 @@ type BudgetFrame = {
 export class BudgetPlanner implements OnModuleInit {
   /** Per cached key object: a key whose budgets change is read again as a new object. */
   private readonly frames = new WeakMap<ClientKey, BudgetFrame>();
+  private readonly promptTokens = new PromptTokenCache(o200kTokens);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -98,7 +101,7 @@ export class BudgetPlanner implements OnModuleInit {
     if (!spending || !body || typeof model !== 'string') return frame.checkOnly;
 
     const provider = ENDPOINTS[spending.endpoint].provider;
-    const promptTokens = estimatePromptTokens(provider, body);
+    const promptTokens = estimatePromptTokens(provider, body, this.promptTokens.counterFor(key.id));
     const ownCap = requestedOutputCap(body);
     const choices = typeof body.n === 'number' && body.n > 1 ? Math.floor(body.n) : 1;
     const outputTokens = ownCap ?? this.config.BUDGET_DEFAULT_MAX_TOKENS * choices;
