@@ -8,7 +8,7 @@ export type SliceCounter = (slice: string) => number;
  * Token counts of prompt slices a key has sent before. A chat client resends its system prompt
  * and the whole conversation on every turn, and an application the same system prompt and tools
  * on every call, so most of a prompt's slices were counted already: a 4 KB prompt takes the o200k
- * tokenizer about 130 µs, looking its 16 slices up about 7 µs.
+ * tokenizer 80–130 µs, looking its 16 slices up about 10 µs (tight loop, Node 20).
  *
  * Entries are named by SHA-256 of the key's id and the slice: no prompt text is kept, and a count
  * one key's prompt left is never found by another key's (a hit is faster than a miss, so a shared
