@@ -15,7 +15,8 @@
  * default 3; the target is judged on their median ratio), BENCH_BUDGET_ROUNDS (paired 32-client
  * rounds of a key with budgets and one without, default 3, judged the same way),
  * BENCH_METRICS=1 (every app serves Prometheus metrics: compare a run with and without it for
- * their cost). Gateway and proxy-worker run with the product's defaults (no
+ * their cost), BENCH_SYSTEM_PROMPT_CHARS (a system prompt of that many characters on every
+ * request, default 0). Gateway and proxy-worker run with the product's defaults (no
  * PROXY_WORKER_CONCURRENCY or other tuning is passed to them).
  */
 import { mkdirSync, readdirSync } from 'node:fs';
@@ -70,6 +71,12 @@ const START_WARMUP = numberEnv('BENCH_START_WARMUP_SECONDS', 15);
 const MEMORY_SECONDS = Math.max(1, numberEnv('BENCH_MEMORY_SECONDS', 60));
 const MEMORY_WARMUP = numberEnv('BENCH_MEMORY_WARMUP_SECONDS', 20);
 const SLOW_MS = numberEnv('BENCH_SLOW_MS', 200);
+/**
+ * Characters of system prompt on every request of every case, to every target alike (0, the
+ * default: the one-line prompt of every table so far). What a realistic prompt costs shows
+ * only with one: a key's token estimate (the budget case), body parsing and copying.
+ */
+const SYSTEM_PROMPT_CHARS = Math.max(0, Math.round(numberEnv('BENCH_SYSTEM_PROMPT_CHARS', 0)));
 const AUDIT_EVENTS = Math.max(1_000, Math.round(numberEnv('BENCH_AUDIT_EVENTS', 50_000)));
 /**
  * Paired 32-client rounds of Gatehouse and the peer (alternating which goes first): the target
@@ -156,10 +163,19 @@ function peerCell(r: Measured<LoadResult>): string {
   return `${cell(r)}${failuresText(r)}`;
 }
 
+/** What the BENCH_SYSTEM_PROMPT_CHARS system prompt repeats. */
+const SYSTEM_PROMPT_LINE =
+  'You are a careful assistant for an accounting team. Answer in plain English, cite the ' +
+  'figures you use, and say when a figure is missing. ';
+
 function chatBody(model: string, stream = false): string {
+  const ask = { role: 'user', content: 'Say hello to the benchmark.' };
+  const system = SYSTEM_PROMPT_LINE.repeat(
+    Math.ceil(SYSTEM_PROMPT_CHARS / SYSTEM_PROMPT_LINE.length),
+  ).slice(0, SYSTEM_PROMPT_CHARS);
   return JSON.stringify({
     model,
-    messages: [{ role: 'user', content: 'Say hello to the benchmark.' }],
+    messages: system === '' ? [ask] : [{ role: 'system', content: system }, ask],
     max_tokens: 32,
     ...(stream ? { stream: true } : {}),
   });
@@ -1113,7 +1129,8 @@ async function main(): Promise<void> {
       `load average at start ${loadAtStart}, at end ${load()}; ${CPU_SPEED_LABEL} at start ` +
       `${speedAtStart}, at end ${cpuSpeedText(cpuSpeeds())}. ` +
       `BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP} ` +
-      `BENCH_START_WARMUP_SECONDS=${START_WARMUP} BENCH_MEMORY_SECONDS=${MEMORY_SECONDS}; ` +
+      `BENCH_START_WARMUP_SECONDS=${START_WARMUP} BENCH_MEMORY_SECONDS=${MEMORY_SECONDS}` +
+      `${SYSTEM_PROMPT_CHARS > 0 ? ` BENCH_SYSTEM_PROMPT_CHARS=${SYSTEM_PROMPT_CHARS}` : ''}; ` +
       `gateway and proxy-worker with the product's defaults. Compare ratios, not absolute figures.\n`,
   );
   if (process.env.BENCH_METRICS === '1') {
