@@ -80,7 +80,7 @@ type BudgetFrame = {
 export class BudgetPlanner implements OnModuleInit {
   /** Per cached key object: a key whose budgets change is read again as a new object. */
   private readonly frames = new WeakMap<ClientKey, BudgetFrame>();
-  private readonly promptTokens = new PromptTokenCache(o200kTokens);
+  private readonly promptTokenCache = new PromptTokenCache(o200kTokens);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -101,7 +101,11 @@ export class BudgetPlanner implements OnModuleInit {
     if (!spending || !body || typeof model !== 'string') return frame.checkOnly;
 
     const provider = ENDPOINTS[spending.endpoint].provider;
-    const promptTokens = estimatePromptTokens(provider, body, this.promptTokens.counterFor(key.id));
+    const promptTokens = estimatePromptTokens(
+      provider,
+      body,
+      this.promptTokenCache.counterFor(key.id),
+    );
     const ownCap = requestedOutputCap(body);
     const choices = typeof body.n === 'number' && body.n > 1 ? Math.floor(body.n) : 1;
     const outputTokens = ownCap ?? this.config.BUDGET_DEFAULT_MAX_TOKENS * choices;
