@@ -4,7 +4,11 @@ import {
   decodeReplyNotice,
   limitsKey,
   parseReplyText,
+  REPLY_HASH_LAST,
+  REPLY_LINGER_MARGIN_MS,
+  REPLY_STREAM_MAXLEN,
   REPLY_STREAM_TTL_SECONDS,
+  replyHashKey,
   replyNotifyChannel,
   replyStreamKey,
   slotSetKey,
@@ -18,12 +22,13 @@ import { ReplyStreams } from '../apps/proxy-worker/src/replies/reply-streams.js'
 import { startOwnRedisServer } from './support/redis-server.js';
 import { createRedisNamespace, TEST_REDIS_URL } from './support/test-redis.js';
 
+/** A gateway of the version before: it reads missed replies from a stream. */
 const TO_GATEWAY: SyncReplyTo = { kind: 'sync', gatewayId: 'gateway-1' };
 
-/** A sync request's reply stream in a real Redis: it must always expire. */
+/** A sync request's replies in a real Redis: they must always expire. */
 describe('reply streams', () => {
   const namespace = createRedisNamespace();
-  const config = { REDIS_KEY_PREFIX: namespace.prefix } as AppConfig;
+  const config = { REDIS_KEY_PREFIX: namespace.prefix, PROXY_JOB_LOCK_MS: 30_000 } as AppConfig;
   let redis: Redis;
   let streams: ReplyStreams;
 
@@ -81,7 +86,9 @@ describe('reply streams', () => {
     for (const set of [inFlight, streamsOfIp, notASlotSet]) {
       await redis.zadd(set, leaseEnd, requestId, leaseEnd, 'another-request');
     }
-    const sink = streams.forRequest(requestId, TO_GATEWAY, 0, [inFlight, streamsOfIp, notASlotSet]);
+    const sink = streams.forRequest(requestId, TO_GATEWAY, {
+      slotSets: [inFlight, streamsOfIp, notASlotSet],
+    });
     const members = (set: string) => redis.zrange(set, 0, -1);
 
     await sink.send({ type: 'head', status: 200, contentType: 'text/event-stream' });
@@ -223,6 +230,120 @@ describe('reply streams', () => {
       await own.kill();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('to a gateway that reads a hash', () => {
+    const head = { type: 'head', status: 200, contentType: 'text/event-stream' } as const;
+    const to = (gatewayId: string): SyncReplyTo => ({
+      kind: 'sync',
+      gatewayId,
+      rawChunks: true,
+      repliesHashed: true,
+    });
+    const hashOf = (requestId: string) => replyHashKey(namespace.prefix, requestId);
+
+    it('writes reply n under field n and the last number, raw chunks, published in order', async () => {
+      const notices = await noticesTo('gateway-hash');
+      try {
+        const sink = streams.forRequest('hashed', to('gateway-hash'));
+        const chunk = 'data: {"choices":[{"delta":{"content":"a \\"quoted\\" word"}}]}\n\n';
+        await sink.sendAll?.([head, { type: 'chunk', data: chunk }]);
+        await sink.send({ type: 'end' });
+
+        const fields = await redis.hgetall(hashOf('hashed'));
+        expect(fields).toEqual({
+          1: JSON.stringify(head),
+          2: `c${chunk}`, // not escaped into JSON
+          3: JSON.stringify({ type: 'end' }),
+          [REPLY_HASH_LAST]: '3',
+        });
+        expect(await redis.exists(replyStreamKey(namespace.prefix, 'hashed'))).toBe(0);
+        expect((await notices.first(3)).map((notice) => decodeReplyNotice(notice))).toEqual([
+          { requestId: 'hashed', seq: 1, reply: head },
+          { requestId: 'hashed', seq: 2, reply: { type: 'chunk', data: chunk } },
+          { requestId: 'hashed', seq: 3, reply: { type: 'end' } },
+        ]);
+        expect(await streams.sentCount('hashed', to('gateway-hash'))).toBe(3);
+        expect(await streams.sentCount('never-sent', to('gateway-hash'))).toBe(0);
+      } finally {
+        notices.stop();
+      }
+    });
+
+    it('keeps a TTL on every write, and after the last reply only while someone may read it', async () => {
+      const key = hashOf('hash-ttl');
+      const fullTtl = REPLY_STREAM_TTL_SECONDS * 1000;
+      // The default deadline: the upstream's whole budget (300 s) and the queue's grace after.
+      const sink = streams.forRequest('hash-ttl', to('gateway-ttl'), {
+        deadline: Date.now() + 305_000,
+      });
+      await sink.send(head);
+      expect(await redis.pttl(key)).toBeGreaterThan(fullTtl - 5_000);
+      // The hash expired mid-request (here: removed); the next chunk recreates it, with a TTL.
+      await redis.del(key);
+      await sink.send({ type: 'chunk', data: 'data: {}\n\n' });
+      expect(await redis.hget(key, REPLY_HASH_LAST)).toBe('2');
+      expect(await redis.pttl(key)).toBeGreaterThan(fullTtl - 5_000);
+      // After the last: until a job whose worker died now would surely have been taken over.
+      await sink.send({ type: 'end' });
+      const takenOver = 2 * config.PROXY_JOB_LOCK_MS + REPLY_LINGER_MARGIN_MS;
+      expect(await redis.pttl(key)).toBeGreaterThan(takenOver - 5_000);
+      expect(await redis.pttl(key)).toBeLessThanOrEqual(takenOver);
+
+      // A near deadline: no longer than shortly past it.
+      const deadline = Date.now() + 10_000;
+      const soon = streams.forRequest('hash-soon', to('gateway-ttl'), { deadline });
+      await soon.send({ type: 'result', status: 200, contentType: 'application/json', body: '{}' });
+      const left = await redis.pttl(hashOf('hash-soon'));
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(deadline + REPLY_LINGER_MARGIN_MS - Date.now() + 50);
+
+      // An answer after its deadline (nobody waits for it) stays a few seconds only.
+      const late = streams.forRequest('hash-late', to('gateway-ttl'), {
+        deadline: Date.now() - 60_000,
+      });
+      await late.send({ type: 'result', status: 200, contentType: 'application/json', body: '{}' });
+      const lateLeft = await redis.pttl(hashOf('hash-late'));
+      expect(lateLeft).toBeGreaterThan(0);
+      expect(lateLeft).toBeLessThanOrEqual(5_000);
+    });
+
+    it('does not write an entry twice: a retaken run writes after what is there, and is told', async () => {
+      const notices = await noticesTo('gateway-again');
+      try {
+        const firstRun = streams.forRequest('hash-again', to('gateway-again'));
+        await firstRun.sendAll?.([head, { type: 'chunk', data: 'data: 1\n\n' }]);
+        // A second run that believes one reply was sent: entry 2 is there, entry 3 is not.
+        const secondRun = streams.forRequest('hash-again', to('gateway-again'), { alreadySent: 1 });
+        await expect(
+          secondRun.sendAll?.([
+            { type: 'chunk', data: 'data: other\n\n' },
+            { type: 'chunk', data: 'data: 3\n\n' },
+          ]),
+        ).rejects.toThrow(/already written/);
+        const fields = await redis.hgetall(hashOf('hash-again'));
+        expect(fields['2']).toBe('cdata: 1\n\n');
+        expect(fields['3']).toBe('cdata: 3\n\n');
+        expect(fields[REPLY_HASH_LAST]).toBe('3');
+        expect(await notices.first(4)).toHaveLength(4); // published all the same
+      } finally {
+        notices.stop();
+      }
+    });
+
+    it('holds at most the last REPLY_STREAM_MAXLEN replies', async () => {
+      const sink = streams.forRequest('hash-long', to('gateway-long'));
+      const batch = Array.from({ length: 1_000 }, () => ({ type: 'chunk', data: 'x' }) as const);
+      for (let sent = 0; sent < REPLY_STREAM_MAXLEN; sent += batch.length) {
+        await sink.sendAll?.(batch);
+      }
+      await sink.send({ type: 'end' });
+      const key = hashOf('hash-long');
+      expect(await redis.hlen(key)).toBe(REPLY_STREAM_MAXLEN + 1); // and `last`
+      expect(await redis.hexists(key, '1')).toBe(0);
+      expect(await redis.hexists(key, '2')).toBe(1);
+      expect(await redis.hget(key, String(REPLY_STREAM_MAXLEN + 1))).toBe('{"type":"end"}');
+    });
   });
 });
 

@@ -47,6 +47,12 @@ export type SyncReplyTo = {
    * their workers write every reply as JSON.
    */
   rawChunks?: true;
+  /**
+   * The gateway reads missed replies from the request's hash (replyHashKey), which the worker
+   * then writes instead of a stream. Absent from older gateways' jobs: their workers write the
+   * stream (replyStreamKey), which a gateway still reads when it finds no hash.
+   */
+  repliesHashed?: true;
 };
 
 /**
@@ -107,10 +113,26 @@ export function isLastReply(
   return reply.type === 'result' || reply.type === 'error' || reply.type === 'end';
 }
 
-/** Per-request reply stream (ordered, bounded, expiring). Hash tag: one Cluster slot. */
+/**
+ * Per-request reply stream (ordered, bounded, expiring), as workers wrote replies for gateways
+ * before repliesHashed. Hash tag: one Cluster slot.
+ */
 export function replyStreamKey(prefix: string, requestId: string): string {
   return `${prefix}:reply:{${requestId}}`;
 }
+
+/**
+ * Per-request reply hash: reply n under field `n`, the last one's number under `last`, bounded
+ * and expiring. A hash, not a stream: Redis creates a stream with its first node preallocated
+ * (4 KiB at the default `stream-node-max-bytes`), 15–20 µs and 4.4 KB for a request's one JSON
+ * reply, where a hash costs about what its fields do. Same hash tag as the stream: one slot.
+ */
+export function replyHashKey(prefix: string, requestId: string): string {
+  return `${prefix}:replies:{${requestId}}`;
+}
+
+/** The hash field holding the number of the last reply written. */
+export const REPLY_HASH_LAST = 'last';
 
 /**
  * Reply n of a request is stream entry `0-n` (n = 1, 2, ...): the gateway knows every entry's id
@@ -172,3 +194,8 @@ export function replyNotifyChannel(prefix: string, gatewayId: string): string {
 
 export const REPLY_STREAM_MAXLEN = 10_000;
 export const REPLY_STREAM_TTL_SECONDS = 300;
+/**
+ * Slack on how long a request's replies stay after the last one (see ReplyStreams): a worker's
+ * clock may be behind the gateway's that set the deadline, and a stalled job waits for a worker.
+ */
+export const REPLY_LINGER_MARGIN_MS = 30_000;

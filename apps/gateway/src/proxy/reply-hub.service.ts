@@ -8,9 +8,12 @@ import {
   RedisRole,
   decodeReplyNotice,
   parseReplyText,
+  REPLY_HASH_LAST,
   replyEntryId,
+  replyHashKey,
   replyNotifyChannel,
   replyStreamKey,
+  RedisScript,
 } from '@gatehouse/queue';
 import {
   Inject,
@@ -21,12 +24,41 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 
-/** A waiter that heard nothing for this long reads its stream, in case a message was lost. */
+/** A waiter that heard nothing for this long reads its replies, in case a message was lost. */
 const QUIET_MS = 1_000;
 const POLL_MS = 500;
+/** The most replies one read takes. */
+const READ_COUNT = 1_000;
+
+/**
+ * The replies after entry ARGV[1], at most ARGV[2] of them, from a request's reply hash:
+ * `[last, number, text, number, text, ...]`, `last` the number of the last reply written and the
+ * pairs those there (one trimmed away is absent), or false when there is no hash (nothing
+ * written yet, or a worker that writes a stream).
+ */
+const READ_REPLY_HASH = new RedisScript(`
+local last = redis.call('HGET', KEYS[1], '${REPLY_HASH_LAST}')
+if not last then return false end
+local from = tonumber(ARGV[1])
+local to = math.min(tonumber(last), from + tonumber(ARGV[2]))
+local found = { tonumber(last) }
+for entry = from + 1, to do
+  local text = redis.call('HGET', KEYS[1], entry)
+  if text then
+    found[#found + 1] = entry
+    found[#found + 1] = text
+  end
+end
+return found
+`);
 
 export class ReplyTimeoutError extends Error {}
 export class ReplyReadError extends Error {}
+class RepliesTrimmed extends Error {
+  constructor() {
+    super('replies were trimmed before they were read');
+  }
+}
 /** The request's channel was closed (its client went away) while a reply was awaited. */
 export class ReplyClosedError extends Error {}
 
@@ -233,19 +265,13 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     waiter.reading = true;
-    const key = replyStreamKey(this.prefix, requestId);
     try {
       do {
         waiter.again = false;
-        const from = replyEntryId(waiter.seq);
-        const result = await this.redis.xread('COUNT', 1000, 'STREAMS', key, from);
-        for (const [, entries] of result ?? []) {
-          for (const [id, fields] of entries) {
-            const seq = Number(id.slice(2));
-            // The stream is bounded: a gap in it means replies were trimmed before we read them.
-            if (seq > waiter.seq + 1) throw new Error('replies were trimmed before they were read');
-            waiter.deliver(seq, parseReplyText(fields[1] ?? ''));
-          }
+        for (const [seq, text] of await this.readAfter(requestId, waiter.seq)) {
+          // Replies are bounded: a gap means some were trimmed before we read them.
+          if (seq > waiter.seq + 1) throw new RepliesTrimmed();
+          waiter.deliver(seq, parseReplyText(text));
         }
       } while (waiter.again && this.waiters.has(requestId));
     } catch (err) {
@@ -254,5 +280,32 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
       waiter.reading = false;
       waiter.heardAt = Date.now(); // a quiet waiter reads again after another QUIET_MS
     }
+  }
+
+  /**
+   * The replies written after entry `seq`, in order: from the request's hash, or, when it has
+   * none, from the stream a worker of the version before writes.
+   */
+  private async readAfter(requestId: string, seq: number): Promise<[number, string][]> {
+    const hashed = (await READ_REPLY_HASH.run(
+      this.redis,
+      [replyHashKey(this.prefix, requestId)],
+      [seq, READ_COUNT],
+    )) as (number | string)[] | null;
+    const replies: [number, string][] = [];
+    if (hashed) {
+      for (let i = 1; i + 1 < hashed.length; i += 2) {
+        replies.push([Number(hashed[i]), String(hashed[i + 1])]);
+      }
+      // Written past `seq` but none of it left to read: trimmed, as a gap would say.
+      if (replies.length === 0 && Number(hashed[0]) > seq) throw new RepliesTrimmed();
+      return replies;
+    }
+    const key = replyStreamKey(this.prefix, requestId);
+    const result = await this.redis.xread('COUNT', READ_COUNT, 'STREAMS', key, replyEntryId(seq));
+    for (const [, entries] of result ?? []) {
+      for (const [id, fields] of entries) replies.push([Number(id.slice(2)), fields[1] ?? '']);
+    }
+    return replies;
   }
 }

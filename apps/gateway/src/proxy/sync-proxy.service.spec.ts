@@ -165,7 +165,7 @@ describe('sync proxy relay', () => {
     expect(res.body).toContain('The upstream stream was interrupted');
   });
 
-  it('asks the worker to write chunks raw', async () => {
+  it('asks the worker to write chunks raw, and replies to a hash', async () => {
     let enqueued: ProxyJobData[];
     ({ app, enqueued } = await relayApp((_requestId, waiter) => {
       waiter.deliver(1, {
@@ -177,6 +177,11 @@ describe('sync proxy relay', () => {
     }));
     const res = await post(app, { model: 'm', messages });
     expect(res.body).toBe('{}');
-    expect(enqueued[0]?.reply).toEqual({ kind: 'sync', gatewayId: 'gateway-1', rawChunks: true });
+    expect(enqueued[0]?.reply).toEqual({
+      kind: 'sync',
+      gatewayId: 'gateway-1',
+      rawChunks: true,
+      repliesHashed: true,
+    });
   });
 });

@@ -89,7 +89,7 @@ export class SyncProxy {
       model,
       stream,
       body: masked.body,
-      reply: { kind: 'sync', gatewayId: this.hub.gatewayId, rawChunks: true },
+      reply: { kind: 'sync', gatewayId: this.hub.gatewayId, rawChunks: true, repliesHashed: true },
       deadline,
       reservation,
       slots: slots?.sets,

@@ -127,8 +127,10 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
         await throughOutage(() => this.asyncJobs.failIfUnfinished(jobId, failure), giveUpAt);
         this.audit.record('job.failed', data, { job_id: jobId, status: failure.status });
       } else {
-        const sent = await this.replies.sentCount(data.requestId);
-        await this.replies.forRequest(data.requestId, data.reply, sent).send(failure);
+        const sent = await this.replies.sentCount(data.requestId, data.reply);
+        await this.replies
+          .forRequest(data.requestId, data.reply, { alreadySent: sent, deadline: data.deadline })
+          .send(failure);
       }
     } catch (err) {
       this.logger.warn(`could not report failed job ${data.requestId}: ${(err as Error).message}`);
@@ -167,8 +169,13 @@ export class ProxyWorkerService implements OnApplicationBootstrap, OnApplication
     if (Date.now() > data.deadline) return undefined;
     // Picked up again after a worker died: whatever already reached the client is not redone.
     // A JSON answer was delivered whole; a stream partly sent cannot be replayed.
-    const sent = (job.attemptsStarted ?? 1) > 1 ? await this.replies.sentCount(data.requestId) : 0;
-    const sink = this.replies.forRequest(data.requestId, data.reply, sent, data.slots);
+    const sent =
+      (job.attemptsStarted ?? 1) > 1 ? await this.replies.sentCount(data.requestId, data.reply) : 0;
+    const sink = this.replies.forRequest(data.requestId, data.reply, {
+      alreadySent: sent,
+      slotSets: data.slots,
+      deadline: data.deadline,
+    });
     if (sent > 0) {
       // Its first run answered (all of it, or the start of a stream): its record, once.
       this.audit.recordRecovered(data, { status: null });
