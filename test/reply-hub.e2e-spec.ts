@@ -12,11 +12,11 @@ import { ReplyStreams } from '../apps/proxy-worker/src/replies/reply-streams.js'
 import { createRedisNamespace, TEST_REDIS_URL } from './support/test-redis.js';
 
 /**
- * A gateway that missed a request's notices (here: published to another gateway's channel) reads
- * the replies Redis holds, after a quiet second: from the hash, or from the stream a worker of
- * the version before writes.
+ * A gateway's reply hub on a real Redis. One that missed a request's notices (here: published to
+ * another gateway's channel) reads the replies Redis holds, after a quiet second: from the hash,
+ * or from the stream a worker of the version before writes.
  */
-describe('reply hub: replies whose notices were missed', () => {
+describe('reply hub', () => {
   const namespace = createRedisNamespace();
   const config = {
     REDIS_KEY_PREFIX: namespace.prefix,
@@ -62,7 +62,7 @@ describe('reply hub: replies whose notices were missed', () => {
     }
   }
 
-  it('reads them from the hash', async () => {
+  it('reads replies whose notices it missed from the hash', async () => {
     const elsewhere: SyncReplyTo = {
       kind: 'sync',
       gatewayId: 'another-gateway',

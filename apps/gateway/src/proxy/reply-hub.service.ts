@@ -31,14 +31,14 @@ const POLL_MS = 500;
 const READ_COUNT = 1_000;
 
 /**
- * The replies after entry ARGV[1], at most ARGV[2] of them, from a request's reply hash:
+ * The replies after entry ARGV[1], at most ARGV[2] of them, from a request's reply hash (KEYS[1]):
  * `[last, number, text, number, text, ...]`, `last` the number of the last reply written and the
- * pairs those there (one trimmed away is absent), or false when there is no hash (nothing
- * written yet, or a worker that writes a stream).
+ * pairs those there (one trimmed away is absent). With no hash: 1 when there is a stream
+ * (KEYS[2], from a worker of the version before), else false (nothing written yet).
  */
 const READ_REPLY_HASH = new RedisScript(`
 local last = redis.call('HGET', KEYS[1], '${REPLY_HASH_LAST}')
-if not last then return false end
+if not last then return redis.call('EXISTS', KEYS[2]) == 1 and 1 or false end
 local from = tonumber(ARGV[1])
 local to = math.min(tonumber(last), from + tonumber(ARGV[2]))
 local found = { tonumber(last) }
@@ -287,13 +287,15 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
    * none, from the stream a worker of the version before writes.
    */
   private async readAfter(requestId: string, seq: number): Promise<[number, string][]> {
+    const stream = replyStreamKey(this.prefix, requestId);
     const hashed = (await READ_REPLY_HASH.run(
       this.redis,
-      [replyHashKey(this.prefix, requestId)],
+      [replyHashKey(this.prefix, requestId), stream],
       [seq, READ_COUNT],
-    )) as (number | string)[] | null;
+    )) as (number | string)[] | 1 | null;
     const replies: [number, string][] = [];
-    if (hashed) {
+    if (hashed === null) return replies;
+    if (hashed !== 1) {
       for (let i = 1; i + 1 < hashed.length; i += 2) {
         replies.push([Number(hashed[i]), String(hashed[i + 1])]);
       }
@@ -301,8 +303,13 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
       if (replies.length === 0 && Number(hashed[0]) > seq) throw new RepliesTrimmed();
       return replies;
     }
-    const key = replyStreamKey(this.prefix, requestId);
-    const result = await this.redis.xread('COUNT', READ_COUNT, 'STREAMS', key, replyEntryId(seq));
+    const result = await this.redis.xread(
+      'COUNT',
+      READ_COUNT,
+      'STREAMS',
+      stream,
+      replyEntryId(seq),
+    );
     for (const [, entries] of result ?? []) {
       for (const [id, fields] of entries) replies.push([Number(id.slice(2)), fields[1] ?? '']);
     }
