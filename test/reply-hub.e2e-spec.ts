@@ -6,6 +6,8 @@ import {
   replyHashKey,
   type SyncReplyTo,
 } from '@gatehouse/queue';
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { ReplyHub, ReplyReadError } from '../apps/gateway/src/proxy/reply-hub.service.js';
 import { ReplyStreams } from '../apps/proxy-worker/src/replies/reply-streams.js';
@@ -30,6 +32,8 @@ describe('reply hub', () => {
   const chunk = { type: 'chunk', data: 'data: {}\n\n' } as const;
   const far = () => Date.now() + 30_000;
 
+  const warnings = jest.spyOn(Logger.prototype, 'warn');
+
   beforeAll(async () => {
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
     coalesceWrites(redis);
@@ -39,6 +43,7 @@ describe('reply hub', () => {
   });
 
   afterAll(async () => {
+    warnings.mockRestore();
     hub.onApplicationShutdown();
     redis.disconnect();
     await namespace.cleanup();
@@ -61,6 +66,12 @@ describe('reply hub', () => {
       channel.close();
     }
   }
+
+  it('starts without saying Redis is away when it is not', () => {
+    expect(warnings.mock.calls.map(([message]) => message)).not.toContain(
+      'reply channel waits for Redis',
+    );
+  });
 
   it('reads replies whose notices it missed from the hash', async () => {
     const elsewhere: SyncReplyTo = {

@@ -214,11 +214,14 @@ export class ReplyHub implements OnModuleInit, OnApplicationShutdown {
     subscriber.on('error', () => undefined); // the command connection reports outages
     subscriber.on('message', (_channel: string, message: string) => this.onNotice(message));
     this.subscriber = subscriber;
-    // Subscribing is queued until connected; ioredis re-subscribes after every reconnect.
+    // Connecting first: a command on a lazy client connects it itself, and connect() after it
+    // fails ("already connecting"), which read as Redis being away on every start. Subscribing
+    // is queued until connected; ioredis re-subscribes after every reconnect.
+    const connected = subscriber.connect();
     void subscriber
       .subscribe(replyNotifyChannel(this.prefix, this.gatewayId))
       .catch(() => undefined);
-    await subscriber.connect().catch(() => this.logger.warn('reply channel waits for Redis'));
+    await connected.catch(() => this.logger.warn('reply channel waits for Redis'));
     this.poller = setInterval(() => {
       const quietSince = Date.now() - QUIET_MS;
       for (const [id, waiter] of this.waiters) if (waiter.heardAt < quietSince) void this.pull(id);
