@@ -54,6 +54,7 @@ return found
 
 export class ReplyTimeoutError extends Error {}
 export class ReplyReadError extends Error {}
+/** Replies the waiter had not read were trimmed away: the request cannot be relayed whole. */
 class RepliesTrimmed extends Error {
   constructor() {
     super('replies were trimmed before they were read');

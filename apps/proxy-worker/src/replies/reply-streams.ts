@@ -69,7 +69,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 for i = 4, #ARGV, 3 do
   redis.call('PUBLISH', ARGV[2], ARGV[i + 2] .. ARGV[i + 1])
 end
-if top < tonumber(ARGV[#ARGV - 2]) or last >= tonumber(ARGV[4]) then
+if last >= tonumber(ARGV[4]) then
   return redis.error_reply('ERR reply entries already written')
 end
 return 1
