@@ -68,7 +68,7 @@ describe('reply hub', () => {
   }
 
   it('starts without saying Redis is away when it is not', () => {
-    expect(warnings.mock.calls.map(([message]) => message)).not.toContain(
+    expect(warnings.mock.calls.map(([message]) => String(message))).not.toContain(
       'reply channel waits for Redis',
     );
   });
