@@ -7,7 +7,7 @@ import type { JobsOptions } from 'bullmq';
  *
  * `removeOnComplete: true` deletes a job's keys inside the same moveToFinished script that
  * completes it; `{ count: N }` would keep N job hashes in a completed set and trim it on every
- * completion, for nobody: the outcome travels on the reply stream / job row, not BullMQ.
+ * completion, for nobody: the outcome travels on the reply hash / job row, not BullMQ.
  */
 export const PROXY_JOB_OPTIONS: JobsOptions = {
   attempts: 1,
