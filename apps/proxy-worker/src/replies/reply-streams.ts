@@ -121,10 +121,7 @@ export class ReplyStreams {
     to: SyncReplyTo,
     { alreadySent = 0, slotSets = [], deadline }: ReplyOptions = {},
   ): ReplySink {
-    const hashed = to.repliesHashed === true;
-    const key = hashed
-      ? replyHashKey(this.prefix, requestId)
-      : replyStreamKey(this.prefix, requestId);
+    const { hashed, key } = this.storeOf(requestId, to);
     const channel = replyNotifyChannel(this.prefix, to.gatewayId);
     const rawChunks = to.rawChunks === true;
     // Only slot sets: the job's data came through Redis.
@@ -180,9 +177,19 @@ export class ReplyStreams {
 
   /** How many replies a previous run of this request already sent to the client. */
   async sentCount(requestId: string, to: SyncReplyTo): Promise<number> {
-    if (to.repliesHashed !== true) return this.redis.xlen(replyStreamKey(this.prefix, requestId));
-    const last = await this.redis.hget(replyHashKey(this.prefix, requestId), REPLY_HASH_LAST);
+    const { hashed, key } = this.storeOf(requestId, to);
+    if (!hashed) return this.redis.xlen(key);
+    const last = await this.redis.hget(key, REPLY_HASH_LAST);
     return last === null ? 0 : Number(last);
+  }
+
+  /** Where a request's replies are kept: the hash its gateway reads, or an older one's stream. */
+  private storeOf(requestId: string, to: SyncReplyTo): { hashed: boolean; key: string } {
+    const hashed = to.repliesHashed === true;
+    const key = hashed
+      ? replyHashKey(this.prefix, requestId)
+      : replyStreamKey(this.prefix, requestId);
+    return { hashed, key };
   }
 
   /**
