@@ -743,6 +743,12 @@ describe('the operator docs', () => {
       ...exportedConstants(join(ROOT, 'libs')),
       // Read by compose itself (interpolation).
       ...[...composeText.matchAll(/(?<!\$)\$\{([A-Z_]+)/g)].map((m) => m[1]),
+      // The image's build arguments.
+      ...[
+        ...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^ARG ([A-Z][A-Z0-9_]*)/gm),
+      ].map((m) => m[1]),
+      // The benchmark's knobs (docs/performance.md), as the bench reads them.
+      ...benchSettings(),
     ]);
     const unknown: string[] = [];
     for (const { name, text } of docs) {
@@ -1129,6 +1135,18 @@ describe('Redis as compose runs it, the health check, the heartbeat, and the pol
 });
 
 /** Names of the `export const UPPER_CASE` constants in the TypeScript files under `dir`. */
+/** The environment variables the benchmark reads: `process.env.X` or `numberEnv('X', …)`. */
+function benchSettings(): string[] {
+  return readdirSync(join(ROOT, 'bench'))
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) => [
+      ...readFileSync(join(ROOT, 'bench', file), 'utf8').matchAll(
+        /(?:process\.env\.|numberEnv\(')([A-Z][A-Z0-9_]*)/g,
+      ),
+    ])
+    .map((m) => m[1]);
+}
+
 function exportedConstants(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.ts'))
