@@ -730,13 +730,7 @@ describe('the operator docs', () => {
       ...serviceNames.flatMap((name) => Object.keys(environmentOf(services[name]))),
       ...[...nginxTemplate.matchAll(/\$\{([A-Z_]+)\}/g)].map((m) => m[1]),
       // The operator scripts' own settings (scripts/backup-now).
-      ...readdirSync(join(ROOT, 'scripts')).flatMap((file) =>
-        [
-          ...readFileSync(join(ROOT, 'scripts', file), 'utf8').matchAll(
-            /\$\{([A-Z][A-Z0-9_]*)[:}-]/g,
-          ),
-        ].map((m) => m[1]),
-      ),
+      ...namesIn('scripts', /\$\{([A-Z][A-Z0-9_]*)[:}-]/g),
       // Removed settings, which the upgrade notes name.
       ...REMOVED_VARIABLE_NAMES,
       // Constants of the code (docs/architecture.md names where the contracts live).
@@ -748,7 +742,7 @@ describe('the operator docs', () => {
         ...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^ARG ([A-Z][A-Z0-9_]*)/gm),
       ].map((m) => m[1]),
       // The benchmark's knobs (docs/performance.md), as the bench reads them.
-      ...benchSettings(),
+      ...namesIn('bench', /(?:process\.env\.|numberEnv\(')([A-Z][A-Z0-9_]*)/g, '.ts'),
     ]);
     const unknown: string[] = [];
     for (const { name, text } of docs) {
@@ -1134,19 +1128,15 @@ describe('Redis as compose runs it, the health check, the heartbeat, and the pol
   });
 });
 
-/** Names of the `export const UPPER_CASE` constants in the TypeScript files under `dir`. */
-/** The environment variables the benchmark reads: `process.env.X` or `numberEnv('X', …)`. */
-function benchSettings(): string[] {
-  return readdirSync(join(ROOT, 'bench'))
-    .filter((file) => file.endsWith('.ts'))
-    .flatMap((file) => [
-      ...readFileSync(join(ROOT, 'bench', file), 'utf8').matchAll(
-        /(?:process\.env\.|numberEnv\(')([A-Z][A-Z0-9_]*)/g,
-      ),
-    ])
+/** The first group of `pattern` at each match in the files of the repository's `folder`. */
+function namesIn(folder: string, pattern: RegExp, ending = ''): string[] {
+  return readdirSync(join(ROOT, folder))
+    .filter((file) => file.endsWith(ending))
+    .flatMap((file) => [...readFileSync(join(ROOT, folder, file), 'utf8').matchAll(pattern)])
     .map((m) => m[1]);
 }
 
+/** Names of the `export const UPPER_CASE` constants in the TypeScript files under `dir`. */
 function exportedConstants(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.ts'))
