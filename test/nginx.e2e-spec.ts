@@ -236,7 +236,15 @@ describe('nginx in front of the gateway (the production template, rendered)', ()
     // nginx's request id reaches the gateway, so both logs name the request the same way.
     const requestId = res.headers.get('x-request-id') ?? '';
     expect(requestId).toMatch(/^[0-9a-f]{32}$/);
-    expect(await front.output()).toContain(`"request_id":"${requestId}"`);
+    // nginx writes a request's access line once its response has gone, so the client can see
+    // the response first: wait for the line rather than read the log at once.
+    const logged = `"request_id":"${requestId}"`;
+    await waitFor(
+      async () => (await front.output()).includes(logged),
+      5_000,
+      () => `no access line with ${logged}`,
+    );
+    expect(await front.output()).toContain(logged);
 
     // A well-formed id from the client is kept end to end, as the gateway does on its own.
     const own = `client-${randomBytes(8).toString('hex')}`;
