@@ -186,6 +186,33 @@ function run(
 const healthcheck = (args: string[], env: Record<string, string>): Promise<Run> =>
   run(process.execPath, ['dist/scripts/healthcheck.js', ...args], env);
 
+describe('the Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    allowScripts?: Record<string, boolean>;
+  };
+
+  it('installs dependencies without their install scripts (its npm ignores allowScripts)', () => {
+    const installs = [...dockerfile.matchAll(/\bnpm (?:ci|install|i)\b[^\n]*/g)].map((m) => m[0]);
+    expect(installs.length).toBeGreaterThan(0);
+    for (const install of installs) {
+      expect(install).toMatch(/ --ignore-scripts\b/);
+    }
+  });
+
+  it('leaves no dependency with an install script unreviewed in allowScripts', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript)
+      .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    expect(withScripts.length).toBeGreaterThan(0);
+    const reviewed = Object.keys(pkg.allowScripts ?? {});
+    expect(withScripts.filter((name) => !reviewed.includes(name))).toEqual([]);
+  });
+});
+
 describe('docker-compose.yml', () => {
   it('has exactly the expected services', () => {
     expect(serviceNames.sort()).toEqual(EXPECTED_SERVICES);
