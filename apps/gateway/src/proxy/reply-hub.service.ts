@@ -42,11 +42,14 @@ if not last then return redis.call('EXISTS', KEYS[2]) == 1 and 1 or false end
 local from = tonumber(ARGV[1])
 local to = math.min(tonumber(last), from + tonumber(ARGV[2]))
 local found = { tonumber(last) }
-for entry = from + 1, to do
-  local text = redis.call('HGET', KEYS[1], entry)
-  if text then
-    found[#found + 1] = entry
-    found[#found + 1] = text
+if to <= from then return found end
+local entries = {}
+for entry = from + 1, to do entries[#entries + 1] = entry end
+local texts = redis.call('HMGET', KEYS[1], unpack(entries))
+for i = 1, #entries do
+  if texts[i] then
+    found[#found + 1] = entries[i]
+    found[#found + 1] = texts[i]
   end
 end
 return found
