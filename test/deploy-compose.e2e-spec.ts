@@ -21,10 +21,11 @@ import { freePort, type SpawnedApp, spawnApp, spawnGateway, waitFor } from './su
 import { createTestEnv, type TestEnv } from './support/test-env.js';
 
 /**
- * The deployment artifacts, checked without a Docker engine: docker-compose.yml's isolation
- * and hardening rules, .env.production.example against the config schema, the container health
- * check and heartbeat, Redis as compose runs it, and the gateway's warning about a Redis that
- * may evict keys. Needs `npm run build` (spawns dist/), Postgres and redis-server.
+ * The deployment artifacts, checked without a Docker engine: the Dockerfile's install (no
+ * dependency install scripts), docker-compose.yml's isolation and hardening rules,
+ * .env.production.example against the config schema, the container health check and heartbeat,
+ * Redis as compose runs it, and the gateway's warning about a Redis that may evict keys. Needs
+ * `npm run build` (spawns dist/), Postgres and redis-server.
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -187,12 +188,8 @@ const healthcheck = (args: string[], env: Record<string, string>): Promise<Run> 
   run(process.execPath, ['dist/scripts/healthcheck.js', ...args], env);
 
 describe('the Dockerfile', () => {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    allowScripts?: Record<string, boolean>;
-  };
-
   it('installs dependencies without their install scripts (its npm ignores allowScripts)', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     const installs = [...dockerfile.matchAll(/\bnpm (?:ci|install|i)\b[^\n]*/g)].map((m) => m[0]);
     expect(installs.length).toBeGreaterThan(0);
     for (const install of installs) {
@@ -208,7 +205,10 @@ describe('the Dockerfile', () => {
       .filter(([, entry]) => entry.hasInstallScript)
       .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
     expect(withScripts.length).toBeGreaterThan(0);
-    const reviewed = Object.keys(pkg.allowScripts ?? {});
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      allowScripts?: Record<string, boolean>;
+    };
+    const reviewed = Object.keys(manifest.allowScripts ?? {});
     expect(withScripts.filter((name) => !reviewed.includes(name))).toEqual([]);
   });
 });
