@@ -66,6 +66,7 @@ type Compose = {
 };
 
 const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+const dockerfileText = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const compose = parse(composeText, { merge: true }) as Compose;
 const services = compose.services;
 const serviceNames = Object.keys(services);
@@ -189,8 +190,9 @@ const healthcheck = (args: string[], env: Record<string, string>): Promise<Run> 
 
 describe('the Dockerfile', () => {
   it('installs dependencies without their install scripts (its npm ignores allowScripts)', () => {
-    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-    const installs = [...dockerfile.matchAll(/\bnpm (?:ci|install|i)\b[^\n]*/g)].map((m) => m[0]);
+    const installs = [...dockerfileText.matchAll(/\bnpm (?:ci|install|i)\b[^\n]*/g)].map(
+      (m) => m[0],
+    );
     expect(installs.length).toBeGreaterThan(0);
     for (const install of installs) {
       expect(install).toMatch(/ --ignore-scripts\b/);
@@ -765,9 +767,7 @@ describe('the operator docs', () => {
       // Read by compose itself (interpolation).
       ...[...composeText.matchAll(/(?<!\$)\$\{([A-Z_]+)/g)].map((m) => m[1]),
       // The image's build arguments.
-      ...[
-        ...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^ARG ([A-Z][A-Z0-9_]*)/gm),
-      ].map((m) => m[1]),
+      ...[...dockerfileText.matchAll(/^ARG ([A-Z][A-Z0-9_]*)/gm)].map((m) => m[1]),
       // The benchmark's knobs (docs/performance.md), as the bench reads them.
       ...namesIn('bench', /(?:process\.env\.|numberEnv\(')([A-Z][A-Z0-9_]*)/g, '.ts'),
     ]);
