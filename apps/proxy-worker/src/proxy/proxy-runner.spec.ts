@@ -70,73 +70,83 @@ const HEAD = {
   upstreamMs: expect.any(Number),
 };
 
+/** The account every test calls: the loopback upstream at `baseUrl`. */
+function loopbackAccount(baseUrl: string): PoolAccount {
+  return {
+    id: randomUUID(),
+    name: 'loopback',
+    provider: 'openai',
+    baseUrl,
+    models: [],
+    weight: 1,
+    priority: 0,
+    credential: Buffer.from(`sk-${randomBytes(12).toString('hex')}`),
+    retired: false,
+  };
+}
+
+/** The upstream call as UpstreamHttp makes it (undici), without its address guard. */
+async function post(req: { url: string; headers: Record<string, string>; body: string }) {
+  const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body });
+  return { status: res.statusCode, headers: res.headers, body: res.body };
+}
+
+/** A runner whose one account is `account`. */
+function runnerFor(account: PoolAccount, maxResponseBytes = 1_000_000): ProxyRunner {
+  const config = {
+    UPSTREAM_TOTAL_TIMEOUT_MS: 10_000,
+    UPSTREAM_MAX_ATTEMPTS: 1,
+    UPSTREAM_DEFAULT_COOLDOWN_SECONDS: 1,
+    UPSTREAM_MAX_RESPONSE_BYTES: maxResponseBytes,
+  } as AppConfig;
+  return new ProxyRunner(
+    config,
+    { candidates: () => Promise.resolve([account]) } as unknown as AccountPool,
+    {
+      select: (_: unknown, tried: ReadonlySet<string>) =>
+        tried.size === 0 ? { kind: 'account', account } : { kind: 'none' },
+    } as unknown as AccountSelector,
+    { acquire: () => undefined, release: () => undefined } as unknown as AccountState,
+    { post } as unknown as UpstreamHttp,
+    { settle: () => Promise.resolve() } as unknown as BudgetSettler,
+    { record: () => undefined, capturesBodies: false, bodyLimit: 0 } as unknown as WorkerAudit,
+    {
+      firstByteAfter: () => undefined,
+      attemptEnded: () => undefined,
+      failedOver: () => undefined,
+    } as unknown as WorkerMetrics,
+  );
+}
+
+function jobOf(stream: boolean): ProxyJobData {
+  return {
+    v: PROXY_JOB_VERSION,
+    requestId: randomUUID(),
+    keyId: randomUUID(),
+    endpoint: 'chat.completions',
+    model: 'gpt-test',
+    stream,
+    body: { model: 'gpt-test', stream, messages: [{ role: 'user', content: 'hi' }] },
+    headers: {},
+    reply: { kind: 'sync', gatewayId: 'gateway-1', rawChunks: true },
+    deadline: Date.now() + 10_000,
+    client: { requestId: randomUUID(), ip: '127.0.0.1', method: 'POST', path: '/v1/chat' },
+  };
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+}
+
 describe('proxy runner, a stream', () => {
   let server: Server;
-  let runner: ProxyRunner;
 
   async function run(start: Start, together = true): Promise<[string, ProxyReply[]][]> {
     server = upstream(start);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const account: PoolAccount = {
-      id: randomUUID(),
-      name: 'loopback',
-      provider: 'openai',
-      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-      models: [],
-      weight: 1,
-      priority: 0,
-      credential: Buffer.from(`sk-${randomBytes(12).toString('hex')}`),
-      retired: false,
-    };
-    const config = {
-      UPSTREAM_TOTAL_TIMEOUT_MS: 10_000,
-      UPSTREAM_MAX_ATTEMPTS: 1,
-      UPSTREAM_DEFAULT_COOLDOWN_SECONDS: 1,
-      UPSTREAM_MAX_RESPONSE_BYTES: 1_000_000,
-    } as AppConfig;
-    // The upstream call as UpstreamHttp makes it (undici), without its address guard.
-    const http = {
-      post: async (req: { url: string; headers: Record<string, string>; body: string }) => {
-        const res = await request(req.url, {
-          method: 'POST',
-          headers: req.headers,
-          body: req.body,
-        });
-        return { status: res.statusCode, headers: res.headers, body: res.body };
-      },
-    };
-    runner = new ProxyRunner(
-      config,
-      { candidates: () => Promise.resolve([account]) } as unknown as AccountPool,
-      {
-        select: (_: unknown, tried: ReadonlySet<string>) =>
-          tried.size === 0 ? { kind: 'account', account } : { kind: 'none' },
-      } as unknown as AccountSelector,
-      { acquire: () => undefined, release: () => undefined } as unknown as AccountState,
-      http as unknown as UpstreamHttp,
-      { settle: () => Promise.resolve() } as unknown as BudgetSettler,
-      { record: () => undefined, capturesBodies: false, bodyLimit: 0 } as unknown as WorkerAudit,
-      {
-        firstByteAfter: () => undefined,
-        attemptEnded: () => undefined,
-        failedOver: () => undefined,
-      } as unknown as WorkerMetrics,
-    );
-    const job: ProxyJobData = {
-      v: PROXY_JOB_VERSION,
-      requestId: randomUUID(),
-      keyId: randomUUID(),
-      endpoint: 'chat.completions',
-      model: 'gpt-test',
-      stream: true,
-      body: { model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'hi' }] },
-      headers: {},
-      reply: { kind: 'sync', gatewayId: 'gateway-1', rawChunks: true },
-      deadline: Date.now() + 10_000,
-      client: { requestId: randomUUID(), ip: '127.0.0.1', method: 'POST', path: '/v1/chat' },
-    };
+    const runner = runnerFor(loopbackAccount(await listen(server)));
     const sink = recordingSink(together);
-    await runner.run(job, sink, new Cancellation());
+    await runner.run(jobOf(true), sink, new Cancellation());
     return sink.calls;
   }
 
@@ -167,5 +177,79 @@ describe('proxy runner, a stream', () => {
     expect(calls[0]).toEqual(['sendAll', [HEAD]]);
     expect(calls[1]).toEqual(['send', [{ type: 'chunk', data: event('Hello') }]]);
     expect(calls.at(-1)?.[1].map((r) => r.type)).toEqual(['end']);
+  });
+});
+
+describe('proxy runner, a JSON answer', () => {
+  let server: Server | undefined;
+
+  afterEach(async () => {
+    if (server) await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+  });
+
+  /** An upstream answering 200 with `pieces` written 5 ms apart, then `end` (cut: destroyed). */
+  async function answering(pieces: string[], end: 'end' | 'cut' = 'end'): Promise<string> {
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        let i = 0;
+        const next = () => {
+          if (i < pieces.length) {
+            res.write(pieces[i++]);
+            setTimeout(next, 5);
+          } else if (end === 'end') res.end();
+          else res.socket?.destroy();
+        };
+        next();
+      });
+    });
+    return listen(server);
+  }
+
+  async function run(baseUrl: string, maxResponseBytes?: number): Promise<ProxyReply[]> {
+    const sink = recordingSink();
+    const runner = runnerFor(loopbackAccount(baseUrl), maxResponseBytes);
+    await runner.run(jobOf(false), sink, new Cancellation());
+    return sink.calls.flatMap(([, replies]) => replies);
+  }
+
+  const answer = JSON.stringify({
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello world' } }],
+    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+  });
+
+  it('relays a body that came in several pieces whole, with its usage', async () => {
+    const cut = [answer.slice(0, 10), answer.slice(10, 40), answer.slice(40)];
+    const replies = await run(await answering(cut));
+    expect(replies).toEqual([
+      expect.objectContaining({
+        type: 'result',
+        status: 200,
+        body: answer,
+        usage: { input: 3, output: 2 },
+      }),
+    ]);
+  });
+
+  it('refuses a body past UPSTREAM_MAX_RESPONSE_BYTES with a 502, relaying none of it', async () => {
+    const replies = await run(await answering([answer.slice(0, 40), answer.slice(40)]), 50);
+    expect(replies).toEqual([
+      {
+        type: 'error',
+        status: 502,
+        errorType: 'upstream_error',
+        message: 'The upstream response exceeded the size limit',
+      },
+    ]);
+  });
+
+  it('answers 502 when the upstream cuts the connection mid-body', async () => {
+    const replies = await run(await answering([answer.slice(0, 40)], 'cut'));
+    expect(replies).toEqual([
+      expect.objectContaining({ type: 'error', status: 502, errorType: 'upstream_error' }),
+    ]);
+    expect(JSON.stringify(replies)).not.toContain('Hello');
   });
 });
