@@ -221,8 +221,8 @@ describe('proxy runner, a JSON answer', () => {
   });
 
   it('relays a body that came in several pieces whole, with its usage', async () => {
-    const cut = [answer.slice(0, 10), answer.slice(10, 40), answer.slice(40)];
-    const replies = await run(await answering(cut));
+    const pieces = [answer.slice(0, 10), answer.slice(10, 40), answer.slice(40)];
+    const replies = await run(await answering(pieces));
     expect(replies).toEqual([
       expect.objectContaining({
         type: 'result',
